@@ -1,0 +1,138 @@
+//! Catalog actions: create, read, list and restock products.
+
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel_async::AsyncConnection;
+use uuid::Uuid;
+
+use super::{
+    AppState,
+    idempotent::{self, Start},
+};
+use crate::{
+    db::{idempotency::IdempotencyKey, products},
+    domain::{
+        order::PRODUCT_RESOURCE,
+        page::{Listing, ProductCursor},
+        product::{MAX_STOCK, NewProduct, Restock},
+    },
+    error::ApiError,
+    proto, wire,
+};
+
+/// Adds a product; a SKU already in the catalog is ALREADY_EXISTS.
+pub async fn create_product(
+    state: &AppState,
+    product: &NewProduct,
+    key: Option<&IdempotencyKey>,
+) -> Result<proto::CreateProductResponse, ApiError> {
+    let mut conn = state.pool.get().await?;
+    conn.transaction(async |conn| {
+        if let Start::Replay(response) = idempotent::start(conn, key).await? {
+            return Ok(response);
+        }
+        let row = products::insert(conn, product)
+            .await
+            .map_err(|e| sku_taken(e, &product.sku))?;
+        let response = proto::CreateProductResponse {
+            product: Some(wire::product(row)),
+        };
+        idempotent::finish(conn, key, &response).await?;
+        Ok(response)
+    })
+    .await
+}
+
+fn sku_taken(error: DieselError, sku: &str) -> ApiError {
+    match &error {
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info)
+            if info.constraint_name() == Some(products::SKU_UNIQUE) =>
+        {
+            ApiError::AlreadyExists {
+                reason: "SKU_ALREADY_EXISTS",
+                message: format!("a product with SKU {sku:?} already exists"),
+                resource_type: PRODUCT_RESOURCE,
+                name: sku.to_owned(),
+            }
+        }
+        _ => error.into(),
+    }
+}
+
+/// One product.
+pub async fn get_product(state: &AppState, id: Uuid) -> Result<proto::GetProductResponse, ApiError> {
+    let mut conn = state.pool.get().await?;
+    let row = products::find(&mut conn, id)
+        .await?
+        .ok_or_else(|| product_not_found(id))?;
+    Ok(proto::GetProductResponse {
+        product: Some(wire::product(row)),
+    })
+}
+
+/// One page of the catalog in SKU order.
+pub async fn list_products(
+    state: &AppState,
+    page_size: i64,
+    cursor: Option<ProductCursor>,
+) -> Result<proto::ListProductsResponse, ApiError> {
+    let mut conn = state.pool.get().await?;
+    // One extra row tells whether another page exists, so the last page
+    // never hands out a token that leads to an empty page.
+    let mut rows = products::list(&mut conn, cursor.as_ref().map(|c| c.sku.as_str()), page_size + 1).await?;
+    let more = rows.len() as i64 > page_size;
+    rows.truncate(page_size as usize);
+    let next_page_token = match rows.last() {
+        Some(last) if more => state
+            .page_key
+            .seal(Listing::Products, &ProductCursor { sku: last.sku.clone() }),
+        _ => String::new(),
+    };
+    Ok(proto::ListProductsResponse {
+        products: rows.into_iter().map(wire::product).collect(),
+        next_page_token,
+    })
+}
+
+/// Adds stock to a product.
+pub async fn restock(
+    state: &AppState,
+    restock: &Restock,
+    key: Option<&IdempotencyKey>,
+) -> Result<proto::RestockProductResponse, ApiError> {
+    let mut conn = state.pool.get().await?;
+    conn.transaction(async |conn| {
+        if let Start::Replay(response) = idempotent::start(conn, key).await? {
+            return Ok(response);
+        }
+        let Some(row) = products::add_stock(conn, restock.product_id, restock.quantity).await? else {
+            // Either there is no such product, or the stock would pass the limit.
+            let product = products::find(conn, restock.product_id).await?;
+            return Err(product.map_or_else(
+                || product_not_found(restock.product_id),
+                |p| stock_limit(p.stock, restock.quantity),
+            ));
+        };
+        let response = proto::RestockProductResponse {
+            product: Some(wire::product(row)),
+        };
+        idempotent::finish(conn, key, &response).await?;
+        Ok(response)
+    })
+    .await
+}
+
+pub fn product_not_found(id: Uuid) -> ApiError {
+    ApiError::NotFound {
+        reason: "PRODUCT_NOT_FOUND",
+        resource_type: PRODUCT_RESOURCE,
+        name: id.to_string(),
+    }
+}
+
+fn stock_limit(stock: i64, quantity: i64) -> ApiError {
+    ApiError::OutOfRange {
+        reason: "STOCK_LIMIT_EXCEEDED",
+        message: format!("adding {quantity} to a stock of {stock} would exceed the limit of {MAX_STOCK} units"),
+        field: "quantity",
+    }
+}

@@ -1,0 +1,200 @@
+//! Order actions: place, read, list, cancel and ship.
+//!
+//! Locking order, the same everywhere, so that no two transactions can wait
+//! on each other in a cycle: an existing order's row first (cancel, ship),
+//! then its products in ascending id order. Placing an order locks only
+//! products (ascending), and its new order row is invisible to others.
+
+use std::collections::HashMap;
+
+use diesel_async::{AsyncConnection, AsyncPgConnection};
+use uuid::Uuid;
+
+use super::{
+    AppState,
+    idempotent::{self, Start},
+};
+use crate::{
+    db::{
+        idempotency::IdempotencyKey,
+        orders::{self, OrderRow, OrderWithLines},
+        products::{self, ProductRow},
+    },
+    domain::{
+        money::Money,
+        order::{CatalogEntry, NewOrder, ORDER_RESOURCE, OrderState, Transition, price_order},
+        page::{Listing, OrderCursor},
+    },
+    error::{ApiError, PreconditionViolation},
+    proto, wire,
+};
+
+/// Places an order: all stock or none, prices from the catalog.
+pub async fn place_order(
+    state: &AppState,
+    order: &NewOrder,
+    key: Option<&IdempotencyKey>,
+) -> Result<proto::CreateOrderResponse, ApiError> {
+    let mut conn = state.pool.get().await?;
+    conn.transaction(async |conn| {
+        if let Start::Replay(response) = idempotent::start(conn, key).await? {
+            return Ok(response);
+        }
+        let placed = insert_order(conn, order).await?;
+        let response = proto::CreateOrderResponse {
+            order: Some(wire::order(placed)?),
+        };
+        idempotent::finish(conn, key, &response).await?;
+        Ok(response)
+    })
+    .await
+}
+
+async fn insert_order(conn: &mut AsyncPgConnection, order: &NewOrder) -> Result<OrderWithLines, ApiError> {
+    let ids: Vec<Uuid> = order.lines.iter().map(|line| line.product_id).collect();
+    let mut sorted = ids.clone();
+    sorted.sort_unstable();
+    let catalog = products::lock(conn, &sorted)
+        .await?
+        .into_iter()
+        .map(|row| Ok((row.id, catalog_entry(row)?)))
+        .collect::<Result<HashMap<_, _>, ApiError>>()?;
+    let priced = price_order(&order.lines, &catalog)?;
+    let taken: Vec<i32> = order.lines.iter().map(|line| -line.quantity).collect();
+    products::change_stock(conn, &ids, &taken).await?;
+    let total = (priced.total.units(), priced.total.nanos());
+    let row = orders::insert(conn, Uuid::now_v7(), order, total, priced.total.currency_code()).await?;
+    let lines = orders::insert_lines(conn, row.id, &priced.lines).await?;
+    Ok(OrderWithLines { order: row, lines })
+}
+
+fn catalog_entry(row: ProductRow) -> Result<CatalogEntry, ApiError> {
+    let price = Money::from_parts(&row.currency_code, row.price_units, row.price_nanos).map_err(ApiError::internal)?;
+    Ok(CatalogEntry {
+        product_id: row.id,
+        sku: row.sku,
+        name: row.name,
+        price,
+        stock: row.stock,
+    })
+}
+
+/// One order with its lines.
+pub async fn get_order(state: &AppState, id: Uuid) -> Result<proto::GetOrderResponse, ApiError> {
+    let mut conn = state.pool.get().await?;
+    let order = orders::find(&mut conn, id, false)
+        .await?
+        .ok_or_else(|| order_not_found(id))?;
+    let lines = orders::lines_of(&mut conn, &[id]).await?;
+    Ok(proto::GetOrderResponse {
+        order: Some(wire::order(OrderWithLines { order, lines })?),
+    })
+}
+
+/// One page of a customer's orders, newest first, with their lines.
+pub async fn history(
+    state: &AppState,
+    customer_id: &str,
+    page_size: i64,
+    cursor: Option<OrderCursor>,
+) -> Result<proto::GetOrderHistoryResponse, ApiError> {
+    let mut conn = state.pool.get().await?;
+    let mut rows = orders::history(&mut conn, customer_id, cursor, page_size + 1).await?;
+    let more = rows.len() as i64 > page_size;
+    rows.truncate(page_size as usize);
+    let next_page_token = match rows.last() {
+        Some(last) if more => state
+            .page_key
+            .seal(Listing::OrderHistory { customer_id }, &cursor_after(last)),
+        _ => String::new(),
+    };
+    let ids: Vec<Uuid> = rows.iter().map(|row| row.id).collect();
+    let lines = orders::lines_of(&mut conn, &ids).await?;
+    let orders = orders::with_lines(rows, lines)
+        .into_iter()
+        .map(wire::order)
+        .collect::<Result<_, _>>()?;
+    Ok(proto::GetOrderHistoryResponse {
+        orders,
+        next_page_token,
+    })
+}
+
+fn cursor_after(row: &OrderRow) -> OrderCursor {
+    OrderCursor {
+        create_time_micros: row.create_time.timestamp_micros(),
+        order_id: row.id,
+    }
+}
+
+/// Cancels a placed order of `customer_id` and puts its stock back, once.
+pub async fn cancel(state: &AppState, id: Uuid, customer_id: &str, reason: &str) -> Result<proto::Order, ApiError> {
+    let mut conn = state.pool.get().await?;
+    let changed = conn
+        .transaction(async |conn| {
+            let order = orders::find(conn, id, true).await?;
+            // Someone else's order is reported exactly like a missing one.
+            let order = order
+                .filter(|o| o.customer_id == customer_id)
+                .ok_or_else(|| order_not_found(id))?;
+            let lines = orders::lines_of(conn, &[id]).await?;
+            match stored_state(&order)?.cancel() {
+                Transition::AlreadyDone => return Ok(OrderWithLines { order, lines }),
+                Transition::Refused => return Err(wrong_state(&order, "ORDER_NOT_CANCELLABLE", "cancelled")),
+                Transition::Apply => {}
+            }
+            let mut returned: Vec<(Uuid, i32)> = lines.iter().map(|l| (l.product_id, l.quantity)).collect();
+            returned.sort_unstable();
+            let (ids, quantities): (Vec<Uuid>, Vec<i32>) = returned.into_iter().unzip();
+            products::lock(conn, &ids).await?;
+            products::change_stock(conn, &ids, &quantities).await?;
+            let order = orders::mark_cancelled(conn, id, reason).await?;
+            Ok(OrderWithLines { order, lines })
+        })
+        .await?;
+    wire::order(changed)
+}
+
+/// Ships a placed order.
+pub async fn ship(state: &AppState, id: Uuid) -> Result<proto::Order, ApiError> {
+    let mut conn = state.pool.get().await?;
+    let changed = conn
+        .transaction(async |conn| {
+            let order = orders::find(conn, id, true).await?.ok_or_else(|| order_not_found(id))?;
+            let lines = orders::lines_of(conn, &[id]).await?;
+            let order = match stored_state(&order)?.ship() {
+                Transition::AlreadyDone => order,
+                Transition::Refused => return Err(wrong_state(&order, "ORDER_NOT_SHIPPABLE", "shipped")),
+                Transition::Apply => orders::mark_shipped(conn, id).await?,
+            };
+            Ok(OrderWithLines { order, lines })
+        })
+        .await?;
+    wire::order(changed)
+}
+
+fn stored_state(order: &OrderRow) -> Result<OrderState, ApiError> {
+    OrderState::from_db(&order.state)
+        .ok_or_else(|| ApiError::internal(format!("order {} has unknown state {:?}", order.id, order.state)))
+}
+
+fn wrong_state(order: &OrderRow, reason: &'static str, verb: &str) -> ApiError {
+    let state = order.state.to_lowercase();
+    ApiError::FailedPrecondition {
+        reason,
+        message: format!("order {} is {state} and can no longer be {verb}", order.id),
+        violations: vec![PreconditionViolation {
+            kind: "ORDER_STATE",
+            subject: format!("orders/{}", order.id),
+            description: format!("the order is {state}; only a placed order can be {verb}"),
+        }],
+    }
+}
+
+pub fn order_not_found(id: Uuid) -> ApiError {
+    ApiError::NotFound {
+        reason: "ORDER_NOT_FOUND",
+        resource_type: ORDER_RESOURCE,
+        name: id.to_string(),
+    }
+}

@@ -1,0 +1,142 @@
+//! Settings, from command-line flags or the environment (flags win).
+//!
+//! Every setting has a sensible default so that `orders` with nothing set
+//! serves on 127.0.0.1:50051 against a local PostgreSQL; `orders --help`
+//! documents each one with its environment variable.
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// The orders service: catalog and order lifecycle over gRPC on PostgreSQL.
+#[derive(Debug, Parser)]
+#[command(name = "orders", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    #[command(flatten)]
+    pub settings: Settings,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Subcommand)]
+pub enum Command {
+    /// Run the gRPC server (the default). Applies pending migrations first.
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+}
+
+/// Everything the application needs to start.
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
+    /// Address to listen on for gRPC (HTTP/2, plaintext). Port 0 picks a free port.
+    #[arg(long, env = "ORDERS_ADDR", default_value = "127.0.0.1:50051", global = true)]
+    pub addr: SocketAddr,
+
+    #[command(flatten)]
+    pub database: DatabaseSettings,
+
+    #[command(flatten)]
+    pub server: ServerSettings,
+
+    /// Log line format: `text` for people, `json` for log collectors. The
+    /// level is set with RUST_LOG (default `info`).
+    #[arg(long, env = "ORDERS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseSettings {
+    /// PostgreSQL URL, e.g. postgres://user:password@host:5432/orders. Without
+    /// it, a local PostgreSQL is used (an `orders` database is created if
+    /// missing); where none runs, a private cluster is started in --data-dir.
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// Maximum number of pooled database connections.
+    #[arg(long, env = "ORDERS_DB_POOL_SIZE", default_value_t = 16, global = true)]
+    pub db_pool_size: usize,
+
+    /// How long a call waits for a free pooled connection (or for a new one to
+    /// connect) before failing with UNAVAILABLE.
+    #[arg(long, env = "ORDERS_DB_ACQUIRE_TIMEOUT", value_parser = humantime::parse_duration, default_value = "2s", global = true)]
+    pub db_acquire_timeout: Duration,
+
+    /// PostgreSQL `statement_timeout` for every statement the service runs.
+    #[arg(long, env = "ORDERS_DB_STATEMENT_TIMEOUT", value_parser = humantime::parse_duration, default_value = "5s", global = true)]
+    pub db_statement_timeout: Duration,
+
+    /// Data directory of the private PostgreSQL cluster used when no
+    /// DATABASE_URL is set and no local server runs. Kept across restarts.
+    /// Default: /var/lib/orders/pgdata as root, else ~/.local/share/orders/pgdata.
+    #[arg(long, env = "ORDERS_DATA_DIR", global = true)]
+    pub data_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServerSettings {
+    /// The longest any call may run; a shorter client deadline (grpc-timeout)
+    /// wins. Calls past it end with DEADLINE_EXCEEDED.
+    #[arg(long, env = "ORDERS_REQUEST_TIMEOUT", value_parser = humantime::parse_duration, default_value = "10s", global = true)]
+    pub request_timeout: Duration,
+
+    /// Maximum number of calls in progress across all connections; calls
+    /// beyond it are refused at once with RESOURCE_EXHAUSTED. Health checks
+    /// and reflection are not counted.
+    #[arg(long, env = "ORDERS_CONCURRENCY_LIMIT", default_value_t = 512, global = true)]
+    pub concurrency_limit: usize,
+
+    /// On SIGINT/SIGTERM, how long in-flight calls may take to finish before
+    /// the server exits anyway.
+    #[arg(long, env = "ORDERS_DRAIN_TIMEOUT", value_parser = humantime::parse_duration, default_value = "10s", global = true)]
+    pub drain_timeout: Duration,
+
+    /// How often the database is probed to keep health status current.
+    #[arg(long, env = "ORDERS_HEALTH_CHECK_INTERVAL", value_parser = humantime::parse_duration, default_value = "1s", global = true)]
+    pub health_check_interval: Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl Settings {
+    /// The defaults, as `orders` with no flags would use them, except that
+    /// nothing is read from the environment. Tests start from this.
+    pub fn defaults() -> Self {
+        let cli = Cli::try_parse_from_env_free(["orders"]);
+        cli.settings
+    }
+}
+
+impl Cli {
+    /// Parses `args` as if no environment variable were set.
+    fn try_parse_from_env_free<const N: usize>(args: [&str; N]) -> Cli {
+        use clap::{CommandFactory, FromArgMatches};
+        let command = Cli::command().mut_args(|arg| arg.env(None::<&str>));
+        let matches = command.get_matches_from(args);
+        Cli::from_arg_matches(&matches).expect("the defaults parse")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_defaults_serve_on_the_documented_address() {
+        let settings = Settings::defaults();
+        assert_eq!(settings.addr.to_string(), "127.0.0.1:50051");
+        assert_eq!(settings.database.database_url, None);
+        assert_eq!(settings.server.drain_timeout, Duration::from_secs(10));
+    }
+
+    #[test]
+    fn the_cli_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

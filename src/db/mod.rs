@@ -1,0 +1,18 @@
+//! PostgreSQL: schema, connection pool, migrations, the local database
+//! used when none is configured, and one query module per table.
+//!
+//! Query functions take `&mut AsyncPgConnection` and return `QueryResult`,
+//! so they compose into transactions; deciding what an error means for the
+//! caller happens at the service boundary ([`crate::error`]).
+
+pub mod idempotency;
+pub mod local;
+pub mod migrations;
+pub mod orders;
+pub mod pool;
+pub mod products;
+pub mod retry;
+pub mod schema;
+pub mod secrets;
+
+pub use pool::{Pool, connect_pool};

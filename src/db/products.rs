@@ -1,0 +1,117 @@
+//! Queries on `products`.
+
+use chrono::{DateTime, Utc};
+use diesel::{
+    prelude::*,
+    sql_types::{Array, Int4, Uuid as SqlUuid},
+};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use super::schema::products;
+use crate::domain::product::{MAX_STOCK, NewProduct};
+
+/// The name of the unique constraint on `products.sku`.
+pub const SKU_UNIQUE: &str = "products_sku_key";
+
+/// A row of `products`.
+#[derive(Debug, Clone, Queryable, Selectable, QueryableByName)]
+#[diesel(table_name = products, check_for_backend(diesel::pg::Pg))]
+pub struct ProductRow {
+    pub id: Uuid,
+    pub sku: String,
+    pub name: String,
+    pub description: String,
+    pub currency_code: String,
+    pub price_units: i64,
+    pub price_nanos: i32,
+    pub stock: i64,
+    pub create_time: DateTime<Utc>,
+    pub update_time: DateTime<Utc>,
+}
+
+/// Inserts a product with a new id.
+pub async fn insert(conn: &mut AsyncPgConnection, product: &NewProduct) -> QueryResult<ProductRow> {
+    diesel::insert_into(products::table)
+        .values((
+            products::id.eq(Uuid::now_v7()),
+            products::sku.eq(&product.sku),
+            products::name.eq(&product.name),
+            products::description.eq(&product.description),
+            products::currency_code.eq(product.price.currency_code()),
+            products::price_units.eq(product.price.units()),
+            products::price_nanos.eq(product.price.nanos()),
+            products::stock.eq(product.stock),
+        ))
+        .returning(ProductRow::as_returning())
+        .get_result(conn)
+        .await
+}
+
+/// One product, if it exists.
+pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<ProductRow>> {
+    products::table
+        .find(id)
+        .select(ProductRow::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// Up to `limit` products in SKU order, starting after `after_sku`.
+pub async fn list(conn: &mut AsyncPgConnection, after_sku: Option<&str>, limit: i64) -> QueryResult<Vec<ProductRow>> {
+    let query = products::table
+        .select(ProductRow::as_select())
+        .order(products::sku)
+        .limit(limit);
+    match after_sku {
+        Some(sku) => query.filter(products::sku.gt(sku)).load(conn).await,
+        None => query.load(conn).await,
+    }
+}
+
+/// Adds `quantity` units, unless that would exceed [`MAX_STOCK`]. `None`
+/// when the product does not exist or the limit would be exceeded.
+pub async fn add_stock(conn: &mut AsyncPgConnection, id: Uuid, quantity: i64) -> QueryResult<Option<ProductRow>> {
+    diesel::update(products::table.find(id))
+        .filter(products::stock.le(MAX_STOCK - quantity))
+        .set((
+            products::stock.eq(products::stock + quantity),
+            products::update_time.eq(diesel::dsl::now),
+        ))
+        .returning(ProductRow::as_returning())
+        .get_result(conn)
+        .await
+        .optional()
+}
+
+/// Locks the products `ids` for the rest of the transaction, always in id
+/// order, so that two orders sharing products can never deadlock, and
+/// returns those that exist.
+pub async fn lock(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> QueryResult<Vec<ProductRow>> {
+    products::table
+        .filter(products::id.eq_any(ids))
+        .order(products::id)
+        .for_update()
+        .select(ProductRow::as_select())
+        .load(conn)
+        .await
+}
+
+/// Moves stock: adds `deltas[i]` (negative to take) to product `ids[i]`.
+/// The products must be locked already ([`lock`]); the schema's
+/// `CHECK (stock >= 0)` is the last line of defence against overselling.
+pub async fn change_stock(conn: &mut AsyncPgConnection, ids: &[Uuid], deltas: &[i32]) -> QueryResult<usize> {
+    // unnest of two arrays keeps the SQL text the same for any number of
+    // lines, where a VALUES list would change with the line count.
+    diesel::sql_query(
+        "UPDATE products AS p \
+         SET stock = p.stock + d.delta, update_time = now() \
+         FROM unnest($1::uuid[], $2::int4[]) AS d(id, delta) \
+         WHERE p.id = d.id",
+    )
+    .bind::<Array<SqlUuid>, _>(ids)
+    .bind::<Array<Int4>, _>(deltas)
+    .execute(conn)
+    .await
+}

@@ -1,0 +1,76 @@
+// @generated from the migrations by `UPDATE_SCHEMA=1 cargo test --test schema`; do not edit.
+
+diesel::table! {
+    idempotency_keys (scope, request_id) {
+        scope -> Text,
+        request_id -> Uuid,
+        request_hash -> Bytea,
+        response -> Nullable<Bytea>,
+        create_time -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    order_line_items (order_id, position) {
+        order_id -> Uuid,
+        position -> Int2,
+        product_id -> Uuid,
+        sku -> Text,
+        name -> Text,
+        quantity -> Int4,
+        unit_price_units -> Int8,
+        unit_price_nanos -> Int4,
+        line_total_units -> Int8,
+        line_total_nanos -> Int4,
+    }
+}
+
+diesel::table! {
+    orders (id) {
+        id -> Uuid,
+        customer_id -> Text,
+        state -> Text,
+        currency_code -> Text,
+        total_units -> Int8,
+        total_nanos -> Int4,
+        ship_recipient -> Text,
+        ship_line1 -> Text,
+        ship_line2 -> Text,
+        ship_city -> Text,
+        ship_region -> Text,
+        ship_postal_code -> Text,
+        ship_country_code -> Text,
+        cancel_reason -> Nullable<Text>,
+        create_time -> Timestamptz,
+        update_time -> Timestamptz,
+        ship_time -> Nullable<Timestamptz>,
+        cancel_time -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    products (id) {
+        id -> Uuid,
+        sku -> Text,
+        name -> Text,
+        description -> Text,
+        currency_code -> Text,
+        price_units -> Int8,
+        price_nanos -> Int4,
+        stock -> Int8,
+        create_time -> Timestamptz,
+        update_time -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    server_secrets (name) {
+        name -> Text,
+        value -> Bytea,
+    }
+}
+
+diesel::joinable!(order_line_items -> orders (order_id));
+diesel::joinable!(order_line_items -> products (product_id));
+
+diesel::allow_tables_to_appear_in_same_query!(idempotency_keys, order_line_items, orders, products, server_secrets,);

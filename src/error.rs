@@ -1,0 +1,233 @@
+//! The one error type of the service and its mapping to the wire.
+//!
+//! Handlers return [`ApiError`]; the conversion into [`tonic::Status`] is the
+//! only place that decides status codes and rich details (AIP-193): every
+//! status carries an `ErrorInfo` with a stable reason and the domain
+//! [`ERROR_DOMAIN`], plus `BadRequest`, `ResourceInfo` or
+//! `PreconditionFailure` where they apply. Database and other internal
+//! detail is logged here, once, and never sent to the caller.
+
+use std::{collections::HashMap, time::Duration};
+
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel_async::pooled_connection::{PoolError as ManagerError, deadpool::PoolError};
+use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, StatusExt};
+
+pub use crate::domain::violations::FieldViolation;
+
+/// The `ErrorInfo.domain` of every error this service returns.
+pub const ERROR_DOMAIN: &str = "orders";
+
+/// How long callers are told to wait before retrying an `UNAVAILABLE`.
+const RETRY_DELAY: Duration = Duration::from_secs(1);
+
+type Cause = Box<dyn std::error::Error + Send + Sync>;
+
+/// One failed precondition, named for `PreconditionFailure`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreconditionViolation {
+    /// The kind of precondition, e.g. `STOCK`.
+    pub kind: &'static str,
+    /// What it is about, e.g. `products/<uuid>`.
+    pub subject: String,
+    /// What is wrong and how to fix it.
+    pub description: String,
+}
+
+/// Everything that can go wrong in a call, in the caller's terms.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The request is malformed, whatever the state of the system.
+    #[error("{message}")]
+    InvalidArgument {
+        reason: &'static str,
+        message: String,
+        violations: Vec<FieldViolation>,
+    },
+    /// The named resource does not exist (or the caller may not see it).
+    #[error("{resource_type} {name:?} was not found")]
+    NotFound {
+        reason: &'static str,
+        resource_type: &'static str,
+        name: String,
+    },
+    /// A resource with the same unique key exists already.
+    #[error("{message}")]
+    AlreadyExists {
+        reason: &'static str,
+        message: String,
+        resource_type: &'static str,
+        name: String,
+    },
+    /// The system is not in the state the call needs.
+    #[error("{message}")]
+    FailedPrecondition {
+        reason: &'static str,
+        message: String,
+        violations: Vec<PreconditionViolation>,
+    },
+    /// A value is valid on its own but would push a quantity past its limit.
+    #[error("{message}")]
+    OutOfRange {
+        reason: &'static str,
+        message: String,
+        field: &'static str,
+    },
+    /// The database cannot be reached right now; the call may be retried.
+    #[error("database unavailable")]
+    Unavailable(#[source] Cause),
+    /// A bug or an unexpected failure; the cause is logged, never sent.
+    #[error("internal error")]
+    Internal(#[source] Cause),
+}
+
+impl ApiError {
+    /// An `INVALID_ARGUMENT` for a single field.
+    pub fn invalid_field(field: impl Into<String>, description: impl Into<String>) -> Self {
+        FieldViolation::new(field, description).into()
+    }
+
+    /// An `INTERNAL` error from anything that can be logged.
+    pub fn internal(cause: impl Into<Cause>) -> Self {
+        ApiError::Internal(cause.into())
+    }
+
+    /// The gRPC status code this error is sent with.
+    pub fn code(&self) -> Code {
+        match self {
+            ApiError::InvalidArgument { .. } => Code::InvalidArgument,
+            ApiError::NotFound { .. } => Code::NotFound,
+            ApiError::AlreadyExists { .. } => Code::AlreadyExists,
+            ApiError::FailedPrecondition { .. } => Code::FailedPrecondition,
+            ApiError::OutOfRange { .. } => Code::OutOfRange,
+            ApiError::Unavailable(_) => Code::Unavailable,
+            ApiError::Internal(_) => Code::Internal,
+        }
+    }
+
+    /// True when retrying the same call later may succeed.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, ApiError::Unavailable(_))
+    }
+
+    fn reason(&self) -> &'static str {
+        match self {
+            ApiError::InvalidArgument { reason, .. }
+            | ApiError::NotFound { reason, .. }
+            | ApiError::AlreadyExists { reason, .. }
+            | ApiError::FailedPrecondition { reason, .. }
+            | ApiError::OutOfRange { reason, .. } => reason,
+            ApiError::Unavailable(_) => "DATABASE_UNAVAILABLE",
+            ApiError::Internal(_) => "INTERNAL",
+        }
+    }
+
+    fn details(&self) -> ErrorDetails {
+        let mut details = ErrorDetails::with_error_info(self.reason(), ERROR_DOMAIN, HashMap::new());
+        match self {
+            ApiError::InvalidArgument { violations, .. } if !violations.is_empty() => {
+                details.set_bad_request(violations.iter().map(to_wire_violation).collect::<Vec<_>>());
+            }
+            ApiError::NotFound {
+                resource_type, name, ..
+            } => {
+                details.set_resource_info(*resource_type, name, "", "not found");
+            }
+            ApiError::AlreadyExists {
+                resource_type, name, ..
+            } => {
+                details.set_resource_info(*resource_type, name, "", "already exists");
+            }
+            ApiError::FailedPrecondition { violations, .. } if !violations.is_empty() => {
+                details.set_precondition_failure(
+                    violations
+                        .iter()
+                        .map(|v| tonic_types::PreconditionViolation::new(v.kind, &v.subject, &v.description))
+                        .collect::<Vec<_>>(),
+                );
+            }
+            ApiError::OutOfRange { field, message, .. } => {
+                details.set_bad_request(vec![tonic_types::FieldViolation::new(*field, message)]);
+            }
+            ApiError::Unavailable(_) => {
+                details.set_retry_info(Some(RETRY_DELAY));
+            }
+            _ => {}
+        }
+        details
+    }
+
+    fn public_message(&self) -> String {
+        match self {
+            ApiError::Unavailable(_) => "the database is unavailable; retry with backoff".to_owned(),
+            ApiError::Internal(_) => "internal error".to_owned(),
+            other => other.to_string(),
+        }
+    }
+}
+
+fn to_wire_violation(v: &FieldViolation) -> tonic_types::FieldViolation {
+    tonic_types::FieldViolation::new(&v.field, &v.description)
+}
+
+impl From<ApiError> for Status {
+    fn from(error: ApiError) -> Status {
+        // The single place where causes are logged: handlers just propagate.
+        match &error {
+            ApiError::Internal(cause) => tracing::error!(error = %cause, ?cause, "internal error"),
+            ApiError::Unavailable(cause) => tracing::warn!(error = %cause, "database unavailable"),
+            _ => {}
+        }
+        Status::with_error_details(error.code(), error.public_message(), error.details())
+    }
+}
+
+impl From<FieldViolation> for ApiError {
+    fn from(violation: FieldViolation) -> Self {
+        crate::domain::violations::Violations::from(vec![violation]).into_error()
+    }
+}
+
+impl From<DieselError> for ApiError {
+    fn from(error: DieselError) -> Self {
+        if is_connection_failure(&error) {
+            ApiError::Unavailable(Box::new(error))
+        } else {
+            ApiError::Internal(Box::new(error))
+        }
+    }
+}
+
+impl From<PoolError> for ApiError {
+    fn from(error: PoolError) -> Self {
+        match error {
+            // Timeouts (pool exhausted or server not answering), failed
+            // connects and failed recycles all mean "try again later".
+            PoolError::Timeout(_) | PoolError::Closed => ApiError::Unavailable(Box::new(error)),
+            PoolError::Backend(ManagerError::ConnectionError(_) | ManagerError::QueryError(_)) => {
+                ApiError::Unavailable(Box::new(error))
+            }
+            other => ApiError::Internal(Box::new(other)),
+        }
+    }
+}
+
+/// True when a database error means the connection or the server is gone,
+/// rather than that the statement was wrong.
+pub fn is_connection_failure(error: &DieselError) -> bool {
+    match error {
+        DieselError::BrokenTransactionManager => true,
+        DieselError::DatabaseError(DatabaseErrorKind::UnableToSendCommand | DatabaseErrorKind::ClosedConnection, _) => {
+            true
+        }
+        DieselError::DatabaseError(DatabaseErrorKind::Unknown, info) => {
+            // diesel does not expose the SQLSTATE; these are the messages of
+            // class 57P (operator intervention: admin shutdown, crash
+            // recovery, server starting up or shutting down).
+            let message = info.message();
+            message.starts_with("terminating connection") || message.starts_with("the database system is")
+        }
+        _ => false,
+    }
+}

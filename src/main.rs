@@ -1,0 +1,52 @@
+//! `orders`: runs the gRPC server (`orders` or `orders serve`) or applies
+//! migrations (`orders migrate`). All the work is in the library.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use orders::{
+    config::{Cli, Command},
+    startup::{self, Application},
+    telemetry,
+};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    telemetry::init(cli.settings.log_format);
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(cli.settings).await,
+        Command::Migrate => startup::migrate(&cli.settings).await.map(|applied| {
+            tracing::info!(?applied, "migrations applied; the schema is up to date");
+        }),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("orders: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(settings: orders::config::Settings) -> Result<(), startup::StartupError> {
+    let app = Application::build(settings).await?;
+    tracing::info!(addr = %app.local_addr(), "orders is serving gRPC");
+    app.run_until(shutdown_signal()).await
+}
+
+/// Completes on the first SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("can listen for SIGTERM");
+        tokio::select! {
+            _ = interrupt => tracing::info!("received SIGINT"),
+            _ = terminate.recv() => tracing::info!("received SIGTERM"),
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+}

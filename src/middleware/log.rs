@@ -1,0 +1,160 @@
+//! One structured log line per call: method, gRPC status code, latency.
+//!
+//! A gRPC status travels in the response headers when the call fails before
+//! any message ("trailers-only"), and otherwise in the trailers after the
+//! body. So the line is written either when the headers come back or when the
+//! trailers pass through the wrapped body, and, if the body is dropped
+//! before its trailers (the client went away), as CANCELLED.
+
+use std::{
+    pin::Pin,
+    task::{Context, Poll},
+    time::Instant,
+};
+
+use futures_util::future::{BoxFuture, FutureExt};
+use http::HeaderMap;
+use http_body::{Body, Frame, SizeHint};
+use tower::{Layer, Service};
+
+/// Logs every call once.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CallLogLayer;
+
+impl<S> Layer<S> for CallLogLayer {
+    type Service = CallLog<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        CallLog { inner }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct CallLog<S> {
+    inner: S,
+}
+
+impl<S, B, ResBody> Service<http::Request<B>> for CallLog<S>
+where
+    S: Service<http::Request<B>, Response = http::Response<ResBody>> + Send + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = http::Response<LoggedBody<ResBody>>;
+    type Error = S::Error;
+    type Future = BoxFuture<'static, Result<Self::Response, S::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+        let record = CallRecord {
+            method: request.uri().path().to_owned(),
+            start: Instant::now(),
+        };
+        let future = self.inner.call(request);
+        async move {
+            let response = future.await?;
+            let record = match grpc_code(response.headers()) {
+                Some(code) => {
+                    record.finish(code);
+                    None
+                }
+                None => Some(record),
+            };
+            Ok(response.map(|inner| LoggedBody { inner, record }))
+        }
+        .boxed()
+    }
+}
+
+struct CallRecord {
+    method: String,
+    start: Instant,
+}
+
+impl CallRecord {
+    fn finish(self, code: &str) {
+        let latency_ms = self.start.elapsed().as_secs_f64() * 1000.0;
+        tracing::info!(target: "orders::call", method = %self.method, code, latency_ms, "call");
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A response body that writes the call's log line when it ends.
+    pub struct LoggedBody<B> {
+        #[pin]
+        inner: B,
+        record: Option<CallRecord>,
+    }
+
+    impl<B> PinnedDrop for LoggedBody<B> {
+        fn drop(this: Pin<&mut Self>) {
+            if let Some(record) = this.project().record.take() {
+                record.finish("CANCELLED");
+            }
+        }
+    }
+}
+
+impl<B: Body> Body for LoggedBody<B> {
+    type Data = B::Data;
+    type Error = B::Error;
+
+    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<B::Data>, B::Error>>> {
+        let this = self.project();
+        let polled = this.inner.poll_frame(cx);
+        let code = match &polled {
+            Poll::Ready(Some(Ok(frame))) => frame.trailers_ref().map(|t| grpc_code(t).unwrap_or("UNKNOWN")),
+            Poll::Ready(Some(Err(_))) => Some("INTERNAL"),
+            // A body that ends without trailers carried no status.
+            Poll::Ready(None) => Some("UNKNOWN"),
+            Poll::Pending => None,
+        };
+        if let Some(code) = code
+            && let Some(record) = this.record.take()
+        {
+            record.finish(code);
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// The canonical name of the `grpc-status` in `headers`, if there is one.
+fn grpc_code(headers: &HeaderMap) -> Option<&'static str> {
+    let value = headers.get("grpc-status")?.to_str().ok()?;
+    Some(
+        CODE_NAMES
+            .get(value.parse::<usize>().ok()?)
+            .copied()
+            .unwrap_or("UNKNOWN"),
+    )
+}
+
+const CODE_NAMES: [&str; 17] = [
+    "OK",
+    "CANCELLED",
+    "UNKNOWN",
+    "INVALID_ARGUMENT",
+    "DEADLINE_EXCEEDED",
+    "NOT_FOUND",
+    "ALREADY_EXISTS",
+    "PERMISSION_DENIED",
+    "RESOURCE_EXHAUSTED",
+    "FAILED_PRECONDITION",
+    "ABORTED",
+    "OUT_OF_RANGE",
+    "UNIMPLEMENTED",
+    "INTERNAL",
+    "UNAVAILABLE",
+    "DATA_LOSS",
+    "UNAUTHENTICATED",
+];

@@ -1,0 +1,23 @@
+//! tower layers wrapped around every gRPC call, outermost first:
+//!
+//! 1. [`log::CallLogLayer`]: one structured log line per call (method,
+//!    status code, latency), including calls refused by the layers below;
+//! 2. [`limit::GlobalConcurrencyLimitLayer`]: a limit on calls in progress
+//!    across all connections, refusing the excess at once;
+//! 3. [`deadline::DeadlineLayer`]: ends a call at the earlier of the
+//!    client's deadline and the server's maximum, with DEADLINE_EXCEEDED.
+
+pub mod deadline;
+pub mod limit;
+pub mod log;
+
+/// The services that are never limited or timed out: load balancers must be
+/// able to ask for health even when the server is saturated.
+pub(crate) fn is_infrastructure(path: &str) -> bool {
+    path.starts_with("/grpc.health.") || path.starts_with("/grpc.reflection.")
+}
+
+/// A response that carries only a gRPC status (a "trailers-only" response).
+pub(crate) fn status_response(status: tonic::Status) -> http::Response<tonic::body::Body> {
+    status.into_http()
+}

@@ -1,0 +1,207 @@
+//! Building the application from [`Settings`] and running it.
+//!
+//! [`Application::build`] does everything that can fail before serving
+//! (finding the database, migrating, binding the port), so a bad setting
+//! fails fast with one clear line. [`Application::run_until`] takes the
+//! shutdown signal as a parameter: `main` passes SIGINT/SIGTERM, tests pass
+//! whatever they like.
+
+use std::{future::Future, net::SocketAddr, time::Duration};
+
+use tokio::{net::TcpListener, sync::oneshot};
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::transport::Server;
+use tonic_health::ServingStatus;
+use tower::layer::util::{Identity, Stack};
+
+use crate::{
+    actions::AppState,
+    config::{DatabaseSettings, Settings},
+    db::{self, local::LocalPostgres, secrets},
+    domain::page::PageTokenKey,
+    middleware::{deadline::DeadlineLayer, limit::GlobalConcurrencyLimitLayer, log::CallLogLayer},
+    proto::{self, catalog_service_server::CatalogServiceServer, order_service_server::OrderServiceServer},
+    service::{catalog::CatalogApi, health, orders::OrderApi},
+};
+
+/// The largest request message accepted (the biggest valid CreateOrder is
+/// far smaller); anything larger is refused before it is decoded.
+pub const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
+
+/// The tower layers around every call (see [`crate::middleware`]).
+type Layers = Stack<DeadlineLayer, Stack<GlobalConcurrencyLimitLayer, Stack<CallLogLayer, Identity>>>;
+
+/// The database created and used when no DATABASE_URL is given.
+pub const LOCAL_DATABASE: &str = "orders";
+
+/// Why the service could not start, in one line each.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("{0}")]
+    LocalDatabase(#[from] db::local::LocalPgError),
+    #[error("could not apply migrations: {0}")]
+    Migrate(Box<dyn std::error::Error + Send + Sync>),
+    #[error("could not create the connection pool: {0}")]
+    Pool(#[from] deadpool::managed::BuildError),
+    #[error("could not read the page-token key from the database: {0}")]
+    PageTokenKey(String),
+    #[error("could not listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+    #[error("could not build server reflection: {0}")]
+    Reflection(#[from] tonic_reflection::server::Error),
+    #[error("the server failed: {0}")]
+    Serve(#[from] tonic::transport::Error),
+}
+
+/// A built application, bound to its port, ready to serve.
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+    settings: Settings,
+}
+
+impl Application {
+    /// Resolves the database, applies migrations, builds the pool and binds
+    /// the listening socket (port 0 picks a free port; see [`Self::local_addr`]).
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        let url = database_url(&settings.database).await?;
+        let applied = db::migrations::run(&url).await.map_err(StartupError::Migrate)?;
+        if !applied.is_empty() {
+            tracing::info!(?applied, "applied database migrations");
+        }
+        let pool = db::connect_pool(&url, &settings.database)?;
+        let page_key = load_page_key(&pool).await?;
+        let addr = settings.addr;
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| StartupError::Bind { addr, source })?;
+        let state = AppState { pool, page_key };
+        Ok(Application {
+            listener,
+            state,
+            settings,
+        })
+    }
+
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("a bound listener has an address")
+    }
+
+    /// The shared state (the pool), for tests and tools.
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` completes, then reports NOT_SERVING, stops
+    /// accepting calls and lets in-flight calls finish, for at most the
+    /// drain timeout.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()>) -> Result<(), StartupError> {
+        let Application {
+            listener,
+            state,
+            settings,
+        } = self;
+        let (reporter, health_service) = tonic_health::server::health_reporter();
+        let monitor = health::spawn_monitor(
+            reporter.clone(),
+            state.pool.clone(),
+            settings.server.health_check_interval,
+        );
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = router(&state, &settings, health_service)?.serve_with_incoming_shutdown(
+            TcpListenerStream::new(listener),
+            async {
+                let _ = stopped.await;
+            },
+        );
+        tokio::pin!(server);
+        tokio::select! {
+            result = &mut server => { monitor.abort(); return Ok(result?); }
+            () = shutdown => {}
+        }
+        monitor.abort();
+        health::set_all(&reporter, ServingStatus::NotServing).await;
+        tracing::info!(drain_timeout = ?settings.server.drain_timeout, "shutting down: draining in-flight calls");
+        let _ = stop.send(());
+        drain(server, settings.server.drain_timeout).await
+    }
+}
+
+fn router(
+    state: &AppState,
+    settings: &Settings,
+    health_service: tonic_health::pb::health_server::HealthServer<impl tonic_health::pb::health_server::Health>,
+) -> Result<tonic::transport::server::Router<Layers>, StartupError> {
+    let reflection = || {
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            // google.rpc.ErrorInfo & co., so grpcurl can print error details.
+            .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET)
+            // Both reflection versions, so `list` shows both whichever is asked.
+            .register_encoded_file_descriptor_set(tonic_reflection::pb::v1::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_reflection::pb::v1alpha::FILE_DESCRIPTOR_SET)
+    };
+    let catalog =
+        CatalogServiceServer::new(CatalogApi::new(state.clone())).max_decoding_message_size(MAX_MESSAGE_BYTES);
+    let orders = OrderServiceServer::new(OrderApi::new(state.clone())).max_decoding_message_size(MAX_MESSAGE_BYTES);
+    // Layers run in the order added: the log line sees every call, including
+    // those the limit refuses.
+    Ok(Server::builder()
+        .layer(CallLogLayer)
+        .layer(GlobalConcurrencyLimitLayer::new(settings.server.concurrency_limit))
+        .layer(DeadlineLayer::new(settings.server.request_timeout))
+        .add_service(health_service)
+        .add_service(reflection().build_v1()?)
+        .add_service(reflection().build_v1alpha()?)
+        .add_service(catalog)
+        .add_service(orders))
+}
+
+async fn drain(
+    server: impl Future<Output = Result<(), tonic::transport::Error>>,
+    timeout: Duration,
+) -> Result<(), StartupError> {
+    match tokio::time::timeout(timeout, server).await {
+        Ok(result) => {
+            tracing::info!("all calls finished; stopped");
+            Ok(result?)
+        }
+        Err(_) => {
+            tracing::warn!("drain timeout reached with calls still in flight; stopping anyway");
+            Ok(())
+        }
+    }
+}
+
+/// The database to use: DATABASE_URL if given, else a local PostgreSQL
+/// (found, or started as a private cluster) with an `orders` database.
+pub async fn database_url(settings: &DatabaseSettings) -> Result<String, StartupError> {
+    if let Some(url) = &settings.database_url {
+        return Ok(url.clone());
+    }
+    let mut local = LocalPostgres::from_env();
+    if let Some(dir) = &settings.data_dir {
+        local.data_dir = dir.clone();
+    }
+    let server = local.server_url().await?;
+    let url = db::local::ensure_database(&server, LOCAL_DATABASE).await?;
+    tracing::info!(database = %url, "no DATABASE_URL set: using the local PostgreSQL");
+    Ok(url)
+}
+
+async fn load_page_key(pool: &db::Pool) -> Result<PageTokenKey, StartupError> {
+    let error = |e: &dyn std::fmt::Display| StartupError::PageTokenKey(e.to_string());
+    let mut conn = pool.get().await.map_err(|e| error(&e))?;
+    let key = secrets::load(&mut conn, secrets::PAGE_TOKEN_KEY)
+        .await
+        .map_err(|e| error(&e))?;
+    PageTokenKey::new(key).map_err(|e| error(&e))
+}
+
+/// `orders migrate`: applies pending migrations and returns their versions.
+pub async fn migrate(settings: &Settings) -> Result<Vec<String>, StartupError> {
+    let url = database_url(&settings.database).await?;
+    db::migrations::run(&url).await.map_err(StartupError::Migrate)
+}

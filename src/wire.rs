@@ -1,0 +1,85 @@
+//! Database rows → API messages. The one place that knows both shapes.
+
+use chrono::{DateTime, Utc};
+
+use crate::{
+    db::{
+        orders::{LineItemRow, OrderRow, OrderWithLines},
+        products::ProductRow,
+    },
+    domain::order::OrderState,
+    error::ApiError,
+    proto,
+};
+
+pub fn timestamp(time: DateTime<Utc>) -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds: time.timestamp(),
+        nanos: i32::try_from(time.timestamp_subsec_nanos()).expect("below 10^9"),
+    }
+}
+
+fn money(currency_code: &str, units: i64, nanos: i32) -> Option<proto::Money> {
+    Some(proto::Money {
+        currency_code: currency_code.to_owned(),
+        units,
+        nanos,
+    })
+}
+
+pub fn product(row: ProductRow) -> proto::Product {
+    proto::Product {
+        product_id: row.id.to_string(),
+        price: money(&row.currency_code, row.price_units, row.price_nanos),
+        sku: row.sku,
+        name: row.name,
+        description: row.description,
+        stock: row.stock,
+        create_time: Some(timestamp(row.create_time)),
+        update_time: Some(timestamp(row.update_time)),
+    }
+}
+
+/// An order with its lines. Fails only if the stored state is unknown,
+/// which the schema's CHECK rules out.
+pub fn order(OrderWithLines { order, lines }: OrderWithLines) -> Result<proto::Order, ApiError> {
+    let state = OrderState::from_db(&order.state)
+        .ok_or_else(|| ApiError::internal(format!("order {} has unknown state {:?}", order.id, order.state)))?;
+    let currency = order.currency_code.clone();
+    Ok(proto::Order {
+        order_id: order.id.to_string(),
+        state: proto::OrderState::from(state).into(),
+        line_items: lines.into_iter().map(|line| line_item(&currency, line)).collect(),
+        shipping_address: Some(address(&order)),
+        total: money(&currency, order.total_units, order.total_nanos),
+        create_time: Some(timestamp(order.create_time)),
+        update_time: Some(timestamp(order.update_time)),
+        ship_time: order.ship_time.map(timestamp),
+        cancel_time: order.cancel_time.map(timestamp),
+        cancel_reason: order.cancel_reason.unwrap_or_default(),
+        customer_id: order.customer_id,
+    })
+}
+
+fn line_item(currency: &str, line: LineItemRow) -> proto::LineItem {
+    proto::LineItem {
+        product_id: line.product_id.to_string(),
+        sku: line.sku,
+        name: line.name,
+        quantity: line.quantity,
+        unit_price: money(currency, line.unit_price_units, line.unit_price_nanos),
+        line_total: money(currency, line.line_total_units, line.line_total_nanos),
+    }
+}
+
+fn address(order: &OrderRow) -> proto::Address {
+    proto::Address {
+        recipient: order.ship_recipient.clone(),
+        line1: order.ship_line1.clone(),
+        line2: order.ship_line2.clone(),
+        city: order.ship_city.clone(),
+        region: order.ship_region.clone(),
+        postal_code: order.ship_postal_code.clone(),
+        country_code: order.ship_country_code.clone(),
+    }
+}
