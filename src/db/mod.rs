@@ -12,6 +12,7 @@ pub mod orders;
 pub mod pool;
 pub mod products;
 pub mod retry;
+#[rustfmt::skip] // generated: see the header of schema.rs
 pub mod schema;
 pub mod secrets;
 

@@ -1,4 +1,4 @@
-// @generated from the migrations by `UPDATE_SCHEMA=1 cargo test --test schema`; do not edit.
+// @generated from the migrations by `UPDATE_SCHEMA=1 cargo test --test api schema`; do not edit.
 
 diesel::table! {
     idempotency_keys (scope, request_id) {
@@ -73,4 +73,10 @@ diesel::table! {
 diesel::joinable!(order_line_items -> orders (order_id));
 diesel::joinable!(order_line_items -> products (product_id));
 
-diesel::allow_tables_to_appear_in_same_query!(idempotency_keys, order_line_items, orders, products, server_secrets,);
+diesel::allow_tables_to_appear_in_same_query!(
+    idempotency_keys,
+    order_line_items,
+    orders,
+    products,
+    server_secrets,
+);

@@ -323,7 +323,7 @@ fn make_url(user: &str, host: &str, port: u16) -> String {
 }
 
 /// Replaces the database of `url`, keeping credentials, host and `?params`.
-fn with_database(url: &str, name: &str) -> String {
+pub fn with_database(url: &str, name: &str) -> String {
     let (base, params) = url.split_once('?').map_or((url, ""), |(b, p)| (b, p));
     // The path starts after the credentials (which may contain '/') and the scheme's "//".
     let scheme_end = base.find("://").map(|i| i + 2);

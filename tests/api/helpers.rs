@@ -1,0 +1,298 @@
+//! The test harness: [`spawn_app`] starts the real server in-process on port
+//! 0 against a fresh database of its own, and hands back connected clients.
+//!
+//! Databases: the migrations are applied once per schema version to a
+//! template database; each test then gets `CREATE DATABASE … TEMPLATE`, which
+//! is much faster than migrating, and drops it when the [`TestApp`] is
+//! dropped. Databases left behind by crashed runs (whose process is gone) are
+//! swept at the first spawn.
+//!
+//! The PostgreSQL server is `ORDERS_TEST_DATABASE_URL` or `DATABASE_URL` if
+//! set (any database on it; it is only used to reach the server), else the
+//! same zero-configuration local PostgreSQL the service itself would use.
+
+use std::{
+    net::SocketAddr,
+    path::Path,
+    sync::atomic::{AtomicUsize, Ordering},
+    time::Duration,
+};
+
+use diesel::{QueryableByName, sql_types::Text};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+use orders::{
+    config::Settings,
+    db::{
+        Pool,
+        local::{LocalPostgres, with_database},
+    },
+    proto::{catalog_service_client::CatalogServiceClient, order_service_client::OrderServiceClient},
+    startup::{Application, StartupError},
+};
+use sha2::{Digest, Sha256};
+use tokio::{sync::oneshot, task::JoinHandle};
+use tonic::transport::Channel;
+use tonic_health::pb::health_client::HealthClient;
+
+/// A running server with its own database and clients.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub catalog: CatalogServiceClient<Channel>,
+    pub orders: OrderServiceClient<Channel>,
+    pub health: HealthClient<Channel>,
+    /// The app's own pool, for assertions straight on the tables.
+    pub pool: Pool,
+    /// The URL of this test's database.
+    pub db_url: String,
+    db_name: String,
+    admin_url: String,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<Result<(), StartupError>>>,
+}
+
+/// Starts the app with the default settings.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Starts the app after `configure` has adjusted its settings.
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    init_tracing();
+    let admin_url = admin_url().await;
+    let template = template_database(&admin_url).await;
+    let db_name = create_test_database(&admin_url, &template).await;
+    let db_url = with_database(&admin_url, &db_name);
+
+    let mut settings = Settings::defaults();
+    settings.addr = "127.0.0.1:0".parse().unwrap();
+    settings.database.database_url = Some(db_url.clone());
+    settings.database.db_pool_size = 8;
+    settings.server.health_check_interval = Duration::from_millis(200);
+    configure(&mut settings);
+
+    let app = Application::build(settings).await.expect("the app builds");
+    let addr = app.local_addr();
+    let pool = app.state().pool.clone();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until(async {
+        let _ = stopped.await;
+    }));
+    // The listener is bound already, so connecting cannot race the start.
+    let channel = Channel::from_shared(format!("http://{addr}"))
+        .unwrap()
+        .connect()
+        .await
+        .expect("connects");
+    TestApp {
+        addr,
+        catalog: CatalogServiceClient::new(channel.clone()),
+        orders: OrderServiceClient::new(channel.clone()),
+        health: HealthClient::new(channel),
+        pool,
+        db_url,
+        db_name,
+        admin_url,
+        stop: Some(stop),
+        server: Some(server),
+    }
+}
+
+impl TestApp {
+    /// Starts graceful shutdown and waits for the server to finish.
+    pub async fn shutdown(&mut self) -> Result<(), StartupError> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        match self.server.take() {
+            Some(server) => server.await.expect("the server task does not panic"),
+            None => Ok(()),
+        }
+    }
+
+    /// A fresh connection to this test's database.
+    pub async fn connect(&self) -> AsyncPgConnection {
+        AsyncPgConnection::establish(&self.db_url)
+            .await
+            .expect("connects to the test database")
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(server) = self.server.take() {
+            server.abort();
+        }
+        let (admin_url, name) = (self.admin_url.clone(), self.db_name.clone());
+        // Drop runs inside the test's runtime, which cannot be blocked on;
+        // a thread with its own runtime drops the database.
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(drop_database(&admin_url, &name))
+        })
+        .join();
+        if let Ok(Err(error)) = dropped {
+            eprintln!("could not drop test database {}: {error}", self.db_name);
+        }
+    }
+}
+
+fn init_tracing() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let filter = tracing_subscriber::EnvFilter::try_from_env("TEST_LOG").unwrap_or_else(|_| "warn".into());
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_test_writer()
+            .try_init();
+    });
+}
+
+/// A URL of the `postgres` maintenance database of the test server.
+async fn admin_url() -> String {
+    static URL: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+    URL.get_or_init(|| async {
+        let configured = ["ORDERS_TEST_DATABASE_URL", "DATABASE_URL"]
+            .into_iter()
+            .find_map(|k| std::env::var(k).ok());
+        match configured {
+            Some(url) => with_database(&url, "postgres"),
+            None => LocalPostgres::from_env()
+                .server_url()
+                .await
+                .unwrap_or_else(|e| panic!("no PostgreSQL for the tests: {e}")),
+        }
+    })
+    .await
+    .clone()
+}
+
+/// The template database for the current migrations, created if missing.
+async fn template_database(admin_url: &str) -> String {
+    static NAME: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+    NAME.get_or_init(|| build_template(admin_url.to_owned())).await.clone()
+}
+
+async fn build_template(admin_url: String) -> String {
+    let name = format!("orders_test_template_{}", migrations_hash());
+    let mut admin = AsyncPgConnection::establish(&admin_url)
+        .await
+        .expect("connects to the admin database");
+    // Serialise test processes that start together; the lock ends with the session.
+    admin.batch_execute("SELECT pg_advisory_lock(7101)").await.unwrap();
+    sweep_leftovers(&mut admin, &name).await;
+    if !database_names(&mut admin, &name).await.contains(&name) {
+        let building = format!("{name}_building");
+        // Separate statements: DROP/CREATE DATABASE cannot share a transaction.
+        let drop = format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)");
+        admin.batch_execute(&drop).await.unwrap();
+        admin
+            .batch_execute(&format!("CREATE DATABASE {building}"))
+            .await
+            .unwrap();
+        orders::db::migrations::run(&with_database(&admin_url, &building))
+            .await
+            .expect("migrations apply");
+        // Publishing by rename: a template exists only once fully migrated.
+        admin
+            .batch_execute(&format!("ALTER DATABASE {building} RENAME TO {name}"))
+            .await
+            .unwrap();
+    }
+    admin.batch_execute("SELECT pg_advisory_unlock(7101)").await.unwrap();
+    name
+}
+
+/// A short hash of everything under `migrations/`.
+fn migrations_hash() -> String {
+    let mut files = Vec::new();
+    collect_files(&Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations"), &mut files);
+    files.sort();
+    let mut hash = Sha256::new();
+    for file in files {
+        hash.update(file.to_string_lossy().as_bytes());
+        hash.update(std::fs::read(&file).unwrap());
+    }
+    hash.finalize().iter().take(6).map(|b| format!("{b:02x}")).collect()
+}
+
+fn collect_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            collect_files(&path, out)
+        } else {
+            out.push(path)
+        }
+    }
+}
+
+/// Drops test databases of processes that no longer exist, and templates
+/// of other schema versions.
+async fn sweep_leftovers(admin: &mut AsyncPgConnection, current_template: &str) {
+    for name in database_names(admin, "orders_test_%").await {
+        let stale = match name
+            .strip_prefix("orders_test_p")
+            .and_then(|rest| rest.split('_').next())
+        {
+            Some(pid) => !Path::new(&format!("/proc/{pid}")).exists(),
+            None => name.starts_with("orders_test_template_") && name != current_template,
+        };
+        if stale {
+            let _ = admin
+                .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .await;
+        }
+    }
+}
+
+#[derive(QueryableByName)]
+struct DatabaseName {
+    #[diesel(sql_type = Text)]
+    datname: String,
+}
+
+async fn database_names(admin: &mut AsyncPgConnection, like: &str) -> Vec<String> {
+    let rows: Vec<DatabaseName> = diesel::sql_query("SELECT datname FROM pg_database WHERE datname LIKE $1")
+        .bind::<Text, _>(like)
+        .load(admin)
+        .await
+        .unwrap();
+    rows.into_iter().map(|r| r.datname).collect()
+}
+
+async fn create_test_database(admin_url: &str, template: &str) -> String {
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let name = format!(
+        "orders_test_p{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    );
+    let mut admin = AsyncPgConnection::establish(admin_url)
+        .await
+        .expect("connects to the admin database");
+    let create = format!("CREATE DATABASE {name} TEMPLATE {template}");
+    // Creation fails while anyone else is connected to the template (for
+    // example another process's check); that is brief, so retry.
+    for attempt in 0.. {
+        match admin.batch_execute(&create).await {
+            Ok(()) => break,
+            Err(e) if attempt < 50 && e.to_string().contains("being accessed by other users") => {
+                tokio::time::sleep(Duration::from_millis(100)).await
+            }
+            Err(e) => panic!("could not create {name}: {e}"),
+        }
+    }
+    name
+}
+
+async fn drop_database(admin_url: &str, name: &str) -> Result<(), diesel::result::Error> {
+    let mut admin = AsyncPgConnection::establish(admin_url)
+        .await
+        .map_err(|e| diesel::result::Error::QueryBuilderError(e.into()))?;
+    admin
+        .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .await
+}

@@ -1,0 +1,134 @@
+//! `src/db/schema.rs` must match the migrations.
+//!
+//! This test renders the schema of a freshly migrated database in the
+//! format of `diesel print-schema` (for the column types we use) and
+//! compares it with the file. `UPDATE_SCHEMA=1 cargo test --test api schema`
+//! rewrites the file instead: that is how it is generated.
+
+use diesel::{QueryableByName, sql_types::Text};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+use crate::helpers::spawn_app;
+
+const HEADER: &str =
+    "// @generated from the migrations by `UPDATE_SCHEMA=1 cargo test --test api schema`; do not edit.\n";
+
+#[tokio::test]
+async fn schema_rs_matches_the_migrations() {
+    let app = spawn_app().await;
+    let mut conn = app.connect().await;
+    let rendered = render_schema(&mut conn).await;
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/src/db/schema.rs");
+    if std::env::var_os("UPDATE_SCHEMA").is_some() {
+        std::fs::write(path, &rendered).unwrap();
+    }
+    let on_disk = std::fs::read_to_string(path).unwrap();
+    assert!(
+        on_disk == rendered,
+        "src/db/schema.rs is out of date; regenerate it with `UPDATE_SCHEMA=1 cargo test --test api schema`.\nExpected:\n{rendered}"
+    );
+}
+
+#[derive(QueryableByName)]
+struct Name {
+    #[diesel(sql_type = Text)]
+    name: String,
+}
+
+#[derive(QueryableByName)]
+struct Column {
+    #[diesel(sql_type = Text)]
+    name: String,
+    #[diesel(sql_type = Text)]
+    udt: String,
+    #[diesel(sql_type = Text)]
+    nullable: String,
+}
+
+#[derive(QueryableByName)]
+struct ForeignKey {
+    #[diesel(sql_type = Text)]
+    child: String,
+    #[diesel(sql_type = Text)]
+    parent: String,
+    #[diesel(sql_type = Text)]
+    column: String,
+}
+
+async fn render_schema(conn: &mut AsyncPgConnection) -> String {
+    let tables: Vec<Name> = diesel::sql_query(
+        "SELECT table_name::text AS name FROM information_schema.tables \
+         WHERE table_schema = 'public' AND table_type = 'BASE TABLE' \
+           AND table_name NOT LIKE '\\_\\_diesel%' ORDER BY table_name",
+    )
+    .load(conn)
+    .await
+    .unwrap();
+    let mut out = String::from(HEADER);
+    for table in &tables {
+        out += &render_table(conn, &table.name).await;
+    }
+    let keys: Vec<ForeignKey> = diesel::sql_query(
+        "SELECT c.conrelid::regclass::text AS child, c.confrelid::regclass::text AS parent, a.attname::text AS column \
+         FROM pg_constraint c JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1] \
+         WHERE c.contype = 'f' AND cardinality(c.conkey) = 1 ORDER BY 1, 2",
+    )
+    .load(conn)
+    .await
+    .unwrap();
+    out += "\n";
+    for key in &keys {
+        out += &format!("diesel::joinable!({} -> {} ({}));\n", key.child, key.parent, key.column);
+    }
+    out += "\ndiesel::allow_tables_to_appear_in_same_query!(\n";
+    for table in &tables {
+        out += &format!("    {},\n", table.name);
+    }
+    out + ");\n"
+}
+
+async fn render_table(conn: &mut AsyncPgConnection, table: &str) -> String {
+    let primary_key: Vec<Name> = diesel::sql_query(
+        "SELECT a.attname::text AS name FROM pg_index i \
+         JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey) \
+         WHERE i.indrelid = $1::regclass AND i.indisprimary ORDER BY array_position(i.indkey, a.attnum)",
+    )
+    .bind::<Text, _>(table)
+    .load(conn)
+    .await
+    .unwrap();
+    let columns: Vec<Column> = diesel::sql_query(
+        "SELECT column_name::text AS name, udt_name::text AS udt, is_nullable::text AS nullable \
+         FROM information_schema.columns WHERE table_schema = 'public' AND table_name = $1 ORDER BY ordinal_position",
+    )
+    .bind::<Text, _>(table)
+    .load(conn)
+    .await
+    .unwrap();
+    let key: Vec<&str> = primary_key.iter().map(|c| c.name.as_str()).collect();
+    let mut out = format!("\ndiesel::table! {{\n    {table} ({}) {{\n", key.join(", "));
+    for column in &columns {
+        let sql_type = diesel_type(&column.udt);
+        let sql_type = if column.nullable == "YES" {
+            format!("Nullable<{sql_type}>")
+        } else {
+            sql_type.to_owned()
+        };
+        out += &format!("        {} -> {sql_type},\n", column.name);
+    }
+    out + "    }\n}\n"
+}
+
+fn diesel_type(udt: &str) -> &'static str {
+    match udt {
+        "uuid" => "Uuid",
+        "text" => "Text",
+        "int2" => "Int2",
+        "int4" => "Int4",
+        "int8" => "Int8",
+        "bool" => "Bool",
+        "bytea" => "Bytea",
+        "timestamptz" => "Timestamptz",
+        other => panic!("column type {other} is not mapped; extend diesel_type()"),
+    }
+}
