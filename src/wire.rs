@@ -7,7 +7,7 @@ use crate::{
         orders::{LineItemRow, OrderRow, OrderWithLines},
         products::ProductRow,
     },
-    domain::order::OrderState,
+    domain::state::OrderState,
     error::ApiError,
     proto,
 };

@@ -22,8 +22,10 @@ use crate::{
     },
     domain::{
         money::Money,
-        order::{CatalogEntry, NewOrder, ORDER_RESOURCE, OrderState, Transition, price_order},
+        order::{NewOrder, ORDER_RESOURCE},
         page::{Listing, OrderCursor},
+        pricing::{CatalogEntry, price_order},
+        state::{OrderState, Transition},
     },
     error::{ApiError, PreconditionViolation},
     proto, wire,

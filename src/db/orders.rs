@@ -9,10 +9,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::schema::{order_line_items as lines, orders};
-use crate::domain::{
-    order::{NewOrder, OrderState, PricedLine},
-    page::OrderCursor,
-};
+use crate::domain::{order::NewOrder, page::OrderCursor, pricing::PricedLine, state::OrderState};
 
 /// A row of `orders`.
 #[derive(Debug, Clone, Queryable, Selectable)]

@@ -10,5 +10,7 @@ pub mod fields;
 pub mod money;
 pub mod order;
 pub mod page;
+pub mod pricing;
 pub mod product;
+pub mod state;
 pub mod violations;

@@ -1,20 +1,17 @@
-//! Orders: the request to place one, pricing it against the catalog, and the
-//! lifecycle state machine (AIP-216).
+//! Requests that change orders, parsed and validated: placing one and
+//! cancelling one. Pricing is in [`super::pricing`], the lifecycle in
+//! [`super::state`].
 
 use std::collections::HashMap;
 
 use uuid::Uuid;
 
-use crate::{
-    error::{ApiError, PreconditionViolation},
-    proto,
-};
+use crate::{error::ApiError, proto};
 
 use super::{
     address::{Address, parse_address},
     fields,
-    money::Money,
-    violations::{FieldViolation, Violations},
+    violations::Violations,
 };
 
 /// The most lines an order may have.
@@ -103,128 +100,6 @@ fn quantity(value: i32) -> Result<i32, String> {
     }
 }
 
-/// What the catalog says about a product, read under a row lock.
-#[derive(Debug, Clone)]
-pub struct CatalogEntry {
-    pub product_id: Uuid,
-    pub sku: String,
-    pub name: String,
-    pub price: Money,
-    pub stock: i64,
-}
-
-/// A line with the price copied from the catalog.
-#[derive(Debug, Clone)]
-pub struct PricedLine {
-    pub product_id: Uuid,
-    pub sku: String,
-    pub name: String,
-    pub quantity: i32,
-    pub unit_price: Money,
-    pub line_total: Money,
-}
-
-/// An order ready to be stored: every line priced, the total computed.
-#[derive(Debug, Clone)]
-pub struct PricedOrder {
-    pub lines: Vec<PricedLine>,
-    pub total: Money,
-}
-
-/// Prices `lines` from `catalog`, refusing (in this order) unknown
-/// products, mixed currencies and short stock. Short stock names every short
-/// product, so a caller can fix the whole order at once.
-pub fn price_order(lines: &[RequestedLine], catalog: &HashMap<Uuid, CatalogEntry>) -> Result<PricedOrder, ApiError> {
-    let entries = lines
-        .iter()
-        .map(|line| {
-            catalog.get(&line.product_id).ok_or_else(|| ApiError::NotFound {
-                reason: "PRODUCT_NOT_FOUND",
-                resource_type: PRODUCT_RESOURCE,
-                name: line.product_id.to_string(),
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    check_one_currency(&entries)?;
-    check_stock(lines, &entries)?;
-    let mut total = entries[0].price.zero();
-    let mut priced = Vec::with_capacity(lines.len());
-    for (line, entry) in lines.iter().zip(entries) {
-        let line_total = entry
-            .price
-            .checked_mul(i64::from(line.quantity))
-            .ok_or_else(total_too_large)?;
-        total = total.checked_add(&line_total).ok_or_else(total_too_large)?;
-        priced.push(PricedLine {
-            product_id: entry.product_id,
-            sku: entry.sku.clone(),
-            name: entry.name.clone(),
-            quantity: line.quantity,
-            unit_price: entry.price.clone(),
-            line_total,
-        });
-    }
-    Ok(PricedOrder { lines: priced, total })
-}
-
-fn check_one_currency(entries: &[&CatalogEntry]) -> Result<(), ApiError> {
-    let currency = entries[0].price.currency_code();
-    let violations: Vec<_> = (entries.iter().enumerate())
-        .filter(|(_, e)| e.price.currency_code() != currency)
-        .map(|(i, e)| {
-            FieldViolation::new(
-                format!("line_items[{i}].product_id"),
-                format!(
-                    "is priced in {}, but line_items[0] is priced in {currency}; an order has one currency",
-                    e.price.currency_code()
-                ),
-            )
-        })
-        .collect();
-    if violations.is_empty() {
-        return Ok(());
-    }
-    let message = format!("all products of an order must be priced in one currency ({currency})");
-    Err(ApiError::InvalidArgument {
-        reason: "CURRENCY_MISMATCH",
-        message,
-        violations,
-    })
-}
-
-fn check_stock(lines: &[RequestedLine], entries: &[&CatalogEntry]) -> Result<(), ApiError> {
-    let violations: Vec<_> = (lines.iter().zip(entries).enumerate())
-        .filter(|(_, (line, entry))| entry.stock < i64::from(line.quantity))
-        .map(|(i, (line, entry))| PreconditionViolation {
-            kind: "STOCK",
-            subject: format!("products/{}", entry.product_id),
-            description: format!(
-                "line_items[{i}] asks for {} of {} ({}), but only {} in stock",
-                line.quantity, entry.sku, entry.name, entry.stock
-            ),
-        })
-        .collect();
-    if violations.is_empty() {
-        return Ok(());
-    }
-    Err(ApiError::FailedPrecondition {
-        reason: "INSUFFICIENT_STOCK",
-        message: format!(
-            "not enough stock for {} of the ordered products; nothing was ordered",
-            violations.len()
-        ),
-        violations,
-    })
-}
-
-fn total_too_large() -> ApiError {
-    ApiError::OutOfRange {
-        reason: "TOTAL_TOO_LARGE",
-        message: "the order total is too large to represent".to_owned(),
-        field: "line_items",
-    }
-}
-
 /// A cancellation, as asked by a customer.
 #[derive(Debug, Clone)]
 pub struct Cancellation {
@@ -252,67 +127,65 @@ impl TryFrom<&proto::CancelOrderRequest> for Cancellation {
     }
 }
 
-/// The lifecycle state of an order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OrderState {
-    Placed,
-    Shipped,
-    Cancelled,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// What a requested state change does to an order in a given state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Transition {
-    /// Change the state.
-    Apply,
-    /// The order is already in the target state: return it unchanged.
-    AlreadyDone,
-    /// The order is in a final state that forbids this change.
-    Refused,
-}
-
-impl OrderState {
-    /// The spelling stored in the `orders.state` column.
-    pub fn as_db(self) -> &'static str {
-        match self {
-            OrderState::Placed => "PLACED",
-            OrderState::Shipped => "SHIPPED",
-            OrderState::Cancelled => "CANCELLED",
+    fn request(items: Vec<(String, i32)>) -> proto::CreateOrderRequest {
+        proto::CreateOrderRequest {
+            customer_id: "cust-1".into(),
+            line_items: items
+                .into_iter()
+                .map(|(product_id, quantity)| proto::create_order_request::LineItem { product_id, quantity })
+                .collect(),
+            shipping_address: Some(proto::Address {
+                recipient: "Ada".into(),
+                line1: "1 Main St".into(),
+                city: "Berlin".into(),
+                country_code: "DE".into(),
+                ..Default::default()
+            }),
+            request_id: String::new(),
         }
     }
 
-    /// Reads the `orders.state` column.
-    pub fn from_db(value: &str) -> Option<Self> {
-        [OrderState::Placed, OrderState::Shipped, OrderState::Cancelled]
-            .into_iter()
-            .find(|state| state.as_db() == value)
-    }
-
-    /// Cancelling: only a placed order; a cancelled one stays as it is.
-    pub fn cancel(self) -> Transition {
-        match self {
-            OrderState::Placed => Transition::Apply,
-            OrderState::Cancelled => Transition::AlreadyDone,
-            OrderState::Shipped => Transition::Refused,
+    fn fields(error: ApiError) -> Vec<String> {
+        match error {
+            ApiError::InvalidArgument { violations, .. } => violations.into_iter().map(|v| v.field).collect(),
+            other => panic!("unexpected {other:?}"),
         }
     }
 
-    /// Shipping: only a placed order; a shipped one stays as it is.
-    pub fn ship(self) -> Transition {
-        match self {
-            OrderState::Placed => Transition::Apply,
-            OrderState::Shipped => Transition::AlreadyDone,
-            OrderState::Cancelled => Transition::Refused,
-        }
+    #[test]
+    fn a_repeated_product_is_refused_at_its_second_line() {
+        let id = Uuid::new_v4().to_string();
+        let error = NewOrder::try_from(&request(vec![(id.clone(), 1), (id, 2)])).unwrap_err();
+        assert_eq!(fields(error), ["line_items[1].product_id"]);
     }
-}
 
-impl From<OrderState> for proto::OrderState {
-    fn from(state: OrderState) -> Self {
-        match state {
-            OrderState::Placed => proto::OrderState::Placed,
-            OrderState::Shipped => proto::OrderState::Shipped,
-            OrderState::Cancelled => proto::OrderState::Cancelled,
-        }
+    #[test]
+    fn quantities_are_bounded_per_line() {
+        let line = |q| (Uuid::new_v4().to_string(), q);
+        let error = NewOrder::try_from(&request(vec![line(1), line(0), line(1001), line(i32::MAX)])).unwrap_err();
+        assert_eq!(
+            fields(error),
+            [
+                "line_items[1].quantity",
+                "line_items[2].quantity",
+                "line_items[3].quantity"
+            ]
+        );
+    }
+
+    #[test]
+    fn line_count_is_bounded() {
+        assert_eq!(
+            fields(NewOrder::try_from(&request(vec![])).unwrap_err()),
+            ["line_items"]
+        );
+        let many = (0..101).map(|_| (Uuid::new_v4().to_string(), 1)).collect();
+        assert_eq!(fields(NewOrder::try_from(&request(many)).unwrap_err()), ["line_items"]);
+        let most = (0..100).map(|_| (Uuid::new_v4().to_string(), 1)).collect();
+        assert_eq!(NewOrder::try_from(&request(most)).unwrap().lines.len(), 100);
     }
 }
