@@ -19,7 +19,9 @@ use crate::{
     config::{DatabaseSettings, Settings},
     db::{self, local::LocalPostgres, secrets},
     domain::page::PageTokenKey,
-    middleware::{deadline::DeadlineLayer, limit::GlobalConcurrencyLimitLayer, log::CallLogLayer},
+    middleware::{
+        codec_errors::CodecErrorsLayer, deadline::DeadlineLayer, limit::GlobalConcurrencyLimitLayer, log::CallLogLayer,
+    },
     proto::{self, catalog_service_server::CatalogServiceServer, order_service_server::OrderServiceServer},
     service::{catalog::CatalogApi, health, orders::OrderApi},
 };
@@ -29,7 +31,8 @@ use crate::{
 pub const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
 
 /// The tower layers around every call (see [`crate::middleware`]).
-type Layers = Stack<DeadlineLayer, Stack<GlobalConcurrencyLimitLayer, Stack<CallLogLayer, Identity>>>;
+type Layers =
+    Stack<CodecErrorsLayer, Stack<DeadlineLayer, Stack<GlobalConcurrencyLimitLayer, Stack<CallLogLayer, Identity>>>>;
 
 /// The database created and used when no DATABASE_URL is given.
 pub const LOCAL_DATABASE: &str = "orders";
@@ -152,6 +155,7 @@ fn router(
         .layer(CallLogLayer)
         .layer(GlobalConcurrencyLimitLayer::new(settings.server.concurrency_limit))
         .layer(DeadlineLayer::new(settings.server.request_timeout))
+        .layer(CodecErrorsLayer)
         .add_service(health_service)
         .add_service(reflection().build_v1()?)
         .add_service(reflection().build_v1alpha()?)

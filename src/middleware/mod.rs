@@ -5,8 +5,12 @@
 //! 2. [`limit::GlobalConcurrencyLimitLayer`]: a limit on calls in progress
 //!    across all connections, refusing the excess at once;
 //! 3. [`deadline::DeadlineLayer`]: ends a call at the earlier of the
-//!    client's deadline and the server's maximum, with DEADLINE_EXCEEDED.
+//!    client's deadline and the server's maximum, with DEADLINE_EXCEEDED;
+//! 4. [`codec_errors::CodecErrorsLayer`]: oversized or undecodable requests
+//!    get RESOURCE_EXHAUSTED / INVALID_ARGUMENT instead of tonic's
+//!    OUT_OF_RANGE / INTERNAL.
 
+pub mod codec_errors;
 pub mod deadline;
 pub mod limit;
 pub mod log;

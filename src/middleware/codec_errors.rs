@@ -1,0 +1,118 @@
+//! Honest status codes for requests that cannot even be decoded.
+//!
+//! tonic answers a request body over the size limit with OUT_OF_RANGE and
+//! bytes that are not a valid message with INTERNAL (following the table
+//! for *library*-generated codes). For a caller both are its own mistake,
+//! and INTERNAL would send it (and our alerts) looking for a server bug. So
+//! these two are rewritten, with an `ErrorInfo` like every other error:
+//!
+//! * too large → RESOURCE_EXHAUSTED, reason `MESSAGE_TOO_LARGE` (what the gRPC
+//!   spec prescribes for a message over the limit);
+//! * undecodable → INVALID_ARGUMENT, reason `MALFORMED_MESSAGE`.
+
+use std::{
+    collections::HashMap,
+    task::{Context, Poll},
+};
+
+use futures_util::future::{BoxFuture, FutureExt};
+use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, StatusExt};
+use tower::{Layer, Service};
+
+use super::status_response;
+use crate::error::ERROR_DOMAIN;
+
+type Response = http::Response<tonic::body::Body>;
+
+/// Rewrites tonic's codec errors; see the module documentation.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CodecErrorsLayer;
+
+impl<S> Layer<S> for CodecErrorsLayer {
+    type Service = CodecErrors<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        CodecErrors { inner }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct CodecErrors<S> {
+    inner: S,
+}
+
+impl<S, B> Service<http::Request<B>> for CodecErrors<S>
+where
+    S: Service<http::Request<B>, Response = Response> + Send + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = S::Error;
+    type Future = BoxFuture<'static, Result<Response, S::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+        let future = self.inner.call(request);
+        async move {
+            let response = future.await?;
+            // Decoding failures come back as trailers-only responses, with
+            // the status in the headers.
+            let rewritten = Status::from_header_map(response.headers()).and_then(|status| rewrite(&status));
+            Ok(rewritten.map_or(response, status_response))
+        }
+        .boxed()
+    }
+}
+
+fn rewrite(status: &Status) -> Option<Status> {
+    let message = status.message();
+    let (code, reason, text) = match status.code() {
+        Code::OutOfRange if message.starts_with("Error, decoded message length too large") => (
+            Code::ResourceExhausted,
+            "MESSAGE_TOO_LARGE",
+            format!("the request message is too large: {}", after_colon(message)),
+        ),
+        Code::Internal
+            if message.starts_with("failed to decode Protobuf message") || message.starts_with("protocol error") =>
+        {
+            (
+                Code::InvalidArgument,
+                "MALFORMED_MESSAGE",
+                "the request body is not a valid encoding of the request message".to_owned(),
+            )
+        }
+        _ => return None,
+    };
+    let details = ErrorDetails::with_error_info(reason, ERROR_DOMAIN, HashMap::new());
+    Some(Status::with_error_details(code, text, details))
+}
+
+fn after_colon(message: &str) -> &str {
+    message.split_once(": ").map_or(message, |(_, rest)| rest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn oversized_and_undecodable_requests_are_the_callers_fault() {
+        let too_large = Status::out_of_range(
+            "Error, decoded message length too large: found 2000000 bytes, the limit is: 1048576 bytes",
+        );
+        let rewritten = rewrite(&too_large).unwrap();
+        assert_eq!(rewritten.code(), Code::ResourceExhausted);
+        assert_eq!(
+            rewritten.message(),
+            "the request message is too large: found 2000000 bytes, the limit is: 1048576 bytes"
+        );
+        let garbage = Status::internal("failed to decode Protobuf message: invalid wire type value: 7");
+        assert_eq!(rewrite(&garbage).unwrap().code(), Code::InvalidArgument);
+        assert!(rewrite(&Status::internal("internal error")).is_none());
+        assert!(rewrite(&Status::out_of_range("adding 5 would exceed the limit")).is_none());
+    }
+}

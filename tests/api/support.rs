@@ -1,0 +1,232 @@
+//! Shared builders and assertions for the API tests: products and orders
+//! created through the real API, a valid address, reads of stock and row
+//! counts, and the rich error details (`tonic_types`) of a failed call.
+//!
+//! Every error assertion here also checks that the status message leaks
+//! nothing of the database (see [`assert_clean_message`]).
+
+use std::{future::Future, time::Duration};
+
+use diesel::{QueryableByName, sql_types::BigInt};
+use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
+use orders::proto::{self, create_order_request};
+use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, StatusExt};
+
+use crate::helpers::TestApp;
+
+/// The `ErrorInfo.domain` of every error of the service.
+pub const DOMAIN: &str = "orders";
+
+/// Words that would betray database internals in a status message.
+const LEAKY_WORDS: [&str; 5] = ["sql", "diesel", "constraint", "relation", "postgres"];
+
+/// An amount of money.
+pub fn money(currency_code: &str, units: i64, nanos: i32) -> proto::Money {
+    proto::Money {
+        currency_code: currency_code.to_owned(),
+        units,
+        nanos,
+    }
+}
+
+/// A valid CreateProduct request (no request_id).
+pub fn product_request(sku: &str, price: (i64, i32, &str), stock: i64) -> proto::CreateProductRequest {
+    proto::CreateProductRequest {
+        sku: sku.to_owned(),
+        name: format!("Product {sku}"),
+        description: format!("The description of {sku}"),
+        price: Some(money(price.2, price.0, price.1)),
+        stock,
+        request_id: String::new(),
+    }
+}
+
+/// Creates a product through the API and returns it.
+pub async fn create_product(app: &TestApp, sku: &str, price: (i64, i32, &str), stock: i64) -> proto::Product {
+    let response = app
+        .catalog
+        .clone()
+        .create_product(product_request(sku, price, stock))
+        .await
+        .unwrap_or_else(|s| panic!("CreateProduct {sku} failed: {s:?}"));
+    response.into_inner().product.expect("a product")
+}
+
+/// Creates a product priced 1.00 EUR and returns its id.
+pub async fn product_id(app: &TestApp, sku: &str, stock: i64) -> String {
+    create_product(app, sku, (1, 0, "EUR"), stock).await.product_id
+}
+
+/// The current stock of a product, read through GetProduct.
+pub async fn stock_of(app: &TestApp, product_id: &str) -> i64 {
+    get_product(app, product_id).await.stock
+}
+
+/// A product, read through GetProduct.
+pub async fn get_product(app: &TestApp, product_id: &str) -> proto::Product {
+    let request = proto::GetProductRequest {
+        product_id: product_id.to_owned(),
+    };
+    let response = app.catalog.clone().get_product(request).await.expect("GetProduct");
+    response.into_inner().product.expect("a product")
+}
+
+/// A valid shipping address.
+pub fn address() -> proto::Address {
+    proto::Address {
+        recipient: "Ada Lovelace".into(),
+        line1: "12 St James's Square".into(),
+        line2: "Flat 2".into(),
+        city: "London".into(),
+        region: "Greater London".into(),
+        postal_code: "SW1Y 4JH".into(),
+        country_code: "GB".into(),
+    }
+}
+
+/// A CreateOrder request for `customer` with `(product_id, quantity)` lines.
+pub fn order_request(customer: &str, lines: &[(&str, i32)]) -> proto::CreateOrderRequest {
+    proto::CreateOrderRequest {
+        customer_id: customer.to_owned(),
+        line_items: lines
+            .iter()
+            .map(|&(product_id, quantity)| create_order_request::LineItem {
+                product_id: product_id.to_owned(),
+                quantity,
+            })
+            .collect(),
+        shipping_address: Some(address()),
+        request_id: String::new(),
+    }
+}
+
+/// Places an order through the API and returns it.
+pub async fn place_order(app: &TestApp, customer: &str, lines: &[(&str, i32)]) -> proto::Order {
+    let response = app
+        .orders
+        .clone()
+        .create_order(order_request(customer, lines))
+        .await
+        .unwrap_or_else(|s| panic!("CreateOrder failed: {s:?}"));
+    response.into_inner().order.expect("an order")
+}
+
+/// An order, read through GetOrder.
+pub async fn get_order(app: &TestApp, order_id: &str) -> proto::Order {
+    let request = proto::GetOrderRequest {
+        order_id: order_id.to_owned(),
+    };
+    let response = app.orders.clone().get_order(request).await.expect("GetOrder");
+    response.into_inner().order.expect("an order")
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// `SELECT count(*) FROM <table>`, straight on the test's database.
+pub async fn count_rows(app: &TestApp, table: &str) -> i64 {
+    let mut conn = app.connect().await;
+    let rows: Vec<Count> = diesel::sql_query(format!("SELECT count(*) AS n FROM {table}"))
+        .load(&mut conn)
+        .await
+        .expect("counts rows");
+    rows[0].n
+}
+
+/// Runs raw SQL on the test's database.
+pub async fn execute_sql(app: &TestApp, sql: &str) {
+    let mut conn = app.connect().await;
+    conn.batch_execute(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+}
+
+/// The rich error details of a status.
+pub fn details(status: &Status) -> ErrorDetails {
+    status
+        .check_error_details()
+        .unwrap_or_else(|e| panic!("undecodable error details in {status:?}: {e}"))
+}
+
+/// Asserts that `status` says nothing about the database.
+pub fn assert_clean_message(status: &Status) {
+    let message = status.message().to_lowercase();
+    for word in LEAKY_WORDS {
+        assert!(!message.contains(word), "status message leaks {word:?}: {status:?}");
+    }
+}
+
+/// Asserts the code, the `ErrorInfo` (reason, domain "orders") and a clean
+/// message, and returns the details for further checks.
+#[track_caller]
+pub fn assert_error(status: &Status, code: Code, reason: &str) -> ErrorDetails {
+    assert_eq!(status.code(), code, "unexpected status: {status:?}");
+    let details = details(status);
+    let info = details
+        .error_info()
+        .unwrap_or_else(|| panic!("no ErrorInfo in {status:?}"));
+    assert_eq!(info.reason, reason, "ErrorInfo.reason of {status:?}");
+    assert_eq!(info.domain, DOMAIN, "ErrorInfo.domain of {status:?}");
+    assert_clean_message(status);
+    details
+}
+
+/// The `BadRequest` field paths of a status, in order.
+pub fn bad_fields(details: &ErrorDetails) -> Vec<String> {
+    let request = details.bad_request().expect("a BadRequest");
+    request.field_violations.iter().map(|v| v.field.clone()).collect()
+}
+
+/// Asserts INVALID_ARGUMENT (reason INVALID_FIELDS) naming exactly `fields`.
+#[track_caller]
+pub fn assert_invalid_fields(status: &Status, fields: &[&str]) {
+    let details = assert_error(status, Code::InvalidArgument, "INVALID_FIELDS");
+    assert_eq!(bad_fields(&details), fields, "BadRequest fields of {status:?}");
+    let request = details.bad_request().expect("a BadRequest");
+    assert!(
+        request.field_violations.iter().all(|v| !v.description.is_empty()),
+        "every violation is described: {status:?}"
+    );
+}
+
+/// Asserts NOT_FOUND with `reason` and a `ResourceInfo` naming `name`.
+#[track_caller]
+pub fn assert_not_found(status: &Status, reason: &str, resource_type: &str, name: &str) {
+    let details = assert_error(status, Code::NotFound, reason);
+    let info = details.resource_info().expect("a ResourceInfo");
+    assert_eq!(info.resource_type, resource_type);
+    assert_eq!(info.resource_name, name);
+}
+
+/// The `PreconditionFailure` subjects of a status, in order.
+pub fn precondition_subjects(details: &ErrorDetails) -> Vec<String> {
+    let failure = details.precondition_failure().expect("a PreconditionFailure");
+    failure.violations.iter().map(|v| v.subject.clone()).collect()
+}
+
+/// Awaits `future`, failing the test if it takes longer than `seconds`.
+pub async fn within<T>(seconds: u64, future: impl Future<Output = T>) -> T {
+    tokio::time::timeout(Duration::from_secs(seconds), future)
+        .await
+        .unwrap_or_else(|_| panic!("did not finish within {seconds} s"))
+}
+
+/// Polls `probe` every 50 ms until it returns true; panics after `seconds`.
+pub async fn eventually<F, Fut>(seconds: u64, what: &str, mut probe: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(seconds);
+    while !probe().await {
+        assert!(tokio::time::Instant::now() < deadline, "not {what} within {seconds} s");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A fresh random request id.
+pub fn request_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
