@@ -171,6 +171,16 @@ fn to_wire_violation(v: &FieldViolation) -> tonic_types::FieldViolation {
     tonic_types::FieldViolation::new(&v.field, &v.description)
 }
 
+/// A status with an `ErrorInfo` for errors raised outside the handlers (by
+/// the middleware), so that every error carries one.
+pub fn status_with_reason(code: Code, reason: &str, message: impl Into<String>) -> Status {
+    Status::with_error_details(
+        code,
+        message,
+        ErrorDetails::with_error_info(reason, ERROR_DOMAIN, HashMap::new()),
+    )
+}
+
 impl From<ApiError> for Status {
     fn from(error: ApiError) -> Status {
         // The single place where causes are logged: handlers just propagate.

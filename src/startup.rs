@@ -106,11 +106,12 @@ impl Application {
             settings,
         } = self;
         let (reporter, health_service) = tonic_health::server::health_reporter();
-        let monitor = health::spawn_monitor(
+        let monitor = health::start_monitor(
             reporter.clone(),
             state.pool.clone(),
             settings.server.health_check_interval,
-        );
+        )
+        .await;
         let (stop, stopped) = oneshot::channel::<()>();
         let server = router(&state, &settings, health_service)?.serve_with_incoming_shutdown(
             TcpListenerStream::new(listener),

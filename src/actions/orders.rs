@@ -25,6 +25,7 @@ use crate::{
         order::{NewOrder, ORDER_RESOURCE},
         page::{Listing, OrderCursor},
         pricing::{CatalogEntry, price_order},
+        product::MAX_STOCK,
         state::{OrderState, Transition},
     },
     error::{ApiError, PreconditionViolation},
@@ -149,7 +150,9 @@ pub async fn cancel(state: &AppState, id: Uuid, customer_id: &str, reason: &str)
             returned.sort_unstable();
             let (ids, quantities): (Vec<Uuid>, Vec<i32>) = returned.into_iter().unzip();
             products::lock(conn, &ids).await?;
-            products::change_stock(conn, &ids, &quantities).await?;
+            products::change_stock(conn, &ids, &quantities)
+                .await
+                .map_err(|e| stock_limit_on_return(e, id))?;
             let order = orders::mark_cancelled(conn, id, reason).await?;
             Ok(OrderWithLines { order, lines })
         })
@@ -173,6 +176,30 @@ pub async fn ship(state: &AppState, id: Uuid) -> Result<proto::Order, ApiError> 
         })
         .await?;
     wire::order(changed)
+}
+
+/// Putting stock back can only fail when a restock has since filled the
+/// product to its limit; that is the caller's precondition, not a bug.
+fn stock_limit_on_return(error: diesel::result::Error, order_id: Uuid) -> ApiError {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match &error {
+        Error::DatabaseError(DatabaseErrorKind::CheckViolation, info)
+            if info.constraint_name() == Some(products::STOCK_RANGE) =>
+        {
+            ApiError::FailedPrecondition {
+                reason: "STOCK_LIMIT_EXCEEDED",
+                message: format!(
+                    "order {order_id} cannot be cancelled: putting its stock back would exceed the limit of {MAX_STOCK} units"
+                ),
+                violations: vec![PreconditionViolation {
+                    kind: "STOCK",
+                    subject: format!("orders/{order_id}"),
+                    description: "a product of this order is stocked to its limit".to_owned(),
+                }],
+            }
+        }
+        _ => error.into(),
+    }
 }
 
 fn stored_state(order: &OrderRow) -> Result<OrderState, ApiError> {

@@ -13,6 +13,8 @@ use crate::domain::product::{MAX_STOCK, NewProduct};
 
 /// The name of the unique constraint on `products.sku`.
 pub const SKU_UNIQUE: &str = "products_sku_key";
+/// The name of the `CHECK (stock BETWEEN 0 AND 1000000000)` constraint.
+pub const STOCK_RANGE: &str = "products_stock_range";
 
 /// A row of `products`.
 #[derive(Debug, Clone, Queryable, Selectable, QueryableByName)]

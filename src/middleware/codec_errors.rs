@@ -10,18 +10,14 @@
 //!   spec prescribes for a message over the limit);
 //! * undecodable → INVALID_ARGUMENT, reason `MALFORMED_MESSAGE`.
 
-use std::{
-    collections::HashMap,
-    task::{Context, Poll},
-};
+use std::task::{Context, Poll};
 
 use futures_util::future::{BoxFuture, FutureExt};
 use tonic::{Code, Status};
-use tonic_types::{ErrorDetails, StatusExt};
 use tower::{Layer, Service};
 
 use super::status_response;
-use crate::error::ERROR_DOMAIN;
+use crate::error::status_with_reason;
 
 type Response = http::Response<tonic::body::Body>;
 
@@ -87,8 +83,7 @@ fn rewrite(status: &Status) -> Option<Status> {
         }
         _ => return None,
     };
-    let details = ErrorDetails::with_error_info(reason, ERROR_DOMAIN, HashMap::new());
-    Some(Status::with_error_details(code, text, details))
+    Some(status_with_reason(code, reason, text))
 }
 
 fn after_colon(message: &str) -> &str {

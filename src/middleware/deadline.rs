@@ -13,10 +13,11 @@ use std::{
 };
 
 use futures_util::future::{BoxFuture, FutureExt};
-use tonic::Status;
+use tonic::Code;
 use tower::{Layer, Service};
 
 use super::{is_infrastructure, status_response};
+use crate::error::status_with_reason;
 
 type Response = http::Response<tonic::body::Body>;
 
@@ -74,10 +75,17 @@ where
         async move {
             match tokio::time::timeout(limit, future).await {
                 Ok(response) => response,
-                Err(_) => Ok(status_response(Status::deadline_exceeded(format!(
-                    "the call did not finish within its deadline of {} ms",
-                    limit.as_millis()
-                )))),
+                Err(_) => {
+                    let message = format!(
+                        "the call did not finish within its deadline of {} ms",
+                        limit.as_millis()
+                    );
+                    Ok(status_response(status_with_reason(
+                        Code::DeadlineExceeded,
+                        "DEADLINE_EXCEEDED",
+                        message,
+                    )))
+                }
             }
         }
         .boxed()

@@ -14,10 +14,11 @@ use std::{
 
 use futures_util::future::{BoxFuture, FutureExt};
 use tokio::sync::Semaphore;
-use tonic::Status;
+use tonic::Code;
 use tower::{Layer, Service};
 
 use super::{is_infrastructure, status_response};
+use crate::error::status_with_reason;
 
 type Response = http::Response<tonic::body::Body>;
 
@@ -74,10 +75,11 @@ where
             return self.inner.call(request).boxed();
         }
         let Ok(permit) = self.layer.permits.clone().try_acquire_owned() else {
-            let status = Status::resource_exhausted(format!(
+            let message = format!(
                 "the server is at its limit of {} concurrent calls; retry with backoff",
                 self.layer.limit
-            ));
+            );
+            let status = status_with_reason(Code::ResourceExhausted, "CONCURRENCY_LIMIT_REACHED", message);
             return futures_util::future::ready(Ok(status_response(status))).boxed();
         };
         let future = self.inner.call(request);

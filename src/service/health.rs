@@ -30,29 +30,37 @@ pub async fn set_all(reporter: &HealthReporter, status: ServingStatus) {
     }
 }
 
-/// Probes the database forever, reporting each change of status. Abort the
-/// task to stop it.
-pub fn spawn_monitor(reporter: HealthReporter, pool: Pool, interval: Duration) -> tokio::task::JoinHandle<()> {
+/// Probes the database once, reports the result, then keeps probing in a
+/// background task, reporting each change. Awaited before the server
+/// serves, so a hosted service is never reported as unknown. Abort the
+/// returned task to stop it.
+pub async fn start_monitor(reporter: HealthReporter, pool: Pool, interval: Duration) -> tokio::task::JoinHandle<()> {
+    let mut last = probe(&pool, interval).await;
+    report(&reporter, last).await;
     tokio::spawn(async move {
-        let mut last = None;
         loop {
-            // A probe that hangs (server gone without a reset) counts as down.
-            let up = tokio::time::timeout(interval.max(Duration::from_secs(1)), ping(&pool)).await == Ok(true);
-            if last != Some(up) {
-                if up {
-                    tracing::info!("database reachable: reporting SERVING");
-                } else {
-                    tracing::warn!("database unreachable: reporting NOT_SERVING");
-                }
-                let status = if up {
-                    ServingStatus::Serving
-                } else {
-                    ServingStatus::NotServing
-                };
-                set_all(&reporter, status).await;
-                last = Some(up);
-            }
             tokio::time::sleep(interval).await;
+            let up = probe(&pool, interval).await;
+            if up != last {
+                report(&reporter, up).await;
+                last = up;
+            }
         }
     })
+}
+
+/// True when the database answers; a probe that hangs (server gone without
+/// a reset) counts as down.
+async fn probe(pool: &Pool, interval: Duration) -> bool {
+    tokio::time::timeout(interval.max(Duration::from_secs(1)), ping(pool)).await == Ok(true)
+}
+
+async fn report(reporter: &HealthReporter, up: bool) {
+    if up {
+        tracing::info!("database reachable: reporting SERVING");
+        set_all(reporter, ServingStatus::Serving).await;
+    } else {
+        tracing::warn!("database unreachable: reporting NOT_SERVING");
+        set_all(reporter, ServingStatus::NotServing).await;
+    }
 }
