@@ -4,7 +4,8 @@
 
 CREATE TABLE products (
     id             uuid        PRIMARY KEY,
-    sku            text        NOT NULL,
+    -- Byte order (C collation): SKU listings sort the same on every cluster.
+    sku            text        COLLATE "C" NOT NULL,
     name           text        NOT NULL,
     description    text        NOT NULL DEFAULT '',
     currency_code  text        NOT NULL,

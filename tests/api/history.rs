@@ -20,7 +20,11 @@ async fn history(
         page_size,
         page_token: page_token.to_owned(),
     };
-    app.orders.clone().get_order_history(request).await.map(|r| r.into_inner())
+    app.orders
+        .clone()
+        .get_order_history(request)
+        .await
+        .map(|r| r.into_inner())
 }
 
 /// Places `n` orders for `customer`, the i-th (from 0) for `i % 7 + 1` units.
@@ -68,7 +72,11 @@ async fn history_is_newest_first_with_line_items() {
     expected.push(two_lines);
     expected.reverse();
     assert_eq!(page.orders, expected, "alice's orders, newest first, exactly as placed");
-    let lines: Vec<_> = page.orders[0].line_items.iter().map(|l| (l.sku.as_str(), l.quantity)).collect();
+    let lines: Vec<_> = page.orders[0]
+        .line_items
+        .iter()
+        .map(|l| (l.sku.as_str(), l.quantity))
+        .collect();
     assert_eq!(lines, [("B", 4), ("A", 1)]);
 }
 
@@ -78,10 +86,16 @@ async fn page_size_defaults_to_20_and_is_capped_at_100() {
     let a = product_id(&app, "A", 1000).await;
     let placed = place_orders(&app, &a, "alice", 25).await;
     let page = history(&app, "alice", 0, "").await.unwrap();
-    assert_eq!(ids(&page.orders), ids(&placed[5..]).into_iter().rev().collect::<Vec<_>>());
+    assert_eq!(
+        ids(&page.orders),
+        ids(&placed[5..]).into_iter().rev().collect::<Vec<_>>()
+    );
     assert!(page.orders.iter().all(|o| o.line_items.len() == 1));
     let rest = history(&app, "alice", 0, &page.next_page_token).await.unwrap();
-    assert_eq!(ids(&rest.orders), ids(&placed[..5]).into_iter().rev().collect::<Vec<_>>());
+    assert_eq!(
+        ids(&rest.orders),
+        ids(&placed[..5]).into_iter().rev().collect::<Vec<_>>()
+    );
     assert_eq!(rest.next_page_token, "");
 
     // Volume for the cap, straight into the table (older than the 25 above).
@@ -113,7 +127,10 @@ async fn walking_every_page_yields_each_order_once_in_descending_order() {
     assert_eq!(sizes, [10, 10, 10, 10, 5]);
     let all: Vec<proto::Order> = pages.into_iter().flatten().collect();
     let keys: Vec<_> = all.iter().map(key).collect();
-    assert!(keys.windows(2).all(|w| w[0] > w[1]), "strictly descending (create_time, order_id)");
+    assert!(
+        keys.windows(2).all(|w| w[0] > w[1]),
+        "strictly descending (create_time, order_id)"
+    );
     assert_eq!(ids(&all), ids(&placed).into_iter().rev().collect::<Vec<_>>());
     // Every order carries its own line items.
     for (order, original) in all.iter().zip(placed.iter().rev()) {
@@ -137,7 +154,10 @@ async fn orders_placed_while_paging_cause_no_repeats_or_gaps() {
     assert_eq!(seen.iter().collect::<HashSet<_>>().len(), 15, "no repeats");
     // A new first page shows the new orders on top.
     let fresh = history(&app, "alice", 5, "").await.unwrap();
-    assert_eq!(ids(&fresh.orders[..3]), ids(&during).into_iter().rev().collect::<Vec<_>>());
+    assert_eq!(
+        ids(&fresh.orders[..3]),
+        ids(&during).into_iter().rev().collect::<Vec<_>>()
+    );
 }
 
 #[tokio::test]
@@ -161,13 +181,30 @@ async fn foreign_and_forged_tokens_are_invalid_argument() {
     place_orders(&app, &a, "bob", 3).await;
     let token = history(&app, "alice", 1, "").await.unwrap().next_page_token;
     assert_ne!(token, "");
-    let products = proto::ListProductsRequest { page_size: 1, page_token: String::new() };
-    let product_token = app.catalog.clone().list_products(products).await.unwrap().into_inner().next_page_token;
+    let products = proto::ListProductsRequest {
+        page_size: 1,
+        page_token: String::new(),
+    };
+    let product_token = app
+        .catalog
+        .clone()
+        .list_products(products)
+        .await
+        .unwrap()
+        .into_inner()
+        .next_page_token;
     let mut flipped: Vec<char> = token.chars().collect();
     let middle = flipped.len() / 2;
     flipped[middle] = if flipped[middle] == 'x' { 'y' } else { 'x' };
     let flipped: String = flipped.into_iter().collect();
-    let bad_for_alice = [flipped.as_str(), &token[..token.len() - 1], &token[..10], "garbage", "%%%", &product_token];
+    let bad_for_alice = [
+        flipped.as_str(),
+        &token[..token.len() - 1],
+        &token[..10],
+        "garbage",
+        "%%%",
+        &product_token,
+    ];
     for bad in bad_for_alice {
         let status = history(&app, "alice", 1, bad).await.unwrap_err();
         assert_invalid_fields(&status, &["page_token"]);

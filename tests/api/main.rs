@@ -6,3 +6,12 @@
 
 mod helpers;
 mod schema;
+
+mod catalog;
+mod history;
+mod lifecycle;
+mod orders;
+mod server;
+mod support;
+
+mod clients;

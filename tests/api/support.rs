@@ -112,6 +112,60 @@ pub async fn place_order(app: &TestApp, customer: &str, lines: &[(&str, i32)]) -
     response.into_inner().order.expect("an order")
 }
 
+/// Calls CreateOrder, returning the order or the error.
+pub async fn try_create_order(app: &TestApp, request: proto::CreateOrderRequest) -> Result<proto::Order, Status> {
+    let response = app.orders.clone().create_order(request).await?;
+    Ok(response.into_inner().order.expect("an order"))
+}
+
+/// Calls RestockProduct, returning the product or the error.
+pub async fn try_restock(
+    app: &TestApp,
+    product_id: &str,
+    quantity: i64,
+    request_id: &str,
+) -> Result<proto::Product, Status> {
+    let request = proto::RestockProductRequest {
+        product_id: product_id.to_owned(),
+        quantity,
+        request_id: request_id.to_owned(),
+    };
+    let response = app.catalog.clone().restock_product(request).await?;
+    Ok(response.into_inner().product.expect("a product"))
+}
+
+/// The current stock of several products, in order.
+pub async fn stocks(app: &TestApp, product_ids: &[&str]) -> Vec<i64> {
+    let mut stocks = Vec::with_capacity(product_ids.len());
+    for id in product_ids {
+        stocks.push(stock_of(app, id).await);
+    }
+    stocks
+}
+
+/// An amount as `"EUR 12.500000000"`, for exact comparisons ("-" if unset).
+pub fn show_money(money: &Option<proto::Money>) -> String {
+    match money {
+        Some(m) => format!("{} {}.{:09}", m.currency_code, m.units, m.nanos),
+        None => "-".to_owned(),
+    }
+}
+
+/// Starts `n` calls at once, each in its own task, and waits for all.
+pub async fn concurrently<T, F, Fut>(n: usize, mut call: F) -> Vec<T>
+where
+    F: FnMut(usize) -> Fut,
+    Fut: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    let tasks: Vec<_> = (0..n).map(|i| tokio::spawn(call(i))).collect();
+    let mut results = Vec::with_capacity(n);
+    for task in tasks {
+        results.push(within(30, task).await.expect("the call's task does not panic"));
+    }
+    results
+}
+
 /// An order, read through GetOrder.
 pub async fn get_order(app: &TestApp, order_id: &str) -> proto::Order {
     let request = proto::GetOrderRequest {
@@ -127,9 +181,10 @@ struct Count {
     n: i64,
 }
 
-/// `SELECT count(*) FROM <table>`, straight on the test's database.
+/// `SELECT count(*) FROM <table>`, straight on the test's database (through
+/// the app's own pool).
 pub async fn count_rows(app: &TestApp, table: &str) -> i64 {
-    let mut conn = app.connect().await;
+    let mut conn = app.pool.get().await.expect("a pooled connection");
     let rows: Vec<Count> = diesel::sql_query(format!("SELECT count(*) AS n FROM {table}"))
         .load(&mut conn)
         .await
@@ -181,9 +236,10 @@ pub fn bad_fields(details: &ErrorDetails) -> Vec<String> {
 
 /// Asserts INVALID_ARGUMENT (reason INVALID_FIELDS) naming exactly `fields`.
 #[track_caller]
-pub fn assert_invalid_fields(status: &Status, fields: &[&str]) {
+pub fn assert_invalid_fields(status: &Status, fields: &[impl AsRef<str>]) {
     let details = assert_error(status, Code::InvalidArgument, "INVALID_FIELDS");
-    assert_eq!(bad_fields(&details), fields, "BadRequest fields of {status:?}");
+    let expected: Vec<&str> = fields.iter().map(AsRef::as_ref).collect();
+    assert_eq!(bad_fields(&details), expected, "BadRequest fields of {status:?}");
     let request = details.bad_request().expect("a BadRequest");
     assert!(
         request.field_violations.iter().all(|v| !v.description.is_empty()),
@@ -200,10 +256,13 @@ pub fn assert_not_found(status: &Status, reason: &str, resource_type: &str, name
     assert_eq!(info.resource_name, name);
 }
 
-/// The `PreconditionFailure` subjects of a status, in order.
-pub fn precondition_subjects(details: &ErrorDetails) -> Vec<String> {
+/// The `PreconditionFailure` violations of a status as `"<type> <subject>"`,
+/// in order.
+pub fn precondition_violations(details: &ErrorDetails) -> Vec<String> {
     let failure = details.precondition_failure().expect("a PreconditionFailure");
-    failure.violations.iter().map(|v| v.subject.clone()).collect()
+    (failure.violations.iter())
+        .map(|v| format!("{} {}", v.r#type, v.subject))
+        .collect()
 }
 
 /// Awaits `future`, failing the test if it takes longer than `seconds`.
@@ -224,6 +283,12 @@ where
         assert!(tokio::time::Instant::now() < deadline, "not {what} within {seconds} s");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// A timestamp as a comparable `(seconds, nanos)` pair; panics when unset.
+pub fn time(timestamp: Option<prost_types::Timestamp>) -> (i64, i32) {
+    let t = timestamp.expect("a timestamp");
+    (t.seconds, t.nanos)
 }
 
 /// A fresh random request id.
