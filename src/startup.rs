@@ -12,7 +12,10 @@ use tokio::{net::TcpListener, sync::oneshot};
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::Server;
 use tonic_health::ServingStatus;
-use tower::layer::util::{Identity, Stack};
+use tower::{
+    layer::util::{Identity, Stack},
+    util::MapResponseLayer,
+};
 
 use crate::{
     actions::AppState,
@@ -20,7 +23,8 @@ use crate::{
     db::{self, local::LocalPostgres, secrets},
     domain::page::PageTokenKey,
     middleware::{
-        codec_errors::CodecErrorsLayer, deadline::DeadlineLayer, limit::GlobalConcurrencyLimitLayer, log::CallLogLayer,
+        codec_errors::rewrite_codec_errors, deadline::DeadlineLayer, limit::GlobalConcurrencyLimitLayer,
+        log::CallLogLayer,
     },
     proto::{self, catalog_service_server::CatalogServiceServer, order_service_server::OrderServiceServer},
     service::{catalog::CatalogApi, health, orders::OrderApi},
@@ -30,9 +34,13 @@ use crate::{
 /// far smaller); anything larger is refused before it is decoded.
 pub const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
 
+type HttpResponse = http::Response<tonic::body::Body>;
+
 /// The tower layers around every call (see [`crate::middleware`]).
-type Layers =
-    Stack<CodecErrorsLayer, Stack<DeadlineLayer, Stack<GlobalConcurrencyLimitLayer, Stack<CallLogLayer, Identity>>>>;
+type Layers = Stack<
+    MapResponseLayer<fn(HttpResponse) -> HttpResponse>,
+    Stack<DeadlineLayer, Stack<GlobalConcurrencyLimitLayer, Stack<CallLogLayer, Identity>>>,
+>;
 
 /// The database created and used when no DATABASE_URL is given.
 pub const LOCAL_DATABASE: &str = "orders";
@@ -156,7 +164,9 @@ fn router(
         .layer(CallLogLayer)
         .layer(GlobalConcurrencyLimitLayer::new(settings.server.concurrency_limit))
         .layer(DeadlineLayer::new(settings.server.request_timeout))
-        .layer(CodecErrorsLayer)
+        .layer(MapResponseLayer::new(
+            rewrite_codec_errors as fn(HttpResponse) -> HttpResponse,
+        ))
         .add_service(health_service)
         .add_service(reflection().build_v1()?)
         .add_service(reflection().build_v1alpha()?)

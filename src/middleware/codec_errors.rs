@@ -10,58 +10,20 @@
 //!   spec prescribes for a message over the limit);
 //! * undecodable → INVALID_ARGUMENT, reason `MALFORMED_MESSAGE`.
 
-use std::task::{Context, Poll};
-
-use futures_util::future::{BoxFuture, FutureExt};
 use tonic::{Code, Status};
-use tower::{Layer, Service};
 
 use super::status_response;
 use crate::error::status_with_reason;
 
 type Response = http::Response<tonic::body::Body>;
 
-/// Rewrites tonic's codec errors; see the module documentation.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct CodecErrorsLayer;
-
-impl<S> Layer<S> for CodecErrorsLayer {
-    type Service = CodecErrors<S>;
-
-    fn layer(&self, inner: S) -> Self::Service {
-        CodecErrors { inner }
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct CodecErrors<S> {
-    inner: S,
-}
-
-impl<S, B> Service<http::Request<B>> for CodecErrors<S>
-where
-    S: Service<http::Request<B>, Response = Response> + Send + 'static,
-    S::Future: Send + 'static,
-{
-    type Response = Response;
-    type Error = S::Error;
-    type Future = BoxFuture<'static, Result<Response, S::Error>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, request: http::Request<B>) -> Self::Future {
-        let future = self.inner.call(request);
-        async move {
-            let response = future.await?;
-            // Decoding failures come back as trailers-only responses, with
-            // the status in the headers.
-            let rewritten = Status::from_header_map(response.headers()).and_then(|status| rewrite(&status));
-            Ok(rewritten.map_or(response, status_response))
-        }
-        .boxed()
-    }
+/// Rewrites tonic's codec errors; see the module documentation. Used with
+/// `tower::util::MapResponseLayer`, since it only looks at the response.
+pub fn rewrite_codec_errors(response: Response) -> Response {
+    // Decoding failures come back as trailers-only responses, with the
+    // status in the headers.
+    let rewritten = Status::from_header_map(response.headers()).and_then(|status| rewrite(&status));
+    rewritten.map_or(response, status_response)
 }
 
 fn rewrite(status: &Status) -> Option<Status> {

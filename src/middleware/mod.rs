@@ -6,7 +6,7 @@
 //!    across all connections, refusing the excess at once;
 //! 3. [`deadline::DeadlineLayer`]: ends a call at the earlier of the
 //!    client's deadline and the server's maximum, with DEADLINE_EXCEEDED;
-//! 4. [`codec_errors::CodecErrorsLayer`]: oversized or undecodable requests
+//! 4. [`codec_errors::rewrite_codec_errors`]: oversized or undecodable requests
 //!    get RESOURCE_EXHAUSTED / INVALID_ARGUMENT instead of tonic's
 //!    OUT_OF_RANGE / INTERNAL.
 

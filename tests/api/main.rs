@@ -15,3 +15,4 @@ mod server;
 mod support;
 
 mod clients;
+mod wire;

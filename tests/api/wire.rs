@@ -1,0 +1,48 @@
+//! Requests that are not even valid messages: too large, or bytes that do
+//! not decode as the request type. Both are the caller's fault and must say
+//! so (RESOURCE_EXHAUSTED / INVALID_ARGUMENT with an ErrorInfo), never
+//! INTERNAL, and store nothing.
+
+use orders::proto;
+use tonic::{Code, codegen::http::uri::PathAndQuery};
+
+use crate::{helpers::spawn_app, support::*};
+
+#[tokio::test]
+async fn a_request_over_the_size_limit_is_resource_exhausted() {
+    let app = spawn_app().await;
+    let mut request = product_request("BIG-1", (1, 0, "EUR"), 1);
+    request.description = "x".repeat(2 * 1024 * 1024);
+    let status = app.catalog.clone().create_product(request).await.unwrap_err();
+    assert_error(&status, Code::ResourceExhausted, "MESSAGE_TOO_LARGE");
+    assert!(status.message().contains("the limit is: 1048576 bytes"), "{status:?}");
+    assert_eq!(count_rows(&app, "products").await, 0);
+}
+
+/// Field 1 of `CreateProductRequest` is the string `sku`; sending it as a
+/// varint is a wire-type mismatch that no decoder can accept.
+#[derive(Clone, PartialEq, prost::Message)]
+struct Mistyped {
+    #[prost(int64, tag = "1")]
+    sku: i64,
+}
+
+#[tokio::test]
+async fn bytes_that_do_not_decode_are_invalid_argument() {
+    let app = spawn_app().await;
+    let channel = tonic::transport::Channel::from_shared(format!("http://{}", app.addr))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut grpc = tonic::client::Grpc::new(channel);
+    grpc.ready().await.unwrap();
+    let codec = tonic_prost::ProstCodec::<Mistyped, proto::CreateProductResponse>::default();
+    let path = PathAndQuery::from_static("/orders.v1.CatalogService/CreateProduct");
+    let status = grpc
+        .unary(tonic::Request::new(Mistyped { sku: 42 }), path, codec)
+        .await
+        .unwrap_err();
+    assert_error(&status, Code::InvalidArgument, "MALFORMED_MESSAGE");
+    assert_eq!(count_rows(&app, "products").await, 0);
+}
