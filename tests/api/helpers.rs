@@ -98,11 +98,16 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
 }
 
 impl TestApp {
-    /// Starts graceful shutdown and waits for the server to finish.
-    pub async fn shutdown(&mut self) -> Result<(), StartupError> {
+    /// Starts graceful shutdown (as SIGTERM would) without waiting for it.
+    pub fn begin_shutdown(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
+    }
+
+    /// Starts graceful shutdown and waits for the server to finish.
+    pub async fn shutdown(&mut self) -> Result<(), StartupError> {
+        self.begin_shutdown();
         match self.server.take() {
             Some(server) => server.await.expect("the server task does not panic"),
             None => Ok(()),

@@ -15,4 +15,5 @@ mod server;
 mod support;
 
 mod clients;
+mod shutdown;
 mod wire;

@@ -1,0 +1,81 @@
+//! Graceful shutdown with a call in flight: health turns NOT_SERVING at
+//! once, the in-flight call still completes OK, and the server then stops
+//! within its drain timeout.
+
+use std::time::Duration;
+
+use diesel::{QueryableByName, sql_types::BigInt};
+use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
+use orders::proto;
+use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus};
+
+use crate::{helpers::spawn_app_with, support::*};
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+#[tokio::test]
+async fn in_flight_calls_finish_after_shutdown_starts_and_health_says_not_serving() {
+    let mut app = spawn_app_with(|s| s.server.drain_timeout = Duration::from_secs(3)).await;
+    let id = product_id(&app, "A", 1).await;
+    let watch = HealthCheckRequest { service: String::new() };
+    let mut statuses = app.health.clone().watch(watch).await.unwrap().into_inner();
+    assert_eq!(
+        statuses.message().await.unwrap().unwrap().status(),
+        ServingStatus::Serving
+    );
+
+    // Hold the product's row lock so that a restock is stuck in flight.
+    let mut lock = app.connect().await;
+    lock.batch_execute(&format!("BEGIN; SELECT 1 FROM products WHERE id = '{id}' FOR UPDATE"))
+        .await
+        .unwrap();
+    let mut catalog = app.catalog.clone();
+    let request = proto::RestockProductRequest {
+        product_id: id.clone(),
+        quantity: 4,
+        request_id: String::new(),
+    };
+    let in_flight = tokio::spawn(async move { catalog.restock_product(request).await });
+    within(5, wait_for_lock_waiter(&app)).await;
+
+    app.begin_shutdown();
+    let next = within(5, statuses.message()).await.unwrap().unwrap();
+    assert_eq!(next.status(), ServingStatus::NotServing);
+
+    lock.batch_execute("ROLLBACK").await.unwrap();
+    let restocked = within(5, in_flight)
+        .await
+        .unwrap()
+        .expect("the in-flight call completes OK");
+    assert_eq!(restocked.into_inner().product.unwrap().stock, 5);
+    // The open Watch stream is itself a call in flight: the drain timeout
+    // bounds how long it can hold the server up.
+    within(5, app.shutdown()).await.expect("a clean shutdown");
+    assert!(
+        app.catalog
+            .clone()
+            .get_product(proto::GetProductRequest { product_id: id })
+            .await
+            .is_err()
+    );
+}
+
+/// Returns once a session of the app's database waits on a row lock.
+async fn wait_for_lock_waiter(app: &crate::helpers::TestApp) {
+    let mut observer = app.connect().await;
+    let query = "SELECT count(*) AS n FROM pg_stat_activity \
+                 WHERE datname = current_database() AND wait_event_type = 'Lock'";
+    while diesel::sql_query(query)
+        .get_result::<Count>(&mut observer)
+        .await
+        .unwrap()
+        .n
+        == 0
+    {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
