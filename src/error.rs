@@ -124,7 +124,7 @@ impl ApiError {
     }
 
     fn details(&self) -> ErrorDetails {
-        let mut details = ErrorDetails::with_error_info(self.reason(), ERROR_DOMAIN, HashMap::new());
+        let mut details = error_info(self.reason());
         match self {
             ApiError::InvalidArgument { violations, .. } if !violations.is_empty() => {
                 details.set_bad_request(violations.iter().map(to_wire_violation).collect::<Vec<_>>());
@@ -174,11 +174,12 @@ fn to_wire_violation(v: &FieldViolation) -> tonic_types::FieldViolation {
 /// A status with an `ErrorInfo` for errors raised outside the handlers (by
 /// the middleware), so that every error carries one.
 pub fn status_with_reason(code: Code, reason: &str, message: impl Into<String>) -> Status {
-    Status::with_error_details(
-        code,
-        message,
-        ErrorDetails::with_error_info(reason, ERROR_DOMAIN, HashMap::new()),
-    )
+    Status::with_error_details(code, message, error_info(reason))
+}
+
+/// Details holding the `ErrorInfo` that every error of this service carries.
+fn error_info(reason: &str) -> ErrorDetails {
+    ErrorDetails::with_error_info(reason, ERROR_DOMAIN, HashMap::new())
 }
 
 impl From<ApiError> for Status {
@@ -220,6 +221,15 @@ impl From<PoolError> for ApiError {
             }
             other => ApiError::Internal(Box::new(other)),
         }
+    }
+}
+
+/// A violation of the constraint named `constraint` becomes `mapped()`, the
+/// caller's error; any other database error converts as usual.
+pub fn on_constraint(error: DieselError, constraint: &str, mapped: impl FnOnce() -> ApiError) -> ApiError {
+    match &error {
+        DieselError::DatabaseError(_, info) if info.constraint_name() == Some(constraint) => mapped(),
+        _ => error.into(),
     }
 }
 

@@ -23,7 +23,7 @@ use crate::{
     db::{self, local::LocalPostgres, secrets},
     domain::page::PageTokenKey,
     middleware::{
-        codec_errors::rewrite_codec_errors, deadline::DeadlineLayer, limit::GlobalConcurrencyLimitLayer,
+        GrpcResponse, codec_errors::rewrite_codec_errors, deadline::DeadlineLayer, limit::GlobalConcurrencyLimitLayer,
         log::CallLogLayer,
     },
     proto::{self, catalog_service_server::CatalogServiceServer, order_service_server::OrderServiceServer},
@@ -34,11 +34,9 @@ use crate::{
 /// far smaller); anything larger is refused before it is decoded.
 pub const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
 
-type HttpResponse = http::Response<tonic::body::Body>;
-
 /// The tower layers around every call (see [`crate::middleware`]).
 type Layers = Stack<
-    MapResponseLayer<fn(HttpResponse) -> HttpResponse>,
+    MapResponseLayer<fn(GrpcResponse) -> GrpcResponse>,
     Stack<DeadlineLayer, Stack<GlobalConcurrencyLimitLayer, Stack<CallLogLayer, Identity>>>,
 >;
 
@@ -165,7 +163,7 @@ fn router(
         .layer(GlobalConcurrencyLimitLayer::new(settings.server.concurrency_limit))
         .layer(DeadlineLayer::new(settings.server.request_timeout))
         .layer(MapResponseLayer::new(
-            rewrite_codec_errors as fn(HttpResponse) -> HttpResponse,
+            rewrite_codec_errors as fn(GrpcResponse) -> GrpcResponse,
         ))
         .add_service(health_service)
         .add_service(reflection().build_v1()?)

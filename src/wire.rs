@@ -43,8 +43,7 @@ pub fn product(row: ProductRow) -> proto::Product {
 /// An order with its lines. Fails only if the stored state is unknown,
 /// which the schema's CHECK rules out.
 pub fn order(OrderWithLines { order, lines }: OrderWithLines) -> Result<proto::Order, ApiError> {
-    let state = OrderState::from_db(&order.state)
-        .ok_or_else(|| ApiError::internal(format!("order {} has unknown state {:?}", order.id, order.state)))?;
+    let state = order_state(&order)?;
     let currency = order.currency_code.clone();
     Ok(proto::Order {
         order_id: order.id.to_string(),
@@ -59,6 +58,13 @@ pub fn order(OrderWithLines { order, lines }: OrderWithLines) -> Result<proto::O
         cancel_reason: order.cancel_reason.unwrap_or_default(),
         customer_id: order.customer_id,
     })
+}
+
+/// The lifecycle state stored in `order`. Fails only for a state the
+/// schema's CHECK rules out.
+pub fn order_state(order: &OrderRow) -> Result<OrderState, ApiError> {
+    OrderState::from_db(&order.state)
+        .ok_or_else(|| ApiError::internal(format!("order {} has unknown state {:?}", order.id, order.state)))
 }
 
 fn line_item(currency: &str, line: LineItemRow) -> proto::LineItem {

@@ -1,6 +1,6 @@
 //! Catalog actions: create, read, list and restock products.
 
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::result::Error as DieselError;
 use diesel_async::AsyncConnection;
 use uuid::Uuid;
 
@@ -12,10 +12,10 @@ use crate::{
     db::{idempotency::IdempotencyKey, products},
     domain::{
         order::PRODUCT_RESOURCE,
-        page::{Listing, ProductCursor},
+        page::{Listing, ProductCursor, finish_page},
         product::{MAX_STOCK, NewProduct, Restock},
     },
-    error::ApiError,
+    error::{ApiError, on_constraint},
     proto, wire,
 };
 
@@ -43,19 +43,12 @@ pub async fn create_product(
 }
 
 fn sku_taken(error: DieselError, sku: &str) -> ApiError {
-    match &error {
-        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info)
-            if info.constraint_name() == Some(products::SKU_UNIQUE) =>
-        {
-            ApiError::AlreadyExists {
-                reason: "SKU_ALREADY_EXISTS",
-                message: format!("a product with SKU {sku:?} already exists"),
-                resource_type: PRODUCT_RESOURCE,
-                name: sku.to_owned(),
-            }
-        }
-        _ => error.into(),
-    }
+    on_constraint(error, products::SKU_UNIQUE, || ApiError::AlreadyExists {
+        reason: "SKU_ALREADY_EXISTS",
+        message: format!("a product with SKU {sku:?} already exists"),
+        resource_type: PRODUCT_RESOURCE,
+        name: sku.to_owned(),
+    })
 }
 
 /// One product.
@@ -76,17 +69,11 @@ pub async fn list_products(
     cursor: Option<ProductCursor>,
 ) -> Result<proto::ListProductsResponse, ApiError> {
     let mut conn = state.pool.get().await?;
-    // One extra row tells whether another page exists, so the last page
-    // never hands out a token that leads to an empty page.
-    let mut rows = products::list(&mut conn, cursor.as_ref().map(|c| c.sku.as_str()), page_size + 1).await?;
-    let more = rows.len() as i64 > page_size;
-    rows.truncate(page_size as usize);
-    let next_page_token = match rows.last() {
-        Some(last) if more => state
-            .page_key
-            .seal(Listing::Products, &ProductCursor { sku: last.sku.clone() }),
-        _ => String::new(),
-    };
+    let rows = products::list(&mut conn, cursor.as_ref().map(|c| c.sku.as_str()), page_size + 1).await?;
+    let (rows, next_page_token) = finish_page(rows, page_size, |last| {
+        let cursor = ProductCursor { sku: last.sku.clone() };
+        state.page_key.seal(Listing::Products, &cursor)
+    });
     Ok(proto::ListProductsResponse {
         products: rows.into_iter().map(wire::product).collect(),
         next_page_token,

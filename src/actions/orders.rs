@@ -23,12 +23,12 @@ use crate::{
     domain::{
         money::Money,
         order::{NewOrder, ORDER_RESOURCE},
-        page::{Listing, OrderCursor},
+        page::{Listing, OrderCursor, finish_page},
         pricing::{CatalogEntry, price_order},
         product::MAX_STOCK,
-        state::{OrderState, Transition},
+        state::Transition,
     },
-    error::{ApiError, PreconditionViolation},
+    error::{ApiError, PreconditionViolation, on_constraint},
     proto, wire,
 };
 
@@ -102,15 +102,12 @@ pub async fn history(
     cursor: Option<OrderCursor>,
 ) -> Result<proto::GetOrderHistoryResponse, ApiError> {
     let mut conn = state.pool.get().await?;
-    let mut rows = orders::history(&mut conn, customer_id, cursor, page_size + 1).await?;
-    let more = rows.len() as i64 > page_size;
-    rows.truncate(page_size as usize);
-    let next_page_token = match rows.last() {
-        Some(last) if more => state
+    let rows = orders::history(&mut conn, customer_id, cursor, page_size + 1).await?;
+    let (rows, next_page_token) = finish_page(rows, page_size, |last| {
+        state
             .page_key
-            .seal(Listing::OrderHistory { customer_id }, &cursor_after(last)),
-        _ => String::new(),
-    };
+            .seal(Listing::OrderHistory { customer_id }, &cursor_after(last))
+    });
     let ids: Vec<Uuid> = rows.iter().map(|row| row.id).collect();
     let lines = orders::lines_of(&mut conn, &ids).await?;
     let orders = orders::with_lines(rows, lines)
@@ -141,7 +138,7 @@ pub async fn cancel(state: &AppState, id: Uuid, customer_id: &str, reason: &str)
                 .filter(|o| o.customer_id == customer_id)
                 .ok_or_else(|| order_not_found(id))?;
             let lines = orders::lines_of(conn, &[id]).await?;
-            match stored_state(&order)?.cancel() {
+            match wire::order_state(&order)?.cancel() {
                 Transition::AlreadyDone => return Ok(OrderWithLines { order, lines }),
                 Transition::Refused => return Err(wrong_state(&order, "ORDER_NOT_CANCELLABLE", "cancelled")),
                 Transition::Apply => {}
@@ -167,7 +164,7 @@ pub async fn ship(state: &AppState, id: Uuid) -> Result<proto::Order, ApiError> 
         .transaction(async |conn| {
             let order = orders::find(conn, id, true).await?.ok_or_else(|| order_not_found(id))?;
             let lines = orders::lines_of(conn, &[id]).await?;
-            let order = match stored_state(&order)?.ship() {
+            let order = match wire::order_state(&order)?.ship() {
                 Transition::AlreadyDone => order,
                 Transition::Refused => return Err(wrong_state(&order, "ORDER_NOT_SHIPPABLE", "shipped")),
                 Transition::Apply => orders::mark_shipped(conn, id).await?,
@@ -181,30 +178,17 @@ pub async fn ship(state: &AppState, id: Uuid) -> Result<proto::Order, ApiError> 
 /// Putting stock back can only fail when a restock has since filled the
 /// product to its limit; that is the caller's precondition, not a bug.
 fn stock_limit_on_return(error: diesel::result::Error, order_id: Uuid) -> ApiError {
-    use diesel::result::{DatabaseErrorKind, Error};
-    match &error {
-        Error::DatabaseError(DatabaseErrorKind::CheckViolation, info)
-            if info.constraint_name() == Some(products::STOCK_RANGE) =>
-        {
-            ApiError::FailedPrecondition {
-                reason: "STOCK_LIMIT_EXCEEDED",
-                message: format!(
-                    "order {order_id} cannot be cancelled: putting its stock back would exceed the limit of {MAX_STOCK} units"
-                ),
-                violations: vec![PreconditionViolation {
-                    kind: "STOCK",
-                    subject: format!("orders/{order_id}"),
-                    description: "a product of this order is stocked to its limit".to_owned(),
-                }],
-            }
-        }
-        _ => error.into(),
-    }
-}
-
-fn stored_state(order: &OrderRow) -> Result<OrderState, ApiError> {
-    OrderState::from_db(&order.state)
-        .ok_or_else(|| ApiError::internal(format!("order {} has unknown state {:?}", order.id, order.state)))
+    on_constraint(error, products::STOCK_RANGE, || ApiError::FailedPrecondition {
+        reason: "STOCK_LIMIT_EXCEEDED",
+        message: format!(
+            "order {order_id} cannot be cancelled: putting its stock back would exceed the limit of {MAX_STOCK} units"
+        ),
+        violations: vec![PreconditionViolation {
+            kind: "STOCK",
+            subject: format!("orders/{order_id}"),
+            description: "a product of this order is stocked to its limit".to_owned(),
+        }],
+    })
 }
 
 fn wrong_state(order: &OrderRow, reason: &'static str, verb: &str) -> ApiError {

@@ -32,6 +32,20 @@ pub fn page_size(value: i32) -> Result<i64, String> {
     }
 }
 
+/// Cuts the `page_size + 1` rows fetched for a page down to the page and
+/// issues its `next_page_token` with `token_after` (empty on the last page).
+/// The extra row only tells that another page exists, so the last page never
+/// hands out a token that leads to an empty page.
+pub fn finish_page<T>(mut rows: Vec<T>, page_size: i64, token_after: impl FnOnce(&T) -> String) -> (Vec<T>, String) {
+    let more = rows.len() as i64 > page_size;
+    rows.truncate(page_size as usize);
+    let next_page_token = match rows.last() {
+        Some(last) if more => token_after(last),
+        _ => String::new(),
+    };
+    (rows, next_page_token)
+}
+
 /// The listing a token belongs to; part of what the tag signs.
 #[derive(Debug, Clone, Copy)]
 pub enum Listing<'a> {

@@ -12,14 +12,12 @@
 
 use tonic::{Code, Status};
 
-use super::status_response;
+use super::{GrpcResponse, status_response};
 use crate::error::status_with_reason;
-
-type Response = http::Response<tonic::body::Body>;
 
 /// Rewrites tonic's codec errors; see the module documentation. Used with
 /// `tower::util::MapResponseLayer`, since it only looks at the response.
-pub fn rewrite_codec_errors(response: Response) -> Response {
+pub fn rewrite_codec_errors(response: GrpcResponse) -> GrpcResponse {
     // Decoding failures come back as trailers-only responses, with the
     // status in the headers.
     let rewritten = Status::from_header_map(response.headers()).and_then(|status| rewrite(&status));

@@ -16,10 +16,8 @@ use futures_util::future::{BoxFuture, FutureExt};
 use tonic::Code;
 use tower::{Layer, Service};
 
-use super::{is_infrastructure, status_response};
+use super::{GrpcResponse, is_infrastructure, status_response};
 use crate::error::status_with_reason;
-
-type Response = http::Response<tonic::body::Body>;
 
 /// Applies the call deadline.
 #[derive(Debug, Clone, Copy)]
@@ -49,13 +47,13 @@ pub struct Deadline<S> {
 
 impl<S, B> Service<http::Request<B>> for Deadline<S>
 where
-    S: Service<http::Request<B>, Response = Response> + Send + 'static,
+    S: Service<http::Request<B>, Response = GrpcResponse> + Send + 'static,
     S::Future: Send + 'static,
     S::Error: Send + 'static,
 {
-    type Response = Response;
+    type Response = GrpcResponse;
     type Error = S::Error;
-    type Future = BoxFuture<'static, Result<Response, S::Error>>;
+    type Future = BoxFuture<'static, Result<GrpcResponse, S::Error>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)

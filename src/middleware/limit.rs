@@ -17,10 +17,8 @@ use tokio::sync::Semaphore;
 use tonic::Code;
 use tower::{Layer, Service};
 
-use super::{is_infrastructure, status_response};
+use super::{GrpcResponse, is_infrastructure, status_response};
 use crate::error::status_with_reason;
-
-type Response = http::Response<tonic::body::Body>;
 
 /// Limits calls in progress to a fixed number across all connections.
 #[derive(Clone)]
@@ -57,14 +55,14 @@ pub struct GlobalConcurrencyLimit<S> {
 
 impl<S, B> Service<http::Request<B>> for GlobalConcurrencyLimit<S>
 where
-    S: Service<http::Request<B>, Response = Response> + Clone + Send + 'static,
+    S: Service<http::Request<B>, Response = GrpcResponse> + Clone + Send + 'static,
     S::Future: Send + 'static,
     S::Error: Send + 'static,
     B: Send + 'static,
 {
-    type Response = Response;
+    type Response = GrpcResponse;
     type Error = S::Error;
-    type Future = BoxFuture<'static, Result<Response, S::Error>>;
+    type Future = BoxFuture<'static, Result<GrpcResponse, S::Error>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)

@@ -21,7 +21,10 @@ pub(crate) fn is_infrastructure(path: &str) -> bool {
     path.starts_with("/grpc.health.") || path.starts_with("/grpc.reflection.")
 }
 
+/// The HTTP response of a gRPC call, as tonic's router produces it.
+pub type GrpcResponse = http::Response<tonic::body::Body>;
+
 /// A response that carries only a gRPC status (a "trailers-only" response).
-pub(crate) fn status_response(status: tonic::Status) -> http::Response<tonic::body::Body> {
+pub(crate) fn status_response(status: tonic::Status) -> GrpcResponse {
     status.into_http()
 }
