@@ -269,20 +269,16 @@ async fn create_product_is_idempotent_per_request_id() {
     let app = spawn_app().await;
     let mut request = product_request("SKU-1", (2, 500_000_000, "EUR"), 3);
     request.request_id = request_id();
-    let first = app
-        .catalog
-        .clone()
-        .create_product(request.clone())
-        .await
-        .unwrap()
-        .into_inner();
-    let again = app
-        .catalog
-        .clone()
-        .create_product(request.clone())
-        .await
-        .unwrap()
-        .into_inner();
+    let create = async || {
+        app.catalog
+            .clone()
+            .create_product(request.clone())
+            .await
+            .unwrap()
+            .into_inner()
+    };
+    let first = create().await;
+    let again = create().await;
     assert_eq!(again, first, "the retry gets the original response");
     assert_eq!(count_rows(&app, "products").await, 1);
 

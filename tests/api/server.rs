@@ -209,14 +209,6 @@ async fn the_concurrency_limit_refuses_calls_but_not_health() {
     wait_for_health(&app, ServingStatus::Serving, 5).await;
 }
 
-/// Holds a row lock on a product so that a restock of it blocks.
-async fn lock_product(app: &TestApp, product_id: &str) -> AsyncPgConnection {
-    let mut conn = app.connect().await;
-    let lock = format!("BEGIN; SELECT 1 FROM products WHERE id = '{product_id}' FOR UPDATE");
-    conn.batch_execute(&lock).await.unwrap();
-    conn
-}
-
 #[tokio::test]
 async fn a_call_past_the_server_deadline_is_deadline_exceeded() {
     let app = spawn_app_with(|s| s.server.request_timeout = Duration::from_millis(300)).await;

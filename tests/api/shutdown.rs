@@ -4,18 +4,11 @@
 
 use std::time::Duration;
 
-use diesel::{QueryableByName, sql_types::BigInt};
 use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
 use orders::proto;
 use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus};
 
 use crate::{helpers::spawn_app_with, support::*};
-
-#[derive(QueryableByName)]
-struct Count {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-}
 
 #[tokio::test]
 async fn in_flight_calls_finish_after_shutdown_starts_and_health_says_not_serving() {
@@ -29,10 +22,7 @@ async fn in_flight_calls_finish_after_shutdown_starts_and_health_says_not_servin
     );
 
     // Hold the product's row lock so that a restock is stuck in flight.
-    let mut lock = app.connect().await;
-    lock.batch_execute(&format!("BEGIN; SELECT 1 FROM products WHERE id = '{id}' FOR UPDATE"))
-        .await
-        .unwrap();
+    let mut lock = lock_product(&app, &id).await;
     let mut catalog = app.catalog.clone();
     let request = proto::RestockProductRequest {
         product_id: id.clone(),

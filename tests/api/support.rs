@@ -8,7 +8,7 @@
 use std::{future::Future, time::Duration};
 
 use diesel::{QueryableByName, sql_types::BigInt};
-use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
+use diesel_async::{AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use orders::proto::{self, create_order_request};
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
@@ -175,10 +175,11 @@ pub async fn get_order(app: &TestApp, order_id: &str) -> proto::Order {
     response.into_inner().order.expect("an order")
 }
 
+/// The row of a `SELECT count(*) AS n …`.
 #[derive(QueryableByName)]
-struct Count {
+pub struct Count {
     #[diesel(sql_type = BigInt)]
-    n: i64,
+    pub n: i64,
 }
 
 /// `SELECT count(*) FROM <table>`, straight on the test's database (through
@@ -294,4 +295,13 @@ pub fn time(timestamp: Option<prost_types::Timestamp>) -> (i64, i32) {
 /// A fresh random request id.
 pub fn request_id() -> String {
     uuid::Uuid::new_v4().to_string()
+}
+
+/// Holds a row lock on a product in an open transaction, so that any call
+/// that changes its stock blocks until `ROLLBACK` on the returned connection.
+pub async fn lock_product(app: &TestApp, product_id: &str) -> AsyncPgConnection {
+    let mut conn = app.connect().await;
+    let lock = format!("BEGIN; SELECT 1 FROM products WHERE id = '{product_id}' FOR UPDATE");
+    conn.batch_execute(&lock).await.unwrap();
+    conn
 }
