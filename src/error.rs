@@ -74,6 +74,10 @@ pub enum ApiError {
         message: String,
         field: &'static str,
     },
+    /// The call's deadline passed before the database finished its work
+    /// (a pool checkout or a statement gave up at the deadline).
+    #[error("the call's deadline passed before the database finished its work")]
+    DeadlineExceeded,
     /// The database cannot be reached right now; the call may be retried.
     #[error("database unavailable")]
     Unavailable(#[source] Cause),
@@ -101,6 +105,7 @@ impl ApiError {
             ApiError::AlreadyExists { .. } => Code::AlreadyExists,
             ApiError::FailedPrecondition { .. } => Code::FailedPrecondition,
             ApiError::OutOfRange { .. } => Code::OutOfRange,
+            ApiError::DeadlineExceeded => Code::DeadlineExceeded,
             ApiError::Unavailable(_) => Code::Unavailable,
             ApiError::Internal(_) => Code::Internal,
         }
@@ -118,6 +123,7 @@ impl ApiError {
             | ApiError::AlreadyExists { reason, .. }
             | ApiError::FailedPrecondition { reason, .. }
             | ApiError::OutOfRange { reason, .. } => reason,
+            ApiError::DeadlineExceeded => "DEADLINE_EXCEEDED",
             ApiError::Unavailable(_) => "DATABASE_UNAVAILABLE",
             ApiError::Internal(_) => "INTERNAL",
         }
@@ -204,6 +210,8 @@ impl From<DieselError> for ApiError {
     fn from(error: DieselError) -> Self {
         if is_connection_failure(&error) {
             ApiError::Unavailable(Box::new(error))
+        } else if is_statement_timeout(&error) {
+            ApiError::DeadlineExceeded
         } else {
             ApiError::Internal(Box::new(error))
         }
@@ -231,6 +239,13 @@ pub fn on_constraint(error: DieselError, constraint: &str, mapped: impl FnOnce()
         DieselError::DatabaseError(_, info) if info.constraint_name() == Some(constraint) => mapped(),
         _ => error.into(),
     }
+}
+
+/// True when PostgreSQL cancelled the statement for running past its
+/// `statement_timeout` (SQLSTATE 57014, which diesel does not expose).
+fn is_statement_timeout(error: &DieselError) -> bool {
+    matches!(error, DieselError::DatabaseError(DatabaseErrorKind::Unknown, info)
+        if info.message() == "canceling statement due to statement timeout")
 }
 
 /// True when a database error means the connection or the server is gone,

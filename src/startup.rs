@@ -84,7 +84,11 @@ impl Application {
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|source| StartupError::Bind { addr, source })?;
-        let state = AppState { pool, page_key };
+        let state = AppState {
+            pool,
+            page_key,
+            statement_timeout: settings.database.db_statement_timeout,
+        };
         Ok(Application {
             listener,
             state,

@@ -5,7 +5,7 @@ use diesel_async::AsyncConnection;
 use uuid::Uuid;
 
 use super::{
-    AppState,
+    Call,
     idempotent::{self, Start},
 };
 use crate::{
@@ -14,6 +14,7 @@ use crate::{
         order::PRODUCT_RESOURCE,
         page::{Listing, ProductCursor, finish_page},
         product::{MAX_STOCK, NewProduct, Restock},
+        query::ProductPage,
     },
     error::{ApiError, on_constraint},
     proto, wire,
@@ -21,12 +22,13 @@ use crate::{
 
 /// Adds a product; a SKU already in the catalog is ALREADY_EXISTS.
 pub async fn create_product(
-    state: &AppState,
+    call: &Call,
     product: &NewProduct,
     key: Option<&IdempotencyKey>,
 ) -> Result<proto::CreateProductResponse, ApiError> {
-    let mut conn = state.pool.get().await?;
+    let mut conn = call.connection().await?;
     conn.transaction(async |conn| {
+        call.bound_transaction(conn).await?;
         if let Start::Replay(response) = idempotent::start(conn, key).await? {
             return Ok(response);
         }
@@ -52,8 +54,8 @@ fn sku_taken(error: DieselError, sku: &str) -> ApiError {
 }
 
 /// One product.
-pub async fn get_product(state: &AppState, id: Uuid) -> Result<proto::GetProductResponse, ApiError> {
-    let mut conn = state.pool.get().await?;
+pub async fn get_product(call: &Call, id: Uuid) -> Result<proto::GetProductResponse, ApiError> {
+    let mut conn = call.connection().await?;
     let row = products::find(&mut conn, id)
         .await?
         .ok_or_else(|| product_not_found(id))?;
@@ -63,16 +65,13 @@ pub async fn get_product(state: &AppState, id: Uuid) -> Result<proto::GetProduct
 }
 
 /// One page of the catalog in SKU order.
-pub async fn list_products(
-    state: &AppState,
-    page_size: i64,
-    cursor: Option<ProductCursor>,
-) -> Result<proto::ListProductsResponse, ApiError> {
-    let mut conn = state.pool.get().await?;
-    let rows = products::list(&mut conn, cursor.as_ref().map(|c| c.sku.as_str()), page_size + 1).await?;
-    let (rows, next_page_token) = finish_page(rows, page_size, |last| {
+pub async fn list_products(call: &Call, page: &ProductPage) -> Result<proto::ListProductsResponse, ApiError> {
+    let mut conn = call.connection().await?;
+    let after = page.cursor.as_ref().map(|c| c.sku.as_str());
+    let rows = products::list(&mut conn, after, page.page_size + 1).await?;
+    let (rows, next_page_token) = finish_page(rows, page.page_size, |last| {
         let cursor = ProductCursor { sku: last.sku.clone() };
-        state.page_key.seal(Listing::Products, &cursor)
+        call.state.page_key.seal(Listing::Products, &cursor)
     });
     Ok(proto::ListProductsResponse {
         products: rows.into_iter().map(wire::product).collect(),
@@ -82,12 +81,13 @@ pub async fn list_products(
 
 /// Adds stock to a product.
 pub async fn restock(
-    state: &AppState,
+    call: &Call,
     restock: &Restock,
     key: Option<&IdempotencyKey>,
 ) -> Result<proto::RestockProductResponse, ApiError> {
-    let mut conn = state.pool.get().await?;
+    let mut conn = call.connection().await?;
     conn.transaction(async |conn| {
+        call.bound_transaction(conn).await?;
         if let Start::Replay(response) = idempotent::start(conn, key).await? {
             return Ok(response);
         }

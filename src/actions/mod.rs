@@ -7,17 +7,24 @@
 //! clean. Transactions that PostgreSQL aborts for a serialization failure or
 //! deadlock are retried ([`crate::db::retry`]).
 
+pub mod call;
 pub mod catalog;
 pub mod idempotent;
 pub mod orders;
 
+pub use call::Call;
+
+use std::time::Duration;
+
 use crate::{db::Pool, domain::page::PageTokenKey, error::ApiError};
 
-/// What every action needs: the pool and the page-token key.
+/// What every action needs: the pool, the page-token key, and the
+/// `statement_timeout` every pooled session starts with.
 #[derive(Clone)]
 pub struct AppState {
     pub pool: Pool,
     pub page_key: PageTokenKey,
+    pub statement_timeout: Duration,
 }
 
 impl std::fmt::Debug for AppState {

@@ -11,7 +11,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection};
 use uuid::Uuid;
 
 use super::{
-    AppState,
+    Call,
     idempotent::{self, Start},
 };
 use crate::{
@@ -22,10 +22,11 @@ use crate::{
     },
     domain::{
         money::Money,
-        order::{NewOrder, ORDER_RESOURCE},
+        order::{Cancellation, NewOrder, ORDER_RESOURCE},
         page::{Listing, OrderCursor, finish_page},
         pricing::{CatalogEntry, price_order},
         product::MAX_STOCK,
+        query::HistoryPage,
         state::Transition,
     },
     error::{ApiError, PreconditionViolation, on_constraint},
@@ -34,12 +35,13 @@ use crate::{
 
 /// Places an order: all stock or none, prices from the catalog.
 pub async fn place_order(
-    state: &AppState,
+    call: &Call,
     order: &NewOrder,
     key: Option<&IdempotencyKey>,
 ) -> Result<proto::CreateOrderResponse, ApiError> {
-    let mut conn = state.pool.get().await?;
+    let mut conn = call.connection().await?;
     conn.transaction(async |conn| {
+        call.bound_transaction(conn).await?;
         if let Start::Replay(response) = idempotent::start(conn, key).await? {
             return Ok(response);
         }
@@ -83,8 +85,8 @@ fn catalog_entry(row: ProductRow) -> Result<CatalogEntry, ApiError> {
 }
 
 /// One order with its lines.
-pub async fn get_order(state: &AppState, id: Uuid) -> Result<proto::GetOrderResponse, ApiError> {
-    let mut conn = state.pool.get().await?;
+pub async fn get_order(call: &Call, id: Uuid) -> Result<proto::GetOrderResponse, ApiError> {
+    let mut conn = call.connection().await?;
     let order = orders::find(&mut conn, id, false)
         .await?
         .ok_or_else(|| order_not_found(id))?;
@@ -95,16 +97,12 @@ pub async fn get_order(state: &AppState, id: Uuid) -> Result<proto::GetOrderResp
 }
 
 /// One page of a customer's orders, newest first, with their lines.
-pub async fn history(
-    state: &AppState,
-    customer_id: &str,
-    page_size: i64,
-    cursor: Option<OrderCursor>,
-) -> Result<proto::GetOrderHistoryResponse, ApiError> {
-    let mut conn = state.pool.get().await?;
-    let rows = orders::history(&mut conn, customer_id, cursor, page_size + 1).await?;
-    let (rows, next_page_token) = finish_page(rows, page_size, |last| {
-        state
+pub async fn history(call: &Call, page: &HistoryPage) -> Result<proto::GetOrderHistoryResponse, ApiError> {
+    let mut conn = call.connection().await?;
+    let customer_id = page.customer_id.as_str();
+    let rows = orders::history(&mut conn, customer_id, page.cursor, page.page_size + 1).await?;
+    let (rows, next_page_token) = finish_page(rows, page.page_size, |last| {
+        call.state
             .page_key
             .seal(Listing::OrderHistory { customer_id }, &cursor_after(last))
     });
@@ -128,14 +126,20 @@ fn cursor_after(row: &OrderRow) -> OrderCursor {
 }
 
 /// Cancels a placed order of `customer_id` and puts its stock back, once.
-pub async fn cancel(state: &AppState, id: Uuid, customer_id: &str, reason: &str) -> Result<proto::Order, ApiError> {
-    let mut conn = state.pool.get().await?;
+pub async fn cancel(call: &Call, cancellation: &Cancellation) -> Result<proto::Order, ApiError> {
+    let Cancellation {
+        order_id: id,
+        ref customer_id,
+        ref reason,
+    } = *cancellation;
+    let mut conn = call.connection().await?;
     let changed = conn
         .transaction(async |conn| {
+            call.bound_transaction(conn).await?;
             let order = orders::find(conn, id, true).await?;
             // Someone else's order is reported exactly like a missing one.
             let order = order
-                .filter(|o| o.customer_id == customer_id)
+                .filter(|o| &o.customer_id == customer_id)
                 .ok_or_else(|| order_not_found(id))?;
             let lines = orders::lines_of(conn, &[id]).await?;
             match wire::order_state(&order)?.cancel() {
@@ -158,10 +162,11 @@ pub async fn cancel(state: &AppState, id: Uuid, customer_id: &str, reason: &str)
 }
 
 /// Ships a placed order.
-pub async fn ship(state: &AppState, id: Uuid) -> Result<proto::Order, ApiError> {
-    let mut conn = state.pool.get().await?;
+pub async fn ship(call: &Call, id: Uuid) -> Result<proto::Order, ApiError> {
+    let mut conn = call.connection().await?;
     let changed = conn
         .transaction(async |conn| {
+            call.bound_transaction(conn).await?;
             let order = orders::find(conn, id, true).await?.ok_or_else(|| order_not_found(id))?;
             let lines = orders::lines_of(conn, &[id]).await?;
             let order = match wire::order_state(&order)?.ship() {

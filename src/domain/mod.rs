@@ -12,5 +12,6 @@ pub mod order;
 pub mod page;
 pub mod pricing;
 pub mod product;
+pub mod query;
 pub mod state;
 pub mod violations;

@@ -6,6 +6,10 @@
 //! differently). Work that must not be torn apart half-way (a transaction
 //! and its commit) runs in a spawned task, so dropping the call here cannot
 //! leave a transaction open on a pooled connection.
+//!
+//! The deadline is also handed to the handler as a [`CallDeadline`] request
+//! extension, so the database work stops at the same moment
+//! ([`crate::actions::Call`]).
 
 use std::{
     task::{Context, Poll},
@@ -18,6 +22,12 @@ use tower::{Layer, Service};
 
 use super::{GrpcResponse, is_infrastructure, status_response};
 use crate::error::status_with_reason;
+
+/// When the call must be over: the earlier of the client's deadline and the
+/// server's maximum. Found in the extensions of every request that passed
+/// through [`DeadlineLayer`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallDeadline(pub tokio::time::Instant);
 
 /// Applies the call deadline.
 #[derive(Debug, Clone, Copy)]
@@ -59,7 +69,7 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+    fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
         // Streams such as health `Watch` legitimately stay open for long.
         if is_infrastructure(request.uri().path()) {
             return self.inner.call(request).boxed();
@@ -69,9 +79,11 @@ where
             .get("grpc-timeout")
             .and_then(|v| parse_grpc_timeout(v.to_str().ok()?));
         let limit = client.map_or(self.max, |client| client.min(self.max));
+        let deadline = tokio::time::Instant::now() + limit;
+        request.extensions_mut().insert(CallDeadline(deadline));
         let future = self.inner.call(request);
         async move {
-            match tokio::time::timeout(limit, future).await {
+            match tokio::time::timeout_at(deadline, future).await {
                 Ok(response) => response,
                 Err(_) => {
                     let message = format!(

@@ -2,14 +2,12 @@
 
 use tonic::{Request, Response, Status};
 
-use super::parse_id;
 use crate::{
-    actions::{AppState, catalog, detached, idempotent},
+    actions::{AppState, Call, catalog, detached, idempotent},
     db::retry::retry_transient,
     domain::{
-        page::{self, Listing, ProductCursor},
         product::{NewProduct, Restock},
-        violations::Violations,
+        query::{ProductPage, parse_id},
     },
     proto::{self, catalog_service_server::CatalogService},
 };
@@ -32,6 +30,7 @@ impl CatalogService for CatalogApi {
         &self,
         request: Request<proto::CreateProductRequest>,
     ) -> Result<Response<proto::CreateProductResponse>, Status> {
+        let call = Call::new(&self.state, &request);
         let request = request.into_inner();
         let product = NewProduct::try_from(&request)?;
         let content = proto::CreateProductRequest {
@@ -39,9 +38,8 @@ impl CatalogService for CatalogApi {
             ..request
         };
         let key = idempotent::key("CreateProduct".to_owned(), product.request_id, &content);
-        let state = self.state.clone();
         let response =
-            detached(async move { retry_transient(|| catalog::create_product(&state, &product, key.as_ref())).await })
+            detached(async move { retry_transient(|| catalog::create_product(&call, &product, key.as_ref())).await })
                 .await?;
         Ok(Response::new(response))
     }
@@ -51,32 +49,24 @@ impl CatalogService for CatalogApi {
         request: Request<proto::GetProductRequest>,
     ) -> Result<Response<proto::GetProductResponse>, Status> {
         let id = parse_id("product_id", &request.get_ref().product_id)?;
-        Ok(Response::new(catalog::get_product(&self.state, id).await?))
+        let call = Call::new(&self.state, &request);
+        Ok(Response::new(catalog::get_product(&call, id).await?))
     }
 
     async fn list_products(
         &self,
         request: Request<proto::ListProductsRequest>,
     ) -> Result<Response<proto::ListProductsResponse>, Status> {
-        let request = request.get_ref();
-        let mut v = Violations::default();
-        let page_size = v.check("page_size", page::page_size(request.page_size));
-        let cursor = v.check(
-            "page_token",
-            self.state
-                .page_key
-                .open::<ProductCursor>(Listing::Products, &request.page_token),
-        );
-        let (page_size, cursor) = v.finish(page_size.zip(cursor))?;
-        Ok(Response::new(
-            catalog::list_products(&self.state, page_size, cursor).await?,
-        ))
+        let page = ProductPage::parse(request.get_ref(), &self.state.page_key)?;
+        let call = Call::new(&self.state, &request);
+        Ok(Response::new(catalog::list_products(&call, &page).await?))
     }
 
     async fn restock_product(
         &self,
         request: Request<proto::RestockProductRequest>,
     ) -> Result<Response<proto::RestockProductResponse>, Status> {
+        let call = Call::new(&self.state, &request);
         let request = request.into_inner();
         let restock = Restock::try_from(&request)?;
         let content = proto::RestockProductRequest {
@@ -84,9 +74,8 @@ impl CatalogService for CatalogApi {
             ..request
         };
         let key = idempotent::key("RestockProduct".to_owned(), restock.request_id, &content);
-        let state = self.state.clone();
         let response =
-            detached(async move { retry_transient(|| catalog::restock(&state, &restock, key.as_ref())).await }).await?;
+            detached(async move { retry_transient(|| catalog::restock(&call, &restock, key.as_ref())).await }).await?;
         Ok(Response::new(response))
     }
 }
