@@ -253,6 +253,11 @@ fn is_statement_timeout(error: &DieselError) -> bool {
 pub fn is_connection_failure(error: &DieselError) -> bool {
     match error {
         DieselError::BrokenTransactionManager => true,
+        // A failed COMMIT whose ROLLBACK failed too: usually the connection died.
+        DieselError::RollbackErrorOnCommit {
+            commit_error,
+            rollback_error,
+        } => is_connection_failure(commit_error) || is_connection_failure(rollback_error),
         DieselError::DatabaseError(DatabaseErrorKind::UnableToSendCommand | DatabaseErrorKind::ClosedConnection, _) => {
             true
         }

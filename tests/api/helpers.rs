@@ -34,6 +34,53 @@ use tokio::{sync::oneshot, task::JoinHandle};
 use tonic::transport::Channel;
 use tonic_health::pb::health_client::HealthClient;
 
+/// A database of one test, created from the migrated template and dropped
+/// when this is dropped.
+pub struct TestDatabase {
+    /// The URL of the database.
+    pub url: String,
+    /// Its name.
+    pub name: String,
+    /// The server's maintenance database, from which it is dropped.
+    pub admin_url: String,
+}
+
+impl TestDatabase {
+    /// A fresh database on the default test server.
+    pub async fn create() -> TestDatabase {
+        init_tracing();
+        let admin_url = admin_url().await;
+        let template = template_database(&admin_url).await;
+        TestDatabase::create_on(admin_url, &template).await
+    }
+
+    /// A fresh copy of `template` on the server of `admin_url`.
+    pub async fn create_on(admin_url: String, template: &str) -> TestDatabase {
+        let name = create_test_database(&admin_url, template).await;
+        let url = with_database(&admin_url, &name);
+        TestDatabase { url, name, admin_url }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
+        // Drop runs inside the test's runtime, which cannot be blocked on;
+        // a thread with its own runtime drops the database.
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(drop_database(&admin_url, &name))
+        })
+        .join();
+        if let Ok(Err(error)) = dropped {
+            eprintln!("could not drop test database {}: {error}", self.name);
+        }
+    }
+}
+
 /// A running server with its own database and clients.
 pub struct TestApp {
     pub addr: SocketAddr,
@@ -44,10 +91,10 @@ pub struct TestApp {
     pub pool: Pool,
     /// The URL of this test's database.
     pub db_url: String,
-    db_name: String,
-    admin_url: String,
     stop: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<Result<(), StartupError>>>,
+    // Last: the database is dropped after the server has been stopped.
+    _database: TestDatabase,
 }
 
 /// Starts the app with the default settings.
@@ -57,17 +104,12 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts the app after `configure` has adjusted its settings.
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
-    init_tracing();
-    let admin_url = admin_url().await;
-    let template = template_database(&admin_url).await;
-    let db_name = create_test_database(&admin_url, &template).await;
-    let db_url = with_database(&admin_url, &db_name);
+    spawn_app_in(TestDatabase::create().await, configure).await
+}
 
-    let mut settings = Settings::defaults();
-    settings.addr = "127.0.0.1:0".parse().unwrap();
-    settings.database.database_url = Some(db_url.clone());
-    settings.database.db_pool_size = 8;
-    settings.server.health_check_interval = Duration::from_millis(200);
+/// Starts the app on `database` after `configure` has adjusted its settings.
+pub async fn spawn_app_in(database: TestDatabase, configure: impl FnOnce(&mut Settings)) -> TestApp {
+    let mut settings = test_settings(&database.url);
     configure(&mut settings);
 
     let app = Application::build(settings).await.expect("the app builds");
@@ -78,23 +120,38 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         let _ = stopped.await;
     }));
     // The listener is bound already, so connecting cannot race the start.
-    let channel = Channel::from_shared(format!("http://{addr}"))
-        .unwrap()
-        .connect()
-        .await
-        .expect("connects");
+    let channel = connect_channel(addr).await;
     TestApp {
         addr,
         catalog: CatalogServiceClient::new(channel.clone()),
         orders: OrderServiceClient::new(channel.clone()),
         health: HealthClient::new(channel),
         pool,
-        db_url,
-        db_name,
-        admin_url,
+        db_url: database.url.clone(),
         stop: Some(stop),
         server: Some(server),
+        _database: database,
     }
+}
+
+/// The settings every test server starts from: port 0, the given database,
+/// a small pool and a fast health probe.
+pub fn test_settings(database_url: &str) -> Settings {
+    let mut settings = Settings::defaults();
+    settings.addr = "127.0.0.1:0".parse().unwrap();
+    settings.database.database_url = Some(database_url.to_owned());
+    settings.database.db_pool_size = 8;
+    settings.server.health_check_interval = Duration::from_millis(200);
+    settings
+}
+
+/// A channel to the server at `addr`.
+pub async fn connect_channel(addr: SocketAddr) -> Channel {
+    Channel::from_shared(format!("http://{addr}"))
+        .unwrap()
+        .connect()
+        .await
+        .expect("connects")
 }
 
 impl TestApp {
@@ -127,24 +184,10 @@ impl Drop for TestApp {
         if let Some(server) = self.server.take() {
             server.abort();
         }
-        let (admin_url, name) = (self.admin_url.clone(), self.db_name.clone());
-        // Drop runs inside the test's runtime, which cannot be blocked on;
-        // a thread with its own runtime drops the database.
-        let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(drop_database(&admin_url, &name))
-        })
-        .join();
-        if let Ok(Err(error)) = dropped {
-            eprintln!("could not drop test database {}: {error}", self.db_name);
-        }
     }
 }
 
-fn init_tracing() {
+pub fn init_tracing() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         let filter = tracing_subscriber::EnvFilter::try_from_env("TEST_LOG").unwrap_or_else(|_| "warn".into());
@@ -180,7 +223,9 @@ async fn template_database(admin_url: &str) -> String {
     NAME.get_or_init(|| build_template(admin_url.to_owned())).await.clone()
 }
 
-async fn build_template(admin_url: String) -> String {
+/// Migrates a template database on the server of `admin_url` (once per
+/// schema version) and returns its name.
+pub async fn build_template(admin_url: String) -> String {
     let name = format!("orders_test_template_{}", migrations_hash());
     let mut admin = AsyncPgConnection::establish(&admin_url)
         .await

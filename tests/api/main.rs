@@ -15,5 +15,9 @@ mod server;
 mod support;
 
 mod clients;
+mod cluster;
+mod faults;
+mod load;
+mod proxy;
 mod shutdown;
 mod wire;

@@ -185,11 +185,16 @@ pub struct Count {
 /// `SELECT count(*) FROM <table>`, straight on the test's database (through
 /// the app's own pool).
 pub async fn count_rows(app: &TestApp, table: &str) -> i64 {
+    query_n(app, &format!("SELECT count(*) AS n FROM {table}")).await
+}
+
+/// The bigint column `n` of the one row `sql` returns, through the app's pool.
+pub async fn query_n(app: &TestApp, sql: &str) -> i64 {
     let mut conn = app.pool.get().await.expect("a pooled connection");
-    let rows: Vec<Count> = diesel::sql_query(format!("SELECT count(*) AS n FROM {table}"))
+    let rows: Vec<Count> = diesel::sql_query(sql)
         .load(&mut conn)
         .await
-        .expect("counts rows");
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
     rows[0].n
 }
 

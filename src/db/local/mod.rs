@@ -99,6 +99,26 @@ impl LocalPostgres {
         Ok(url)
     }
 
+    /// Starts the private cluster in `data_dir` (initialising it if needed)
+    /// whether or not another server runs, and returns its URL. The fault
+    /// tests use this to get a server of their own that they may stop.
+    pub async fn start_private(&self) -> Result<String, LocalPgError> {
+        let bindir = find_bindir_in(&candidate_bindirs().await)?;
+        self.init_and_start(&bindir).await?;
+        let url = make_url(PG_OS_USER, "127.0.0.1", self.port);
+        probe(&url).await?;
+        Ok(url)
+    }
+
+    /// Stops the private cluster with `pg_ctl stop -m <mode>` (`fast`, or
+    /// `immediate` to simulate a crash) and waits until it is down.
+    pub async fn stop(&self, mode: &str) -> Result<(), LocalPgError> {
+        let bindir = find_bindir_in(&candidate_bindirs().await)?;
+        let mut pg_ctl = pg_command(&bindir.join("pg_ctl"), is_root());
+        let dir = std::path::absolute(&self.data_dir).map_err(|e| data_dir_err(&self.data_dir, e))?;
+        run(pg_ctl.arg("-D").arg(dir).args(["-w", "-m", mode, "stop"])).await
+    }
+
     async fn init_and_start(&self, bindir: &Path) -> Result<(), LocalPgError> {
         let as_root = is_root();
         let absolute = std::path::absolute(&self.data_dir);
