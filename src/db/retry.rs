@@ -24,7 +24,7 @@ where
     loop {
         match attempt().await {
             Err(error) if tries < ATTEMPTS && is_transient(&error) => {
-                tracing::debug!(%error, tries, "retrying a transaction after a transient conflict");
+                tracing::debug!(?error, tries, "retrying a transaction after a transient conflict");
                 tokio::time::sleep(Duration::from_millis(5 << tries)).await;
                 tries += 1;
             }

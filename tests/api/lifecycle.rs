@@ -1,6 +1,6 @@
 //! The order lifecycle: CancelOrder (stock back exactly once, idempotent,
-//! owner only, refused once shipped, under concurrency) and ShipOrder
-//! (idempotent, refused once cancelled), and the race between the two.
+//! owner only, refused once shipped) and ShipOrder (idempotent, refused once
+//! cancelled). Races between them are in [`crate::concurrency`].
 
 use orders::proto::{self, OrderState};
 use tonic::Code;
@@ -9,14 +9,6 @@ use crate::helpers::{TestApp, spawn_app};
 use crate::support::*;
 
 const ORDER: &str = "orders.v1.Order";
-
-fn cancel_request(order_id: &str, customer_id: &str, reason: &str) -> proto::CancelOrderRequest {
-    proto::CancelOrderRequest {
-        order_id: order_id.to_owned(),
-        customer_id: customer_id.to_owned(),
-        reason: reason.to_owned(),
-    }
-}
 
 async fn cancel(app: &TestApp, order_id: &str, customer_id: &str, reason: &str) -> Result<proto::Order, tonic::Status> {
     let request = cancel_request(order_id, customer_id, reason);
@@ -129,32 +121,6 @@ async fn a_shipped_order_cannot_be_cancelled() {
 }
 
 #[tokio::test]
-async fn concurrent_cancels_put_the_stock_back_once() {
-    let app = spawn_app().await;
-    let (a, b, order) = setup(&app).await;
-    let results = concurrently(10, |i| {
-        let (mut client, request) = (
-            app.orders.clone(),
-            cancel_request(&order.order_id, "alice", &format!("r{i}")),
-        );
-        async move {
-            client
-                .cancel_order(request)
-                .await
-                .map(|r| r.into_inner().order.unwrap())
-        }
-    })
-    .await;
-    let results: Vec<_> = results.into_iter().map(|r| r.expect("every cancel succeeds")).collect();
-    assert!(results.iter().all(|o| o.state() == OrderState::Cancelled));
-    assert!(
-        results.windows(2).all(|w| w[0] == w[1]),
-        "all callers see the one cancellation"
-    );
-    assert_eq!((stock_of(&app, &a).await, stock_of(&app, &b).await), (10, 5));
-}
-
-#[tokio::test]
 async fn shipping_is_idempotent_and_leaves_the_stock_alone() {
     let app = spawn_app().await;
     let (a, b, order) = setup(&app).await;
@@ -188,48 +154,6 @@ async fn a_cancelled_or_unknown_order_cannot_be_shipped() {
         &unknown,
     );
     assert_invalid_fields(&ship(&app, "42").await.unwrap_err(), &["order_id"]);
-}
-
-#[tokio::test]
-async fn racing_cancels_and_ships_have_exactly_one_winner() {
-    let app = spawn_app().await;
-    let (a, _, order) = setup(&app).await;
-    let outcomes = concurrently(16, |i| {
-        let (mut client, id) = (app.orders.clone(), order.order_id.clone());
-        async move {
-            let response = if i % 2 == 0 {
-                client
-                    .cancel_order(cancel_request(&id, "alice", ""))
-                    .await
-                    .map(|r| r.into_inner().order)
-            } else {
-                client
-                    .ship_order(proto::ShipOrderRequest { order_id: id })
-                    .await
-                    .map(|r| r.into_inner().order)
-            };
-            response.map(Option::unwrap)
-        }
-    })
-    .await;
-    let final_order = get_order(&app, &order.order_id).await;
-    let won = final_order.state();
-    assert!(won == OrderState::Cancelled || won == OrderState::Shipped);
-    for outcome in outcomes {
-        match outcome {
-            Ok(order) => assert_eq!(order, final_order),
-            Err(status) => {
-                let reason = if won == OrderState::Shipped {
-                    "ORDER_NOT_CANCELLABLE"
-                } else {
-                    "ORDER_NOT_SHIPPABLE"
-                };
-                assert_error(&status, Code::FailedPrecondition, reason);
-            }
-        }
-    }
-    let expected = if won == OrderState::Cancelled { 10 } else { 7 };
-    assert_eq!(stock_of(&app, &a).await, expected);
 }
 
 #[tokio::test]

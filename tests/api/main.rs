@@ -8,6 +8,8 @@ mod helpers;
 mod schema;
 
 mod catalog;
+mod concurrency;
+mod conservation;
 mod history;
 mod lifecycle;
 mod orders;

@@ -1,6 +1,6 @@
 //! OrderService.CreateOrder and GetOrder: exact pricing, prices copied at
-//! order time, validation of every field, all-or-nothing stock, idempotency
-//! (also under racing retries) and no overselling under concurrency.
+//! order time, validation of every field, all-or-nothing stock and
+//! idempotency. Races are in [`crate::concurrency`].
 
 use orders::proto::{self, OrderState};
 use tonic::Code;
@@ -235,68 +235,6 @@ async fn a_failed_request_does_not_use_up_its_request_id() {
         .expect("the retry after the restock succeeds");
     assert_eq!(order.state(), OrderState::Placed);
     assert_eq!(stock_of(&app, &a).await, 0);
-}
-
-#[tokio::test]
-async fn racing_identical_retries_create_one_order() {
-    let app = spawn_app().await;
-    let a = product_id(&app, "A", 100).await;
-    let mut request = order_request("alice", &[(&a, 3)]);
-    request.request_id = request_id();
-    let results = concurrently(20, |_| {
-        let (mut client, request) = (app.orders.clone(), request.clone());
-        async move { client.create_order(request).await }
-    })
-    .await;
-    let mut order_ids: Vec<_> = (results.into_iter())
-        .map(|r| r.expect("every retry succeeds").into_inner().order.unwrap().order_id)
-        .collect();
-    order_ids.dedup();
-    assert_eq!(order_ids.len(), 1, "all retries got the same order");
-    assert_eq!(count_rows(&app, "orders").await, 1);
-    assert_eq!(count_rows(&app, "idempotency_keys").await, 1);
-    assert_eq!(stock_of(&app, &a).await, 97);
-}
-
-#[tokio::test]
-async fn concurrent_orders_never_oversell() {
-    let app = spawn_app().await;
-    let a = product_id(&app, "A", 5).await;
-    let results = concurrently(30, |i| {
-        let (mut client, request) = (app.orders.clone(), order_request(&format!("c{i}"), &[(&a, 1)]));
-        async move { client.create_order(request).await }
-    })
-    .await;
-    let refused: Vec<_> = results.iter().filter_map(|r| r.as_ref().err()).collect();
-    for status in &refused {
-        assert_error(status, Code::FailedPrecondition, "INSUFFICIENT_STOCK");
-    }
-    assert_eq!((results.len() - refused.len(), refused.len()), (5, 25));
-    assert_eq!(stock_of(&app, &a).await, 0);
-    assert_eq!(count_rows(&app, "orders").await, 5);
-}
-
-#[tokio::test]
-async fn orders_sharing_products_in_any_line_order_do_not_deadlock() {
-    let app = spawn_app().await;
-    let (a, b, c) = (
-        product_id(&app, "A", 100).await,
-        product_id(&app, "B", 100).await,
-        product_id(&app, "C", 100).await,
-    );
-    let results = concurrently(24, |i| {
-        let lines = if i % 2 == 0 {
-            [(&a, 1), (&b, 1), (&c, 1)]
-        } else {
-            [(&c, 1), (&b, 1), (&a, 1)]
-        };
-        let lines = lines.map(|(id, quantity)| (id.as_str(), quantity));
-        let (mut client, request) = (app.orders.clone(), order_request("c", &lines));
-        async move { client.create_order(request).await }
-    })
-    .await;
-    assert!(results.iter().all(Result::is_ok), "no deadlock, no error: {results:?}");
-    assert_eq!(stocks(&app, &[&a, &b, &c]).await, [76, 76, 76]);
 }
 
 #[tokio::test]

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
+use diesel_async::SimpleAsyncConnection;
 use orders::proto;
 use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus};
 
@@ -30,7 +30,7 @@ async fn in_flight_calls_finish_after_shutdown_starts_and_health_says_not_servin
         request_id: String::new(),
     };
     let in_flight = tokio::spawn(async move { catalog.restock_product(request).await });
-    within(5, wait_for_lock_waiter(&app)).await;
+    within(5, wait_for_lock_waiters(&app, 1)).await;
 
     app.begin_shutdown();
     let next = within(5, statuses.message()).await.unwrap().unwrap();
@@ -52,20 +52,4 @@ async fn in_flight_calls_finish_after_shutdown_starts_and_health_says_not_servin
             .await
             .is_err()
     );
-}
-
-/// Returns once a session of the app's database waits on a row lock.
-async fn wait_for_lock_waiter(app: &crate::helpers::TestApp) {
-    let mut observer = app.connect().await;
-    let query = "SELECT count(*) AS n FROM pg_stat_activity \
-                 WHERE datname = current_database() AND wait_event_type = 'Lock'";
-    while diesel::sql_query(query)
-        .get_result::<Count>(&mut observer)
-        .await
-        .unwrap()
-        .n
-        == 0
-    {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }

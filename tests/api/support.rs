@@ -118,6 +118,15 @@ pub async fn try_create_order(app: &TestApp, request: proto::CreateOrderRequest)
     Ok(response.into_inner().order.expect("an order"))
 }
 
+/// A CancelOrder request.
+pub fn cancel_request(order_id: &str, customer_id: &str, reason: &str) -> proto::CancelOrderRequest {
+    proto::CancelOrderRequest {
+        order_id: order_id.to_owned(),
+        customer_id: customer_id.to_owned(),
+        reason: reason.to_owned(),
+    }
+}
+
 /// Calls RestockProduct, returning the product or the error.
 pub async fn try_restock(
     app: &TestApp,
@@ -309,4 +318,13 @@ pub async fn lock_product(app: &TestApp, product_id: &str) -> AsyncPgConnection 
     let lock = format!("BEGIN; SELECT 1 FROM products WHERE id = '{product_id}' FOR UPDATE");
     conn.batch_execute(&lock).await.unwrap();
     conn
+}
+
+/// Waits until `n` sessions of the app's database wait on a lock.
+pub async fn wait_for_lock_waiters(app: &TestApp, n: i64) {
+    let waiting = "SELECT count(*) AS n FROM pg_stat_activity \
+                   WHERE datname = current_database() AND wait_event_type = 'Lock'";
+    while query_n(app, waiting).await < n {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
