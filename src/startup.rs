@@ -115,7 +115,7 @@ impl Application {
             state,
             settings,
         } = self;
-        let (reporter, health_service) = tonic_health::server::health_reporter();
+        let (mut reporter, health_service) = tonic_health::server::health_reporter();
         let monitor = health::start_monitor(
             reporter.clone(),
             state.pool.clone(),
@@ -136,6 +136,7 @@ impl Application {
         }
         monitor.abort();
         health::set_all(&reporter, ServingStatus::NotServing).await;
+        health::end_watches(&mut reporter).await;
         tracing::info!(drain_timeout = ?settings.server.drain_timeout, "shutting down: draining in-flight calls");
         let _ = stop.send(());
         drain(server, settings.server.drain_timeout).await

@@ -3,7 +3,9 @@
 //! Everything is SERVING while the database answers, NOT_SERVING while it
 //! does not (a background probe checks every `--health-check-interval`), and
 //! NOT_SERVING for good once shutdown starts, so load balancers stop sending
-//! before the server drains.
+//! before the server drains. Open `Watch` streams then see NOT_SERVING and
+//! end ([`end_watches`]): left open, each would hold the drain until its
+//! timeout, as the server waits for every call in flight.
 
 use std::time::Duration;
 
@@ -27,6 +29,16 @@ pub const SERVICE_NAMES: [&str; 3] = [
 pub async fn set_all(reporter: &HealthReporter, status: ServingStatus) {
     for name in SERVICE_NAMES {
         reporter.set_service_status(name, status).await;
+    }
+}
+
+/// Ends every open `Watch` stream once it has delivered the last status:
+/// dropping a service's status drops the channel its watchers listen on.
+/// `Check` answers NOT_FOUND from then on, which no caller sees in practice:
+/// the server stops taking new calls right after.
+pub async fn end_watches(reporter: &mut HealthReporter) {
+    for name in SERVICE_NAMES {
+        reporter.clear_service_status(name).await;
     }
 }
 

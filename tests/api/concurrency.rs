@@ -133,7 +133,7 @@ async fn a_deadlock_is_retried_inside_the_server_and_the_call_succeeds() {
     let request = order_request("alice", &[(&high, 1), (&low, 1)]);
     let (mut client, sent) = (app.orders.clone(), request.clone());
     let call = tokio::spawn(async move { client.create_order(sent).await });
-    within(5, wait_for_lock_waiters(&app, 1)).await;
+    within(5, wait_for_lock_waiters(&app.db_url, 1)).await;
     let take_low = format!("SELECT 1 FROM products WHERE id = '{low}' FOR UPDATE");
     within(10, rival.batch_execute(&take_low))
         .await

@@ -10,9 +10,11 @@ mod schema;
 mod catalog;
 mod concurrency;
 mod conservation;
+mod deadlines;
 mod history;
 mod lifecycle;
 mod orders;
+mod overload;
 mod server;
 mod support;
 

@@ -3,15 +3,13 @@
 //! the global concurrency limit, the call deadline, and error messages that
 //! never leak database internals.
 
-use std::time::Duration;
-
 use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 use orders::proto;
 use prost::Message;
 use tonic::{Code, transport::Channel};
 use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus};
 
-use crate::helpers::{TestApp, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, spawn_app};
 use crate::support::*;
 
 const HEALTH: &str = "grpc.health.v1.Health";
@@ -189,39 +187,6 @@ async fn a_lost_database_is_unavailable_then_recovers() {
     wait_for_health(&app, ServingStatus::Serving, 5).await;
     let order = place_order(&app, "c", &[(&id, 1)]).await;
     assert_eq!(order.state(), proto::OrderState::Placed);
-}
-
-#[tokio::test]
-async fn the_concurrency_limit_refuses_calls_but_not_health() {
-    let app = spawn_app_with(|s| s.server.concurrency_limit = 0).await;
-    let request = proto::GetOrderRequest {
-        order_id: uuid::Uuid::new_v4().to_string(),
-    };
-    let status = within(10, app.orders.clone().get_order(request)).await.unwrap_err();
-    assert_error(&status, Code::ResourceExhausted, "CONCURRENCY_LIMIT_REACHED");
-    let mut catalog = app.catalog.clone();
-    let status = within(10, catalog.list_products(proto::ListProductsRequest::default())).await;
-    assert_error(
-        &status.unwrap_err(),
-        Code::ResourceExhausted,
-        "CONCURRENCY_LIMIT_REACHED",
-    );
-    wait_for_health(&app, ServingStatus::Serving, 5).await;
-}
-
-#[tokio::test]
-async fn a_call_past_the_server_deadline_is_deadline_exceeded() {
-    let app = spawn_app_with(|s| s.server.request_timeout = Duration::from_millis(300)).await;
-    let id = product_id(&app, "A", 1).await;
-    let mut lock = lock_product(&app, &id).await;
-    let status = within(10, try_restock(&app, &id, 1, "")).await.unwrap_err();
-    assert_error(&status, Code::DeadlineExceeded, "DEADLINE_EXCEEDED");
-    // The restock's own statement gave up at the deadline too: once the lock
-    // is gone, nothing is left to apply it.
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    lock.batch_execute("ROLLBACK").await.unwrap();
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    assert_eq!(get_product_status(&app, &id).await.unwrap().stock, 1);
 }
 
 #[tokio::test]

@@ -1,14 +1,24 @@
-//! Graceful shutdown with a call in flight: health turns NOT_SERVING at
-//! once, the in-flight call still completes OK, and the server then stops
-//! within its drain timeout.
+//! Graceful shutdown with calls in flight, in-process and as the real binary
+//! receiving SIGTERM: health turns NOT_SERVING at once (and open Watch
+//! streams end), in-flight calls still complete OK, new calls are refused,
+//! and the server stops within its drain timeout.
 
-use std::time::Duration;
+use std::{
+    process::{Command, Stdio},
+    time::Duration,
+};
 
-use diesel_async::SimpleAsyncConnection;
-use orders::proto;
-use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+use orders::proto::{self, catalog_service_client::CatalogServiceClient, order_service_client::OrderServiceClient};
+use tokio::time::Instant;
+use tonic::{Code, transport::Channel};
+use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient};
 
-use crate::{helpers::spawn_app_with, support::*};
+use crate::{
+    cluster::free_port,
+    helpers::{TestDatabase, spawn_app_with},
+    support::*,
+};
 
 #[tokio::test]
 async fn in_flight_calls_finish_after_shutdown_starts_and_health_says_not_serving() {
@@ -22,7 +32,7 @@ async fn in_flight_calls_finish_after_shutdown_starts_and_health_says_not_servin
     );
 
     // Hold the product's row lock so that a restock is stuck in flight.
-    let mut lock = lock_product(&app, &id).await;
+    let mut lock = lock_product(&app.db_url, &id).await;
     let mut catalog = app.catalog.clone();
     let request = proto::RestockProductRequest {
         product_id: id.clone(),
@@ -30,11 +40,13 @@ async fn in_flight_calls_finish_after_shutdown_starts_and_health_says_not_servin
         request_id: String::new(),
     };
     let in_flight = tokio::spawn(async move { catalog.restock_product(request).await });
-    within(5, wait_for_lock_waiters(&app, 1)).await;
+    within(5, wait_for_lock_waiters(&app.db_url, 1)).await;
 
     app.begin_shutdown();
     let next = within(5, statuses.message()).await.unwrap().unwrap();
     assert_eq!(next.status(), ServingStatus::NotServing);
+    // Then the Watch stream ends, so that it does not hold up the drain.
+    assert_eq!(within(5, statuses.message()).await.unwrap(), None);
 
     lock.batch_execute("ROLLBACK").await.unwrap();
     let restocked = within(5, in_flight)
@@ -42,9 +54,8 @@ async fn in_flight_calls_finish_after_shutdown_starts_and_health_says_not_servin
         .unwrap()
         .expect("the in-flight call completes OK");
     assert_eq!(restocked.into_inner().product.unwrap().stock, 5);
-    // The open Watch stream is itself a call in flight: the drain timeout
-    // bounds how long it can hold the server up.
-    within(5, app.shutdown()).await.expect("a clean shutdown");
+    // Well within the drain timeout of 3 s: nothing else is in flight.
+    within(1, app.shutdown()).await.expect("a clean shutdown");
     assert!(
         app.catalog
             .clone()
@@ -52,4 +63,103 @@ async fn in_flight_calls_finish_after_shutdown_starts_and_health_says_not_servin
             .await
             .is_err()
     );
+}
+
+/// The real binary under load, stopped the way an orchestrator stops it.
+#[tokio::test]
+async fn sigterm_under_load_drains_in_flight_calls_and_exits_within_the_drain_timeout() {
+    let database = TestDatabase::create().await;
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let drain_timeout = Duration::from_secs(3);
+    let mut server = tokio::process::Command::new(env!("CARGO_BIN_EXE_orders"))
+        .args(["serve", "--addr", &addr.to_string(), "--drain-timeout", "3s"])
+        .args(["--health-check-interval", "200ms"])
+        .env("DATABASE_URL", &database.url)
+        .stdout(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the server binary starts");
+    let channel = within(30, connect_when_listening(addr)).await;
+    let (mut catalog, mut health) = (
+        CatalogServiceClient::new(channel.clone()),
+        HealthClient::new(channel.clone()),
+    );
+    let product = catalog
+        .create_product(product_request("A", (1, 0, "EUR"), 100))
+        .await
+        .unwrap();
+    let id = product.into_inner().product.unwrap().product_id;
+    let watch = HealthCheckRequest { service: String::new() };
+    let mut statuses = health.watch(watch).await.unwrap().into_inner();
+    assert_eq!(
+        statuses.message().await.unwrap().unwrap().status(),
+        ServingStatus::Serving
+    );
+
+    // Eight calls in flight, each stuck behind a row lock we hold.
+    let mut lock = lock_product(&database.url, &id).await;
+    let in_flight: Vec<_> = (0..8)
+        .map(|i| {
+            let mut client = OrderServiceClient::new(channel.clone());
+            let request = order_request(&format!("c{i}"), &[(&id, 1)]);
+            tokio::spawn(async move { client.create_order(request).await })
+        })
+        .collect();
+    within(5, wait_for_lock_waiters(&database.url, 8)).await;
+
+    let signalled = Instant::now();
+    let pid = server.id().unwrap().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let next = within(1, statuses.message()).await.unwrap().unwrap();
+    assert_eq!(next.status(), ServingStatus::NotServing, "NOT_SERVING at once");
+    assert_eq!(
+        within(1, statuses.message()).await.unwrap(),
+        None,
+        "then the watch ends"
+    );
+    // New calls are refused: on the open connection (its client sees the
+    // server's GOAWAY; tonic reports that as CANCELLED "connection closed"),
+    // and no new connection is accepted.
+    let mut late = OrderServiceClient::new(channel.clone());
+    let refused = within(2, late.get_order(proto::GetOrderRequest::default())).await;
+    let refused = refused.unwrap_err();
+    assert!(
+        matches!(refused.code(), Code::Unavailable | Code::Cancelled),
+        "{refused:?}"
+    );
+    let endpoint = Channel::from_shared(format!("http://{addr}")).unwrap();
+    assert!(within(2, endpoint.connect()).await.is_err(), "no new connections");
+
+    lock.batch_execute("ROLLBACK").await.unwrap();
+    for call in in_flight {
+        let order = within(5, call).await.unwrap().expect("an in-flight call completes OK");
+        assert_eq!(order.into_inner().order.unwrap().state(), proto::OrderState::Placed);
+    }
+    let exit = within(5, server.wait()).await.unwrap();
+    assert!(exit.success(), "exits cleanly: {exit:?}");
+    assert!(
+        signalled.elapsed() < drain_timeout,
+        "exited {:?} after SIGTERM",
+        signalled.elapsed()
+    );
+    let orders = "SELECT count(*) AS n FROM orders";
+    let mut conn = AsyncPgConnection::establish(&database.url).await.unwrap();
+    assert_eq!(
+        diesel::sql_query(orders)
+            .get_result::<Count>(&mut conn)
+            .await
+            .unwrap()
+            .n,
+        8
+    );
+}
+
+/// A channel to `addr`, once the server there accepts connections.
+async fn connect_when_listening(addr: std::net::SocketAddr) -> Channel {
+    loop {
+        match Channel::from_shared(format!("http://{addr}")).unwrap().connect().await {
+            Ok(channel) => return channel,
+            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    }
 }

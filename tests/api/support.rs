@@ -8,7 +8,7 @@
 use std::{future::Future, time::Duration};
 
 use diesel::{QueryableByName, sql_types::BigInt};
-use diesel_async::{AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use orders::proto::{self, create_order_request};
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
@@ -313,18 +313,25 @@ pub fn request_id() -> String {
 
 /// Holds a row lock on a product in an open transaction, so that any call
 /// that changes its stock blocks until `ROLLBACK` on the returned connection.
-pub async fn lock_product(app: &TestApp, product_id: &str) -> AsyncPgConnection {
-    let mut conn = app.connect().await;
+pub async fn lock_product(db_url: &str, product_id: &str) -> AsyncPgConnection {
+    let mut conn = AsyncPgConnection::establish(db_url).await.expect("connects");
     let lock = format!("BEGIN; SELECT 1 FROM products WHERE id = '{product_id}' FOR UPDATE");
     conn.batch_execute(&lock).await.unwrap();
     conn
 }
 
-/// Waits until `n` sessions of the app's database wait on a lock.
-pub async fn wait_for_lock_waiters(app: &TestApp, n: i64) {
+/// Waits until `n` sessions of the database at `db_url` wait on a lock.
+pub async fn wait_for_lock_waiters(db_url: &str, n: i64) {
+    let mut observer = AsyncPgConnection::establish(db_url).await.expect("connects");
     let waiting = "SELECT count(*) AS n FROM pg_stat_activity \
                    WHERE datname = current_database() AND wait_event_type = 'Lock'";
-    while query_n(app, waiting).await < n {
+    while diesel::sql_query(waiting)
+        .get_result::<Count>(&mut observer)
+        .await
+        .unwrap()
+        .n
+        < n
+    {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
