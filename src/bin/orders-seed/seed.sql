@@ -1,0 +1,56 @@
+-- Fills an orders database with realistic data, set-based: products, then
+-- orders with 1-5 line items each, spread over customers and over the past
+-- year, most placed, some shipped or cancelled. Parameters are spliced in by
+-- orders-seed as integers: :products, :customers, :orders, :offset.
+-- Names follow orders-load: SKUs `load-000001`, customers `cust-000001`.
+
+INSERT INTO products (id, sku, name, description, currency_code, price_units, price_nanos, stock)
+SELECT gen_random_uuid(), 'load-' || lpad(i::text, 6, '0'), 'Product ' || i, 'Seeded product ' || i,
+       'EUR', 1 + i % 50, (i % 4) * 250000000, 1000000000
+FROM generate_series(1, :products) AS i
+ON CONFLICT (sku) DO NOTHING;
+
+-- The products by number, for the lines below.
+CREATE TEMP TABLE seed_products ON COMMIT DROP AS
+SELECT row_number() OVER (ORDER BY sku) - 1 AS n, id, sku, name, price_units, price_nanos
+FROM products WHERE sku LIKE 'load-%';
+CREATE INDEX ON seed_products (n);
+ANALYZE seed_products;
+
+CREATE TEMP TABLE seed_orders ON COMMIT DROP AS
+SELECT o AS n,
+       gen_random_uuid() AS id,
+       'cust-' || lpad((1 + (o * 7919) % :customers)::text, 6, '0') AS customer_id,
+       now() - make_interval(secs => (o * 31.7) % 31536000) AS create_time,
+       CASE WHEN o % 10 = 0 THEN 'CANCELLED' WHEN o % 10 IN (1, 2) THEN 'SHIPPED' ELSE 'PLACED' END AS state,
+       1 + (o * 2654435761) % 5 AS line_count
+FROM generate_series(:offset::bigint + 1, :offset::bigint + :orders) AS o;
+
+-- Distinct products within an order: steps of 4729 modulo the product count.
+CREATE TEMP TABLE seed_lines ON COMMIT DROP AS
+SELECT s.id AS order_id, pos::smallint AS position, p.id AS product_id, p.sku, p.name,
+       1 + (s.n + pos) % 3 AS quantity, p.price_units, p.price_nanos
+FROM seed_orders s
+CROSS JOIN LATERAL generate_series(0, s.line_count - 1) AS pos
+JOIN seed_products p ON p.n = (s.n * 7 + pos * 4729) % (SELECT count(*) FROM seed_products);
+
+INSERT INTO orders (id, customer_id, state, currency_code, total_units, total_nanos,
+                    ship_recipient, ship_line1, ship_city, ship_postal_code, ship_country_code,
+                    cancel_reason, create_time, update_time, ship_time, cancel_time)
+SELECT s.id, s.customer_id, s.state, 'EUR',
+       t.total / 1000000000, (t.total % 1000000000)::int,
+       'Customer ' || s.customer_id, s.n || ' Market Street', 'Springfield', '12345', 'US',
+       CASE WHEN s.state = 'CANCELLED' THEN 'seeded' END,
+       s.create_time, s.create_time + interval '1 hour',
+       CASE WHEN s.state = 'SHIPPED' THEN s.create_time + interval '1 hour' END,
+       CASE WHEN s.state = 'CANCELLED' THEN s.create_time + interval '1 hour' END
+FROM seed_orders s
+JOIN (SELECT order_id, sum((price_units * 1000000000 + price_nanos) * quantity) AS total
+      FROM seed_lines GROUP BY order_id) t ON t.order_id = s.id;
+
+INSERT INTO order_line_items (order_id, position, product_id, sku, name, quantity,
+                              unit_price_units, unit_price_nanos, line_total_units, line_total_nanos)
+SELECT order_id, position, product_id, sku, name, quantity, price_units, price_nanos,
+       (price_units * 1000000000 + price_nanos) * quantity / 1000000000,
+       ((price_units * 1000000000 + price_nanos) * quantity % 1000000000)::int
+FROM seed_lines;
