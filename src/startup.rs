@@ -87,7 +87,7 @@ impl Application {
         let state = AppState {
             pool,
             page_key,
-            statement_timeout: settings.database.db_statement_timeout,
+            products: Default::default(),
         };
         Ok(Application {
             listener,

@@ -26,20 +26,21 @@ pub async fn create_product(
     product: &NewProduct,
     key: Option<&IdempotencyKey>,
 ) -> Result<proto::CreateProductResponse, ApiError> {
-    let mut conn = call.connection().await?;
-    conn.transaction(async |conn| {
-        call.bound_transaction(conn).await?;
-        if let Start::Replay(response) = idempotent::start(conn, key).await? {
-            return Ok(response);
-        }
-        let row = products::insert(conn, product)
-            .await
-            .map_err(|e| sku_taken(e, &product.sku))?;
-        let response = proto::CreateProductResponse {
-            product: Some(wire::product(row)),
-        };
-        idempotent::finish(conn, key, &response).await?;
-        Ok(response)
+    call.run(async |conn| {
+        conn.transaction(async |conn| {
+            if let Start::Replay(response) = idempotent::start(conn, key).await? {
+                return Ok(response);
+            }
+            let row = products::insert(conn, product)
+                .await
+                .map_err(|e| sku_taken(e, &product.sku))?;
+            let response = proto::CreateProductResponse {
+                product: Some(wire::product(row)),
+            };
+            idempotent::finish(conn, key, &response).await?;
+            Ok(response)
+        })
+        .await
     })
     .await
 }
@@ -55,10 +56,9 @@ fn sku_taken(error: DieselError, sku: &str) -> ApiError {
 
 /// One product.
 pub async fn get_product(call: &Call, id: Uuid) -> Result<proto::GetProductResponse, ApiError> {
-    let mut conn = call.connection().await?;
-    let row = products::find(&mut conn, id)
-        .await?
-        .ok_or_else(|| product_not_found(id))?;
+    let row = call
+        .run(async |conn| products::find(conn, id).await?.ok_or_else(|| product_not_found(id)))
+        .await?;
     Ok(proto::GetProductResponse {
         product: Some(wire::product(row)),
     })
@@ -66,9 +66,10 @@ pub async fn get_product(call: &Call, id: Uuid) -> Result<proto::GetProductRespo
 
 /// One page of the catalog in SKU order.
 pub async fn list_products(call: &Call, page: &ProductPage) -> Result<proto::ListProductsResponse, ApiError> {
-    let mut conn = call.connection().await?;
     let after = page.cursor.as_ref().map(|c| c.sku.as_str());
-    let rows = products::list(&mut conn, after, page.page_size + 1).await?;
+    let rows = call
+        .run(async |conn| Ok(products::list(conn, after, page.page_size + 1).await?))
+        .await?;
     let (rows, next_page_token) = finish_page(rows, page.page_size, |last| {
         let cursor = ProductCursor { sku: last.sku.clone() };
         call.state.page_key.seal(Listing::Products, &cursor)
@@ -85,25 +86,26 @@ pub async fn restock(
     restock: &Restock,
     key: Option<&IdempotencyKey>,
 ) -> Result<proto::RestockProductResponse, ApiError> {
-    let mut conn = call.connection().await?;
-    conn.transaction(async |conn| {
-        call.bound_transaction(conn).await?;
-        if let Start::Replay(response) = idempotent::start(conn, key).await? {
-            return Ok(response);
-        }
-        let Some(row) = products::add_stock(conn, restock.product_id, restock.quantity).await? else {
-            // Either there is no such product, or the stock would pass the limit.
-            let product = products::find(conn, restock.product_id).await?;
-            return Err(product.map_or_else(
-                || product_not_found(restock.product_id),
-                |p| stock_limit(p.stock, restock.quantity),
-            ));
-        };
-        let response = proto::RestockProductResponse {
-            product: Some(wire::product(row)),
-        };
-        idempotent::finish(conn, key, &response).await?;
-        Ok(response)
+    call.run(async |conn| {
+        conn.transaction(async |conn| {
+            if let Start::Replay(response) = idempotent::start(conn, key).await? {
+                return Ok(response);
+            }
+            let Some(row) = products::add_stock(conn, restock.product_id, restock.quantity).await? else {
+                // Either there is no such product, or the stock would pass the limit.
+                let product = products::find(conn, restock.product_id).await?;
+                return Err(product.map_or_else(
+                    || product_not_found(restock.product_id),
+                    |p| stock_limit(p.stock, restock.quantity),
+                ));
+            };
+            let response = proto::RestockProductResponse {
+                product: Some(wire::product(row)),
+            };
+            idempotent::finish(conn, key, &response).await?;
+            Ok(response)
+        })
+        .await
     })
     .await
 }

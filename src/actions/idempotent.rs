@@ -47,7 +47,13 @@ pub async fn start<R: Message + Default>(
     let Some(key) = key else {
         return Ok(Start::Fresh);
     };
-    match idempotency::claim(conn, key).await? {
+    resolve(key, idempotency::claim(conn, key).await?)
+}
+
+/// Turns a claim into what to do: the work, the stored response, or
+/// FAILED_PRECONDITION for a `request_id` reused with other content.
+pub fn resolve<R: Message + Default>(key: &IdempotencyKey, claim: Claim) -> Result<Start<R>, ApiError> {
+    match claim {
         Claim::Claimed => Ok(Start::Fresh),
         Claim::Replay(bytes) => R::decode(bytes.as_slice())
             .map(Start::Replay)

@@ -9,22 +9,26 @@
 
 pub mod call;
 pub mod catalog;
+pub mod catalog_cache;
 pub mod idempotent;
 pub mod orders;
+pub mod place;
 
 pub use call::Call;
 
-use std::time::Duration;
+use std::sync::Arc;
+
+use catalog_cache::ProductCache;
 
 use crate::{db::Pool, domain::page::PageTokenKey, error::ApiError};
 
-/// What every action needs: the pool, the page-token key, and the
-/// `statement_timeout` every pooled session starts with.
+/// What every action needs: the pool, the page-token key and the cache of
+/// the catalog's immutable part.
 #[derive(Clone)]
 pub struct AppState {
     pub pool: Pool,
     pub page_key: PageTokenKey,
-    pub statement_timeout: Duration,
+    pub products: Arc<ProductCache>,
 }
 
 impl std::fmt::Debug for AppState {

@@ -1,30 +1,23 @@
-//! Order actions: place, read, list, cancel and ship.
+//! Order actions: read, list, cancel and ship (placing is in
+//! [`super::place`]).
 //!
 //! Locking order, the same everywhere, so that no two transactions can wait
 //! on each other in a cycle: an existing order's row first (cancel, ship),
 //! then its products in ascending id order. Placing an order locks only
 //! products (ascending), and its new order row is invisible to others.
 
-use std::collections::HashMap;
-
-use diesel_async::{AsyncConnection, AsyncPgConnection};
+use diesel_async::AsyncConnection;
 use uuid::Uuid;
 
-use super::{
-    Call,
-    idempotent::{self, Start},
-};
+use super::Call;
 use crate::{
     db::{
-        idempotency::IdempotencyKey,
         orders::{self, OrderRow, OrderWithLines},
-        products::{self, ProductRow},
+        products,
     },
     domain::{
-        money::Money,
-        order::{Cancellation, NewOrder, ORDER_RESOURCE},
+        order::{Cancellation, ORDER_RESOURCE},
         page::{Listing, OrderCursor, finish_page},
-        pricing::{CatalogEntry, price_order},
         product::MAX_STOCK,
         query::HistoryPage,
         state::Transition,
@@ -33,81 +26,38 @@ use crate::{
     proto, wire,
 };
 
-/// Places an order: all stock or none, prices from the catalog.
-pub async fn place_order(
-    call: &Call,
-    order: &NewOrder,
-    key: Option<&IdempotencyKey>,
-) -> Result<proto::CreateOrderResponse, ApiError> {
-    let mut conn = call.connection().await?;
-    conn.transaction(async |conn| {
-        call.bound_transaction(conn).await?;
-        if let Start::Replay(response) = idempotent::start(conn, key).await? {
-            return Ok(response);
-        }
-        let placed = insert_order(conn, order).await?;
-        let response = proto::CreateOrderResponse {
-            order: Some(wire::order(placed)?),
-        };
-        idempotent::finish(conn, key, &response).await?;
-        Ok(response)
-    })
-    .await
-}
-
-async fn insert_order(conn: &mut AsyncPgConnection, order: &NewOrder) -> Result<OrderWithLines, ApiError> {
-    let ids: Vec<Uuid> = order.lines.iter().map(|line| line.product_id).collect();
-    let mut sorted = ids.clone();
-    sorted.sort_unstable();
-    let catalog = products::lock(conn, &sorted)
-        .await?
-        .into_iter()
-        .map(|row| Ok((row.id, catalog_entry(row)?)))
-        .collect::<Result<HashMap<_, _>, ApiError>>()?;
-    let priced = price_order(&order.lines, &catalog)?;
-    let taken: Vec<i32> = order.lines.iter().map(|line| -line.quantity).collect();
-    products::change_stock(conn, &ids, &taken).await?;
-    let total = (priced.total.units(), priced.total.nanos());
-    let row = orders::insert(conn, Uuid::now_v7(), order, total, priced.total.currency_code()).await?;
-    let lines = orders::insert_lines(conn, row.id, &priced.lines).await?;
-    Ok(OrderWithLines { order: row, lines })
-}
-
-fn catalog_entry(row: ProductRow) -> Result<CatalogEntry, ApiError> {
-    let price = Money::from_parts(&row.currency_code, row.price_units, row.price_nanos).map_err(ApiError::internal)?;
-    Ok(CatalogEntry {
-        product_id: row.id,
-        sku: row.sku,
-        name: row.name,
-        price,
-        stock: row.stock,
-    })
-}
-
 /// One order with its lines.
 pub async fn get_order(call: &Call, id: Uuid) -> Result<proto::GetOrderResponse, ApiError> {
-    let mut conn = call.connection().await?;
-    let order = orders::find(&mut conn, id, false)
-        .await?
-        .ok_or_else(|| order_not_found(id))?;
-    let lines = orders::lines_of(&mut conn, &[id]).await?;
+    let found = call
+        .run(async |conn| {
+            let order = orders::find(conn, id, false)
+                .await?
+                .ok_or_else(|| order_not_found(id))?;
+            let lines = orders::lines_of(conn, &[id]).await?;
+            Ok(OrderWithLines { order, lines })
+        })
+        .await?;
     Ok(proto::GetOrderResponse {
-        order: Some(wire::order(OrderWithLines { order, lines })?),
+        order: Some(wire::order(found)?),
     })
 }
 
 /// One page of a customer's orders, newest first, with their lines.
 pub async fn history(call: &Call, page: &HistoryPage) -> Result<proto::GetOrderHistoryResponse, ApiError> {
-    let mut conn = call.connection().await?;
     let customer_id = page.customer_id.as_str();
-    let rows = orders::history(&mut conn, customer_id, page.cursor, page.page_size + 1).await?;
+    let (rows, lines) = call
+        .run(async |conn| {
+            let rows = orders::history(conn, customer_id, page.cursor, page.page_size + 1).await?;
+            let shown = &rows[..rows.len().min(page.page_size as usize)];
+            let ids: Vec<Uuid> = shown.iter().map(|row| row.id).collect();
+            Ok((rows, orders::lines_of(conn, &ids).await?))
+        })
+        .await?;
     let (rows, next_page_token) = finish_page(rows, page.page_size, |last| {
         call.state
             .page_key
             .seal(Listing::OrderHistory { customer_id }, &cursor_after(last))
     });
-    let ids: Vec<Uuid> = rows.iter().map(|row| row.id).collect();
-    let lines = orders::lines_of(&mut conn, &ids).await?;
     let orders = orders::with_lines(rows, lines)
         .into_iter()
         .map(wire::order)
@@ -132,30 +82,31 @@ pub async fn cancel(call: &Call, cancellation: &Cancellation) -> Result<proto::O
         ref customer_id,
         ref reason,
     } = *cancellation;
-    let mut conn = call.connection().await?;
-    let changed = conn
-        .transaction(async |conn| {
-            call.bound_transaction(conn).await?;
-            let order = orders::find(conn, id, true).await?;
-            // Someone else's order is reported exactly like a missing one.
-            let order = order
-                .filter(|o| &o.customer_id == customer_id)
-                .ok_or_else(|| order_not_found(id))?;
-            let lines = orders::lines_of(conn, &[id]).await?;
-            match wire::order_state(&order)?.cancel() {
-                Transition::AlreadyDone => return Ok(OrderWithLines { order, lines }),
-                Transition::Refused => return Err(wrong_state(&order, "ORDER_NOT_CANCELLABLE", "cancelled")),
-                Transition::Apply => {}
-            }
-            let mut returned: Vec<(Uuid, i32)> = lines.iter().map(|l| (l.product_id, l.quantity)).collect();
-            returned.sort_unstable();
-            let (ids, quantities): (Vec<Uuid>, Vec<i32>) = returned.into_iter().unzip();
-            products::lock(conn, &ids).await?;
-            products::change_stock(conn, &ids, &quantities)
-                .await
-                .map_err(|e| stock_limit_on_return(e, id))?;
-            let order = orders::mark_cancelled(conn, id, reason).await?;
-            Ok(OrderWithLines { order, lines })
+    let changed = call
+        .run(async |conn| {
+            conn.transaction(async |conn| {
+                let order = orders::find(conn, id, true).await?;
+                // Someone else's order is reported exactly like a missing one.
+                let order = order
+                    .filter(|o| &o.customer_id == customer_id)
+                    .ok_or_else(|| order_not_found(id))?;
+                let lines = orders::lines_of(conn, &[id]).await?;
+                match wire::order_state(&order)?.cancel() {
+                    Transition::AlreadyDone => return Ok(OrderWithLines { order, lines }),
+                    Transition::Refused => return Err(wrong_state(&order, "ORDER_NOT_CANCELLABLE", "cancelled")),
+                    Transition::Apply => {}
+                }
+                let mut returned: Vec<(Uuid, i32)> = lines.iter().map(|l| (l.product_id, l.quantity)).collect();
+                returned.sort_unstable();
+                let (ids, quantities): (Vec<Uuid>, Vec<i32>) = returned.into_iter().unzip();
+                products::lock(conn, &ids).await?;
+                products::change_stock(conn, &ids, &quantities)
+                    .await
+                    .map_err(|e| stock_limit_on_return(e, id))?;
+                let order = orders::mark_cancelled(conn, id, reason).await?;
+                Ok(OrderWithLines { order, lines })
+            })
+            .await
         })
         .await?;
     wire::order(changed)
@@ -163,18 +114,19 @@ pub async fn cancel(call: &Call, cancellation: &Cancellation) -> Result<proto::O
 
 /// Ships a placed order.
 pub async fn ship(call: &Call, id: Uuid) -> Result<proto::Order, ApiError> {
-    let mut conn = call.connection().await?;
-    let changed = conn
-        .transaction(async |conn| {
-            call.bound_transaction(conn).await?;
-            let order = orders::find(conn, id, true).await?.ok_or_else(|| order_not_found(id))?;
-            let lines = orders::lines_of(conn, &[id]).await?;
-            let order = match wire::order_state(&order)?.ship() {
-                Transition::AlreadyDone => order,
-                Transition::Refused => return Err(wrong_state(&order, "ORDER_NOT_SHIPPABLE", "shipped")),
-                Transition::Apply => orders::mark_shipped(conn, id).await?,
-            };
-            Ok(OrderWithLines { order, lines })
+    let changed = call
+        .run(async |conn| {
+            conn.transaction(async |conn| {
+                let order = orders::find(conn, id, true).await?.ok_or_else(|| order_not_found(id))?;
+                let lines = orders::lines_of(conn, &[id]).await?;
+                let order = match wire::order_state(&order)?.ship() {
+                    Transition::AlreadyDone => order,
+                    Transition::Refused => return Err(wrong_state(&order, "ORDER_NOT_SHIPPABLE", "shipped")),
+                    Transition::Apply => orders::mark_shipped(conn, id).await?,
+                };
+                Ok(OrderWithLines { order, lines })
+            })
+            .await
         })
         .await?;
     wire::order(changed)

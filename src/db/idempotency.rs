@@ -52,6 +52,11 @@ pub async fn claim(conn: &mut AsyncPgConnection, key: &IdempotencyKey) -> QueryR
         .select((keys::request_hash, keys::response))
         .first(conn)
         .await?;
+    seen_before(key, &hash, response)
+}
+
+/// What a key found stored (with `hash` and `response`) means for `key`.
+pub fn seen_before(key: &IdempotencyKey, hash: &[u8], response: Option<Vec<u8>>) -> QueryResult<Claim> {
     Ok(match response {
         Some(response) if hash == key.request_hash => Claim::Replay(response),
         // A committed key always has its response; a missing one can only

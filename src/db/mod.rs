@@ -9,6 +9,7 @@ pub mod idempotency;
 pub mod local;
 pub mod migrations;
 pub mod orders;
+pub mod place;
 pub mod pool;
 pub mod products;
 pub mod retry;

@@ -1,15 +1,12 @@
 //! Queries on `orders` and `order_line_items`.
 
 use chrono::{DateTime, Utc};
-use diesel::{
-    prelude::*,
-    sql_types::{Array, Int2, Int4, Int8, Text, Uuid as SqlUuid},
-};
+use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::schema::{order_line_items as lines, orders};
-use crate::domain::{order::NewOrder, page::OrderCursor, pricing::PricedLine, state::OrderState};
+use crate::domain::{page::OrderCursor, pricing::PricedLine, state::OrderState};
 
 /// A row of `orders`.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -58,71 +55,8 @@ pub struct OrderWithLines {
     pub lines: Vec<LineItemRow>,
 }
 
-/// Inserts a placed order (without its lines) and returns it.
-pub async fn insert(
-    conn: &mut AsyncPgConnection,
-    id: Uuid,
-    order: &NewOrder,
-    total: (i64, i32),
-    currency: &str,
-) -> QueryResult<OrderRow> {
-    let a = &order.address;
-    diesel::insert_into(orders::table)
-        .values((
-            orders::id.eq(id),
-            orders::customer_id.eq(&order.customer_id),
-            orders::state.eq(OrderState::Placed.as_db()),
-            orders::currency_code.eq(currency),
-            orders::total_units.eq(total.0),
-            orders::total_nanos.eq(total.1),
-            orders::ship_recipient.eq(&a.recipient),
-            orders::ship_line1.eq(&a.line1),
-            orders::ship_line2.eq(&a.line2),
-            orders::ship_city.eq(&a.city),
-            orders::ship_region.eq(&a.region),
-            orders::ship_postal_code.eq(&a.postal_code),
-            orders::ship_country_code.eq(&a.country_code),
-        ))
-        .returning(OrderRow::as_returning())
-        .get_result(conn)
-        .await
-}
-
-/// Inserts the lines of order `order_id` and returns them as stored.
-pub async fn insert_lines(
-    conn: &mut AsyncPgConnection,
-    order_id: Uuid,
-    priced: &[PricedLine],
-) -> QueryResult<Vec<LineItemRow>> {
-    let rows: Vec<LineItemRow> = (0i16..)
-        .zip(priced)
-        .map(|(position, line)| line_row(order_id, position, line))
-        .collect();
-    let column = |f: fn(&LineItemRow) -> i64| rows.iter().map(f).collect::<Vec<i64>>();
-    // One statement over arrays: the SQL text is the same for any number of
-    // lines, so the server can keep it prepared.
-    diesel::sql_query(
-        "INSERT INTO order_line_items (order_id, position, product_id, sku, name, quantity, \
-           unit_price_units, unit_price_nanos, line_total_units, line_total_nanos) \
-         SELECT $1, l.* FROM unnest($2::int2[], $3::uuid[], $4::text[], $5::text[], $6::int4[], \
-           $7::int8[], $8::int4[], $9::int8[], $10::int4[]) AS l",
-    )
-    .bind::<SqlUuid, _>(order_id)
-    .bind::<Array<Int2>, _>(rows.iter().map(|r| r.position).collect::<Vec<_>>())
-    .bind::<Array<SqlUuid>, _>(rows.iter().map(|r| r.product_id).collect::<Vec<_>>())
-    .bind::<Array<Text>, _>(rows.iter().map(|r| r.sku.as_str()).collect::<Vec<_>>())
-    .bind::<Array<Text>, _>(rows.iter().map(|r| r.name.as_str()).collect::<Vec<_>>())
-    .bind::<Array<Int4>, _>(rows.iter().map(|r| r.quantity).collect::<Vec<_>>())
-    .bind::<Array<Int8>, _>(column(|r| r.unit_price_units))
-    .bind::<Array<Int4>, _>(rows.iter().map(|r| r.unit_price_nanos).collect::<Vec<_>>())
-    .bind::<Array<Int8>, _>(column(|r| r.line_total_units))
-    .bind::<Array<Int4>, _>(rows.iter().map(|r| r.line_total_nanos).collect::<Vec<_>>())
-    .execute(conn)
-    .await?;
-    Ok(rows)
-}
-
-fn line_row(order_id: Uuid, position: i16, line: &PricedLine) -> LineItemRow {
+/// The stored form of line `position` of order `order_id`.
+pub fn line_row(order_id: Uuid, position: i16, line: &PricedLine) -> LineItemRow {
     LineItemRow {
         order_id,
         position,

@@ -60,6 +60,15 @@ pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<
         .optional()
 }
 
+/// The products `ids` that exist, in no particular order.
+pub async fn find_many(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> QueryResult<Vec<ProductRow>> {
+    products::table
+        .filter(products::id.eq_any(ids))
+        .select(ProductRow::as_select())
+        .load(conn)
+        .await
+}
+
 /// Up to `limit` products in SKU order, starting after `after_sku`.
 pub async fn list(conn: &mut AsyncPgConnection, after_sku: Option<&str>, limit: i64) -> QueryResult<Vec<ProductRow>> {
     let query = products::table

@@ -1,7 +1,8 @@
 //! Pricing an order against the catalog: prices are copied at order time,
 //! every line total and the order total are exact integer arithmetic, and
-//! the order is refused as a whole when any product is unknown, priced in
-//! another currency, or short of stock.
+//! the order is refused as a whole when any product is unknown or priced in
+//! another currency. Stock is the database's to check, under its row locks;
+//! [`check_stock`] explains a shortage it found.
 
 use std::collections::HashMap;
 
@@ -14,14 +15,14 @@ use super::{
 };
 use crate::error::{ApiError, PreconditionViolation};
 
-/// What the catalog says about a product, read under a row lock.
+/// What the catalog says about a product that never changes: what an order
+/// copies into its lines.
 #[derive(Debug, Clone)]
 pub struct CatalogEntry {
     pub product_id: Uuid,
     pub sku: String,
     pub name: String,
     pub price: Money,
-    pub stock: i64,
 }
 
 /// A line with the price copied from the catalog.
@@ -43,8 +44,7 @@ pub struct PricedOrder {
 }
 
 /// Prices `lines` from `catalog`, refusing (in this order) unknown
-/// products, mixed currencies and short stock. Short stock names every short
-/// product, so a caller can fix the whole order at once.
+/// products and mixed currencies.
 pub fn price_order(lines: &[RequestedLine], catalog: &HashMap<Uuid, CatalogEntry>) -> Result<PricedOrder, ApiError> {
     let entries = lines
         .iter()
@@ -57,7 +57,6 @@ pub fn price_order(lines: &[RequestedLine], catalog: &HashMap<Uuid, CatalogEntry
         })
         .collect::<Result<Vec<_>, _>>()?;
     check_one_currency(&entries)?;
-    check_stock(lines, &entries)?;
     let mut total = entries[0].price.zero();
     let mut priced = Vec::with_capacity(lines.len());
     for (line, entry) in lines.iter().zip(entries) {
@@ -103,16 +102,21 @@ fn check_one_currency(entries: &[&CatalogEntry]) -> Result<(), ApiError> {
     })
 }
 
-fn check_stock(lines: &[RequestedLine], entries: &[&CatalogEntry]) -> Result<(), ApiError> {
-    let violations: Vec<_> = (lines.iter().zip(entries).enumerate())
-        .filter(|(_, (line, entry))| entry.stock < i64::from(line.quantity))
-        .map(|(i, (line, entry))| PreconditionViolation {
-            kind: "STOCK",
-            subject: format!("products/{}", entry.product_id),
-            description: format!(
-                "line_items[{i}] asks for {} of {} ({}), but only {} in stock",
-                line.quantity, entry.sku, entry.name, entry.stock
-            ),
+/// Refuses an order some of whose lines ask for more than `stock` (by
+/// product) holds, naming every short product, so that a caller can fix the
+/// whole order at once.
+pub fn check_stock(priced: &PricedOrder, stock: &HashMap<Uuid, i64>) -> Result<(), ApiError> {
+    let violations: Vec<_> = (priced.lines.iter().enumerate())
+        .filter_map(|(i, line)| {
+            let available = stock.get(&line.product_id).copied().unwrap_or(0);
+            (available < i64::from(line.quantity)).then(|| PreconditionViolation {
+                kind: "STOCK",
+                subject: format!("products/{}", line.product_id),
+                description: format!(
+                    "line_items[{i}] asks for {} of {} ({}), but only {available} in stock",
+                    line.quantity, line.sku, line.name
+                ),
+            })
         })
         .collect();
     if violations.is_empty() {
@@ -140,13 +144,12 @@ fn total_too_large() -> ApiError {
 mod tests {
     use super::*;
 
-    fn entry(currency: &str, units: i64, nanos: i32, stock: i64) -> CatalogEntry {
+    fn entry(currency: &str, units: i64, nanos: i32) -> CatalogEntry {
         CatalogEntry {
             product_id: Uuid::new_v4(),
             sku: format!("SKU-{units}"),
             name: "Thing".into(),
             price: Money::from_parts(currency, units, nanos).unwrap(),
-            stock,
         }
     }
 
@@ -165,7 +168,7 @@ mod tests {
     #[test]
     fn totals_are_exact() {
         let (lines, catalog) = setup(
-            vec![entry("EUR", 19, 990_000_000, 10), entry("EUR", 0, 10_000_000, 10)],
+            vec![entry("EUR", 19, 990_000_000), entry("EUR", 0, 10_000_000)],
             &[3, 7],
         );
         let priced = price_order(&lines, &catalog).unwrap();
@@ -183,10 +186,12 @@ mod tests {
     #[test]
     fn every_short_product_is_named() {
         let (lines, catalog) = setup(
-            vec![entry("EUR", 1, 0, 1), entry("EUR", 2, 0, 5), entry("EUR", 3, 0, 0)],
+            vec![entry("EUR", 1, 0), entry("EUR", 2, 0), entry("EUR", 3, 0)],
             &[2, 5, 1],
         );
-        match price_order(&lines, &catalog).unwrap_err() {
+        let stock = lines.iter().zip([1, 5, 0]).map(|(l, s)| (l.product_id, s)).collect();
+        let priced = price_order(&lines, &catalog).unwrap();
+        match check_stock(&priced, &stock).unwrap_err() {
             ApiError::FailedPrecondition { reason, violations, .. } => {
                 assert_eq!(reason, "INSUFFICIENT_STOCK");
                 let subjects: Vec<_> = violations.iter().map(|v| v.subject.clone()).collect();
@@ -204,7 +209,7 @@ mod tests {
 
     #[test]
     fn unknown_products_and_mixed_currencies_are_refused() {
-        let (mut lines, catalog) = setup(vec![entry("EUR", 1, 0, 9), entry("USD", 1, 0, 9)], &[1, 1]);
+        let (mut lines, catalog) = setup(vec![entry("EUR", 1, 0), entry("USD", 1, 0)], &[1, 1]);
         assert!(matches!(
             price_order(&lines, &catalog),
             Err(ApiError::InvalidArgument {

@@ -3,7 +3,7 @@
 use tonic::{Request, Response, Status};
 
 use crate::{
-    actions::{AppState, Call, detached, idempotent, orders},
+    actions::{AppState, Call, detached, idempotent, orders, place},
     db::retry::retry_transient,
     domain::{
         order::{Cancellation, NewOrder},
@@ -41,7 +41,7 @@ impl OrderService for OrderApi {
         let scope = format!("CreateOrder/{}", order.customer_id);
         let key = idempotent::key(scope, order.request_id, &content);
         let response =
-            detached(async move { retry_transient(|| orders::place_order(&call, &order, key.as_ref())).await }).await?;
+            detached(async move { retry_transient(|| place::place_order(&call, &order, key.as_ref())).await }).await?;
         Ok(Response::new(response))
     }
 

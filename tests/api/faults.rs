@@ -23,7 +23,7 @@ use crate::{
 const STOCK: i64 = 1_000_000;
 
 #[tokio::test]
-async fn a_commit_whose_reply_is_lost_is_unavailable_and_its_retry_returns_the_order() {
+async fn a_lost_reply_after_the_commit_is_unavailable_and_the_retry_returns_the_order() {
     let database = TestDatabase::create().await;
     let upstream = database.admin_url.split('@').nth(1).unwrap().split('/').next().unwrap();
     let proxy = FaultProxy::start(upstream.parse().expect("a host:port URL")).await;
@@ -33,9 +33,11 @@ async fn a_commit_whose_reply_is_lost_is_unavailable_and_its_retry_returns_the_o
     let mut request = order_request("alice", &[(&a, 3)]);
     request.request_id = request_id();
 
-    proxy.lose_next_commit_reply();
+    // CreateOrder is one statement, its own transaction: the reply carrying
+    // its outcome comes after the commit.
+    proxy.lose_reply_containing(b"placed");
     let status = try_create_order(&app, request.clone()).await.unwrap_err();
-    assert_eq!(proxy.lost_commit_replies(), 1);
+    assert_eq!(proxy.lost_replies(), 1);
     assert_error(&status, Code::Unavailable, "DATABASE_UNAVAILABLE");
     // The transaction did commit: the order and its stock change are there.
     assert_eq!((count_rows(&app, "orders").await, stock_of(&app, &a).await), (1, 7));

@@ -2,20 +2,18 @@
 //! PostgreSQL, for faults that need a network in between.
 //!
 //! It forwards bytes both ways untouched until told otherwise:
-//! * [`FaultProxy::lose_next_commit_reply`]: the next `COMMIT` is forwarded,
-//!   PostgreSQL commits, and its reply is thrown away as the connection is
-//!   cut: the service cannot know whether its transaction committed;
-//! * [`FaultProxy::cut_all`]: every open connection is reset at once.
-//!
-//! diesel-async sends `COMMIT` as a simple-protocol query, a `Q` message
-//! whose text is `COMMIT\0`, and only after every earlier reply has arrived,
-//! so the first bytes back after it are the commit's answer.
+//! * [`FaultProxy::lose_reply_containing`]: the first reply from PostgreSQL
+//!   that contains some bytes is thrown away and its connection cut. A reply
+//!   to a statement that commits (a `COMMIT`, or a single statement outside
+//!   a transaction) comes after the commit, so the service cannot know
+//!   whether its work was stored;
+//! * [`FaultProxy::cut_all`]: every open connection is closed at once.
 
 use std::{
     net::SocketAddr,
     sync::{
-        Arc,
-        atomic::{AtomicBool, AtomicUsize, Ordering},
+        Arc, Mutex,
+        atomic::{AtomicUsize, Ordering},
     },
 };
 
@@ -24,8 +22,6 @@ use tokio::{
     net::{TcpListener, TcpStream},
     sync::watch,
 };
-
-const COMMIT_QUERY: &[u8] = b"COMMIT\0";
 
 pub struct FaultProxy {
     pub addr: SocketAddr,
@@ -36,8 +32,8 @@ pub struct FaultProxy {
 
 struct Shared {
     upstream: SocketAddr,
-    lose_commit_reply: AtomicBool,
-    lost_commit_replies: AtomicUsize,
+    lose_reply: Mutex<Option<&'static [u8]>>,
+    lost_replies: AtomicUsize,
 }
 
 impl FaultProxy {
@@ -47,8 +43,8 @@ impl FaultProxy {
         let addr = listener.local_addr().unwrap();
         let shared = Arc::new(Shared {
             upstream,
-            lose_commit_reply: AtomicBool::new(false),
-            lost_commit_replies: AtomicUsize::new(0),
+            lose_reply: Mutex::new(None),
+            lost_replies: AtomicUsize::new(0),
         });
         let (cut_generation, cuts) = watch::channel(0);
         let acceptor = tokio::spawn(accept(listener, shared.clone(), cuts));
@@ -68,14 +64,14 @@ impl FaultProxy {
         format!("{scheme_and_user}@{}{path}", self.addr)
     }
 
-    /// Arms the proxy: the next COMMIT goes through, its reply does not.
-    pub fn lose_next_commit_reply(&self) {
-        self.shared.lose_commit_reply.store(true, Ordering::SeqCst);
+    /// Arms the proxy: the first reply containing `marker` is lost.
+    pub fn lose_reply_containing(&self, marker: &'static [u8]) {
+        *self.shared.lose_reply.lock().unwrap() = Some(marker);
     }
 
-    /// How many commit replies were thrown away so far.
-    pub fn lost_commit_replies(&self) -> usize {
-        self.shared.lost_commit_replies.load(Ordering::SeqCst)
+    /// How many replies were thrown away so far.
+    pub fn lost_replies(&self) -> usize {
+        self.shared.lost_replies.load(Ordering::SeqCst)
     }
 
     /// Resets every connection open right now.
@@ -107,27 +103,35 @@ async fn forward(mut client: TcpStream, mut server: TcpStream, shared: Arc<Share
     let (mut from_client, mut to_client) = client.split();
     let (mut from_server, mut to_server) = server.split();
     let (mut up, mut down) = (vec![0u8; 64 * 1024], vec![0u8; 64 * 1024]);
-    let mut commit_in_flight = false;
     loop {
         tokio::select! {
             read = from_client.read(&mut up) => {
                 let Ok(n @ 1..) = read else { return };
-                if contains(&up[..n], COMMIT_QUERY) && shared.lose_commit_reply.swap(false, Ordering::SeqCst) {
-                    commit_in_flight = true;
-                }
                 if to_server.write_all(&up[..n]).await.is_err() { return }
             }
             read = from_server.read(&mut down) => {
                 let Ok(n @ 1..) = read else { return };
-                if commit_in_flight {
-                    // PostgreSQL has committed; the service never hears it.
-                    shared.lost_commit_replies.fetch_add(1, Ordering::SeqCst);
+                if shared.take_if_armed(&down[..n]) {
+                    // PostgreSQL has done the work; the service never hears it.
                     return;
                 }
                 if to_client.write_all(&down[..n]).await.is_err() { return }
             }
             _ = cuts.changed() => return,
         }
+    }
+}
+
+impl Shared {
+    /// True (once) when the proxy is armed and `reply` holds the marker.
+    fn take_if_armed(&self, reply: &[u8]) -> bool {
+        let mut armed = self.lose_reply.lock().unwrap();
+        if !armed.is_some_and(|marker| contains(reply, marker)) {
+            return false;
+        }
+        *armed = None;
+        self.lost_replies.fetch_add(1, Ordering::SeqCst);
+        true
     }
 }
 

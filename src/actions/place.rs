@@ -1,0 +1,137 @@
+//! Placing an order (CreateOrder) in one statement.
+//!
+//! The order is priced from the cached catalog ([`super::catalog_cache`]),
+//! rendered (rows, then the response, stored under the idempotency key),
+//! and handed to `place_order` in the database, which takes the stock and
+//! stores everything, or changes nothing and says why. Only a stale cache
+//! entry costs a second attempt.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, SubsecRound, Utc};
+use prost::Message;
+use uuid::Uuid;
+
+use super::{
+    Call,
+    idempotent::{self, Start},
+};
+use crate::{
+    db::{
+        idempotency::{self as keys, IdempotencyKey},
+        orders::{OrderRow, OrderWithLines, line_row},
+        place::{PlaceOrder, Placement},
+    },
+    domain::{
+        order::{NewOrder, PRODUCT_RESOURCE},
+        pricing::{PricedOrder, check_stock, price_order},
+        state::OrderState,
+    },
+    error::ApiError,
+    proto, wire,
+};
+
+/// Attempts before giving up on a catalog that keeps changing under us.
+const ATTEMPTS: usize = 3;
+
+/// Places an order: all stock or none, prices from the catalog.
+pub async fn place_order(
+    call: &Call,
+    order: &NewOrder,
+    key: Option<&IdempotencyKey>,
+) -> Result<proto::CreateOrderResponse, ApiError> {
+    let ids: Vec<Uuid> = order.lines.iter().map(|line| line.product_id).collect();
+    for _ in 0..ATTEMPTS {
+        let catalog = call.state.products.entries(call, &ids).await?;
+        let priced = price_order(&order.lines, &catalog)?;
+        let rows = rows(order, &priced, Utc::now());
+        let response = proto::CreateOrderResponse {
+            order: Some(wire::order(rows.clone())?),
+        };
+        let encoded = response.encode_to_vec();
+        let statement = PlaceOrder::new(&rows.order, &rows.lines, key, &encoded);
+        let placement = call.run(async |conn| Ok(statement.run(conn).await?)).await?;
+        match placement.outcome.as_str() {
+            "placed" => return Ok(response),
+            "replay" => return replay(key, placement),
+            "short" => return Err(shortage(&priced, &placement)),
+            "missing" => return Err(missing(&ids, &placement)),
+            "stale" => call.state.products.forget(&ids),
+            other => return Err(ApiError::internal(format!("place_order answered {other:?}"))),
+        }
+    }
+    Err(ApiError::internal(
+        "product prices changed during every attempt to place an order",
+    ))
+}
+
+/// The order and its lines as they will be stored.
+fn rows(order: &NewOrder, priced: &PricedOrder, now: DateTime<Utc>) -> OrderWithLines {
+    let id = Uuid::now_v7();
+    // PostgreSQL keeps microseconds: the response must show what is stored.
+    let now = now.trunc_subsecs(6);
+    let a = &order.address;
+    let row = OrderRow {
+        id,
+        customer_id: order.customer_id.clone(),
+        state: OrderState::Placed.as_db().to_owned(),
+        currency_code: priced.total.currency_code().to_owned(),
+        total_units: priced.total.units(),
+        total_nanos: priced.total.nanos(),
+        ship_recipient: a.recipient.clone(),
+        ship_line1: a.line1.clone(),
+        ship_line2: a.line2.clone(),
+        ship_city: a.city.clone(),
+        ship_region: a.region.clone(),
+        ship_postal_code: a.postal_code.clone(),
+        ship_country_code: a.country_code.clone(),
+        cancel_reason: None,
+        create_time: now,
+        update_time: now,
+        ship_time: None,
+        cancel_time: None,
+    };
+    let lines = (priced.lines.iter().enumerate())
+        .map(|(position, line)| line_row(id, position as i16, line))
+        .collect();
+    OrderWithLines { order: row, lines }
+}
+
+/// The first response to this `request_id`, or REQUEST_ID_REUSED.
+fn replay(key: Option<&IdempotencyKey>, placement: Placement) -> Result<proto::CreateOrderResponse, ApiError> {
+    let key = key.ok_or_else(|| ApiError::internal("place_order replayed a request without a key"))?;
+    let hash = placement.prior_hash.unwrap_or_default();
+    match idempotent::resolve(key, keys::seen_before(key, &hash, placement.prior_response)?)? {
+        Start::Replay(response) => Ok(response),
+        Start::Fresh => Err(ApiError::internal("place_order replayed an unclaimed key")),
+    }
+}
+
+/// INSUFFICIENT_STOCK naming every short product, from the stock the
+/// statement found under its locks.
+fn shortage(priced: &PricedOrder, placement: &Placement) -> ApiError {
+    match check_stock(priced, &found_stock(placement)) {
+        Err(error) => error,
+        Ok(()) => ApiError::internal("place_order found a shortage the stock does not show"),
+    }
+}
+
+/// PRODUCT_NOT_FOUND for the first product the statement did not find.
+fn missing(ids: &[Uuid], placement: &Placement) -> ApiError {
+    let found = found_stock(placement);
+    match ids.iter().find(|id| !found.contains_key(id)) {
+        Some(id) => ApiError::NotFound {
+            reason: "PRODUCT_NOT_FOUND",
+            resource_type: PRODUCT_RESOURCE,
+            name: id.to_string(),
+        },
+        None => ApiError::internal("place_order reported a missing product it found"),
+    }
+}
+
+fn found_stock(placement: &Placement) -> HashMap<Uuid, i64> {
+    let ids = placement.found_ids.iter().flatten();
+    ids.copied()
+        .zip(placement.found_stock.iter().flatten().copied())
+        .collect()
+}

@@ -1,0 +1,163 @@
+//! `place_order(...)`: CreateOrder's single statement (the function is in
+//! the migrations, with what it checks and in which order).
+//!
+//! One round trip, no `BEGIN`/`COMMIT`: the statement is its own
+//! transaction. The query is a fixed text with array parameters, whatever
+//! the number of lines, and has a static query id, so diesel-async prepares
+//! it once per connection and reuses it (diesel never caches `sql_query`).
+
+use diesel::{
+    pg::Pg,
+    prelude::*,
+    query_builder::{AstPass, Query, QueryFragment, QueryId},
+    sql_types::{Array, Bytea, Int4, Int8, Nullable, Text, Timestamptz, Untyped, Uuid as SqlUuid},
+};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use super::{
+    idempotency::IdempotencyKey,
+    orders::{LineItemRow, OrderRow},
+};
+
+/// The call: the order and lines as they will be stored, the idempotency
+/// key (if any) and the response to store under it.
+pub struct PlaceOrder<'a> {
+    order: &'a OrderRow,
+    product_ids: Vec<Uuid>,
+    quantities: Vec<i32>,
+    skus: Vec<&'a str>,
+    names: Vec<&'a str>,
+    unit_units: Vec<i64>,
+    unit_nanos: Vec<i32>,
+    line_units: Vec<i64>,
+    line_nanos: Vec<i32>,
+    scope: Option<&'a str>,
+    request_id: Option<Uuid>,
+    request_hash: Option<&'a [u8]>,
+    response: &'a [u8],
+}
+
+/// What the statement did (see the migration for each `outcome`).
+#[derive(Debug, QueryableByName)]
+pub struct Placement {
+    #[diesel(sql_type = Text)]
+    pub outcome: String,
+    #[diesel(sql_type = Nullable<Bytea>)]
+    pub prior_hash: Option<Vec<u8>>,
+    #[diesel(sql_type = Nullable<Bytea>)]
+    pub prior_response: Option<Vec<u8>>,
+    #[diesel(sql_type = Nullable<Array<SqlUuid>>)]
+    pub found_ids: Option<Vec<Uuid>>,
+    #[diesel(sql_type = Nullable<Array<Int8>>)]
+    pub found_stock: Option<Vec<i64>>,
+}
+
+impl<'a> PlaceOrder<'a> {
+    pub fn new(
+        order: &'a OrderRow,
+        lines: &'a [LineItemRow],
+        key: Option<&'a IdempotencyKey>,
+        response: &'a [u8],
+    ) -> Self {
+        PlaceOrder {
+            order,
+            product_ids: lines.iter().map(|l| l.product_id).collect(),
+            quantities: lines.iter().map(|l| l.quantity).collect(),
+            skus: lines.iter().map(|l| l.sku.as_str()).collect(),
+            names: lines.iter().map(|l| l.name.as_str()).collect(),
+            unit_units: lines.iter().map(|l| l.unit_price_units).collect(),
+            unit_nanos: lines.iter().map(|l| l.unit_price_nanos).collect(),
+            line_units: lines.iter().map(|l| l.line_total_units).collect(),
+            line_nanos: lines.iter().map(|l| l.line_total_nanos).collect(),
+            scope: key.map(|k| k.scope.as_str()),
+            request_id: key.map(|k| k.request_id),
+            request_hash: key.map(|k| &k.request_hash[..]),
+            response,
+        }
+    }
+
+    /// Runs the statement.
+    pub async fn run(&self, conn: &mut AsyncPgConnection) -> QueryResult<Placement> {
+        self.get_result(conn).await
+    }
+}
+
+impl QueryId for PlaceOrder<'_> {
+    type QueryId = PlaceOrder<'static>;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl Query for PlaceOrder<'_> {
+    type SqlType = Untyped;
+}
+
+impl QueryFragment<Pg> for PlaceOrder<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        let o = self.order;
+        out.push_sql("SELECT outcome, prior_hash, prior_response, found_ids, found_stock FROM place_order(");
+        out.push_bind_param::<SqlUuid, _>(&o.id)?;
+        for text in [&o.customer_id, &o.currency_code] {
+            out.push_sql(", ");
+            out.push_bind_param::<Text, _>(text)?;
+        }
+        out.push_sql(", ");
+        out.push_bind_param::<Int8, _>(&o.total_units)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Int4, _>(&o.total_nanos)?;
+        let address = [
+            &o.ship_recipient,
+            &o.ship_line1,
+            &o.ship_line2,
+            &o.ship_city,
+            &o.ship_region,
+            &o.ship_postal_code,
+            &o.ship_country_code,
+        ];
+        for text in address {
+            out.push_sql(", ");
+            out.push_bind_param::<Text, _>(text)?;
+        }
+        out.push_sql(", ");
+        out.push_bind_param::<Timestamptz, _>(&o.create_time)?;
+        self.walk_lines(&mut out)?;
+        self.walk_key(&mut out)?;
+        out.push_sql(")");
+        Ok(())
+    }
+}
+
+impl PlaceOrder<'_> {
+    fn walk_lines<'b>(&'b self, out: &mut AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql(", ");
+        out.push_bind_param::<Array<SqlUuid>, _>(&self.product_ids)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Int4>, _>(&self.quantities)?;
+        for texts in [&self.skus, &self.names] {
+            out.push_sql(", ");
+            out.push_bind_param::<Array<Text>, _>(texts)?;
+        }
+        for (units, nanos) in [
+            (&self.unit_units, &self.unit_nanos),
+            (&self.line_units, &self.line_nanos),
+        ] {
+            out.push_sql(", ");
+            out.push_bind_param::<Array<Int8>, _>(units)?;
+            out.push_sql(", ");
+            out.push_bind_param::<Array<Int4>, _>(nanos)?;
+        }
+        Ok(())
+    }
+
+    fn walk_key<'b>(&'b self, out: &mut AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql(", ");
+        out.push_bind_param::<Nullable<Text>, _>(&self.scope)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Nullable<SqlUuid>, _>(&self.request_id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Nullable<Bytea>, _>(&self.request_hash)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Bytea, _>(&self.response)?;
+        Ok(())
+    }
+}
