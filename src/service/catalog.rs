@@ -50,7 +50,9 @@ impl CatalogService for CatalogApi {
     ) -> Result<Response<proto::GetProductResponse>, Status> {
         let id = parse_id("product_id", &request.get_ref().product_id)?;
         let call = Call::new(&self.state, &request);
-        Ok(Response::new(catalog::get_product(&call, id).await?))
+        Ok(Response::new(
+            detached(async move { catalog::get_product(&call, id).await }).await?,
+        ))
     }
 
     async fn list_products(
@@ -59,7 +61,9 @@ impl CatalogService for CatalogApi {
     ) -> Result<Response<proto::ListProductsResponse>, Status> {
         let page = ProductPage::parse(request.get_ref(), &self.state.page_key)?;
         let call = Call::new(&self.state, &request);
-        Ok(Response::new(catalog::list_products(&call, &page).await?))
+        Ok(Response::new(
+            detached(async move { catalog::list_products(&call, &page).await }).await?,
+        ))
     }
 
     async fn restock_product(

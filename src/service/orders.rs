@@ -51,7 +51,9 @@ impl OrderService for OrderApi {
     ) -> Result<Response<proto::GetOrderResponse>, Status> {
         let id = parse_id("order_id", &request.get_ref().order_id)?;
         let call = Call::new(&self.state, &request);
-        Ok(Response::new(orders::get_order(&call, id).await?))
+        Ok(Response::new(
+            detached(async move { orders::get_order(&call, id).await }).await?,
+        ))
     }
 
     async fn get_order_history(
@@ -60,7 +62,9 @@ impl OrderService for OrderApi {
     ) -> Result<Response<proto::GetOrderHistoryResponse>, Status> {
         let page = HistoryPage::parse(request.get_ref(), &self.state.page_key)?;
         let call = Call::new(&self.state, &request);
-        Ok(Response::new(orders::history(&call, &page).await?))
+        Ok(Response::new(
+            detached(async move { orders::history(&call, &page).await }).await?,
+        ))
     }
 
     async fn cancel_order(
