@@ -9,6 +9,7 @@ mod schema;
 
 mod catalog;
 mod history;
+mod hostile;
 mod lifecycle;
 mod orders;
 mod server;
