@@ -112,6 +112,28 @@ pub fn edit_address(r: &mut proto::CreateOrderRequest) -> &mut proto::Address {
     r.shipping_address.as_mut().unwrap()
 }
 
+/// A CancelOrder request.
+pub fn cancel_request(order_id: &str, customer_id: &str, reason: &str) -> proto::CancelOrderRequest {
+    proto::CancelOrderRequest {
+        order_id: order_id.to_owned(),
+        customer_id: customer_id.to_owned(),
+        reason: reason.to_owned(),
+    }
+}
+
+/// Calls CancelOrder, returning the order or the error.
+pub async fn cancel(app: &TestApp, order_id: &str, customer_id: &str, reason: &str) -> Result<proto::Order, Status> {
+    let request = cancel_request(order_id, customer_id, reason);
+    Ok(app
+        .orders
+        .clone()
+        .cancel_order(request)
+        .await?
+        .into_inner()
+        .order
+        .unwrap())
+}
+
 /// Calls ListProducts.
 pub async fn list(app: &TestApp, page_size: i32, page_token: &str) -> Result<proto::ListProductsResponse, Status> {
     let request = proto::ListProductsRequest {
