@@ -22,6 +22,13 @@ pub const ERROR_DOMAIN: &str = "orders";
 /// How long callers are told to wait before retrying an `UNAVAILABLE`.
 const RETRY_DELAY: Duration = Duration::from_secs(1);
 
+/// The most bytes of field paths and descriptions put in a `BadRequest`.
+/// Details travel base64-encoded in a response header, and clients refuse
+/// headers past 8 KiB (grpc-java, grpc-core) or 16 KiB (hyper), failing the
+/// call with a protocol error instead of showing the caller its mistake. A
+/// request can have some 200 violations; the status message counts them all.
+const BAD_REQUEST_BUDGET: usize = 4096;
+
 type Cause = Box<dyn std::error::Error + Send + Sync>;
 
 /// One failed precondition, named for `PreconditionFailure`.
@@ -133,7 +140,7 @@ impl ApiError {
         let mut details = error_info(self.reason());
         match self {
             ApiError::InvalidArgument { violations, .. } if !violations.is_empty() => {
-                details.set_bad_request(violations.iter().map(to_wire_violation).collect::<Vec<_>>());
+                details.set_bad_request(within_budget(violations).map(to_wire_violation).collect::<Vec<_>>());
             }
             ApiError::NotFound {
                 resource_type, name, ..
@@ -171,6 +178,15 @@ impl ApiError {
             other => other.to_string(),
         }
     }
+}
+
+/// The first violations, as many as fit in [`BAD_REQUEST_BUDGET`].
+fn within_budget(violations: &[FieldViolation]) -> impl Iterator<Item = &FieldViolation> {
+    let mut spent = 0;
+    violations.iter().take_while(move |v| {
+        spent += v.field.len() + v.description.len();
+        spent <= BAD_REQUEST_BUDGET
+    })
 }
 
 fn to_wire_violation(v: &FieldViolation) -> tonic_types::FieldViolation {
@@ -269,5 +285,22 @@ pub fn is_connection_failure(error: &DieselError) -> bool {
             message.starts_with("terminating connection") || message.starts_with("the database system is")
         }
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_request_keeps_the_first_violations_that_fit_its_budget() {
+        let violations: Vec<_> = (0..1000)
+            .map(|i| FieldViolation::new(format!("line_items[{i}].quantity"), "must be between 1 and 1000"))
+            .collect();
+        let kept: Vec<_> = within_budget(&violations).collect();
+        let size: usize = kept.iter().map(|v| v.field.len() + v.description.len()).sum();
+        assert!(size <= BAD_REQUEST_BUDGET && size + 50 > BAD_REQUEST_BUDGET, "{size}");
+        assert!(kept.iter().zip(&violations).all(|(kept, first)| kept == &first));
+        assert_eq!(within_budget(&violations[..3]).count(), 3);
     }
 }

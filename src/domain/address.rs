@@ -2,7 +2,10 @@
 
 use crate::proto;
 
-use super::{fields::text, violations::Violations};
+use super::{
+    fields::{quote, text},
+    violations::Violations,
+};
 
 /// A shipping address whose fields are trimmed and bounded and whose country
 /// is a real ISO 3166-1 alpha-2 code.
@@ -51,7 +54,8 @@ fn country(code: &str) -> Result<String, String> {
     match isocountry::CountryCode::for_alpha2(code) {
         Ok(_) if upper_ascii => Ok(code.to_owned()),
         _ => Err(format!(
-            "{code:?} is not an ISO 3166-1 alpha-2 country code such as \"DE\""
+            "{} is not an ISO 3166-1 alpha-2 country code such as \"DE\"",
+            quote(code)
         )),
     }
 }

@@ -61,6 +61,20 @@ pub fn customer_id(value: &str) -> Result<String, String> {
     Ok(value.to_owned())
 }
 
+/// The most characters of a caller's value quoted back by [`quote`].
+pub const QUOTE_MAX: usize = 32;
+
+/// `value` quoted for an error description, cut after [`QUOTE_MAX`]
+/// characters. Descriptions travel in the status headers, which clients
+/// refuse past 8–16 KiB (dropping the connection), so a huge value must
+/// never come back whole.
+pub fn quote(value: &str) -> String {
+    match value.char_indices().nth(QUOTE_MAX) {
+        None => format!("{value:?}"),
+        Some((cut, _)) => format!("{:?}…", &value[..cut]),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,6 +95,13 @@ mod tests {
         assert_eq!(text("   ", 1, 5).unwrap_err(), "is required");
         assert!(text("a\u{0}b", 0, 5).is_err());
         assert_eq!(text("", 0, 5).unwrap(), "");
+    }
+
+    #[test]
+    fn quote_cuts_long_values() {
+        assert_eq!(quote("Germany"), "\"Germany\"");
+        assert_eq!(quote("a\u{0}"), "\"a\\0\"");
+        assert_eq!(quote(&"🦀".repeat(200_000)), format!("{:?}…", "🦀".repeat(QUOTE_MAX)));
     }
 
     #[test]

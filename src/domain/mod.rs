@@ -13,5 +13,9 @@ pub mod page;
 pub mod pricing;
 pub mod product;
 pub mod query;
+pub mod request;
 pub mod state;
 pub mod violations;
+
+#[cfg(test)]
+mod proptests;

@@ -5,7 +5,7 @@
 
 use crate::proto;
 
-use super::violations::Violations;
+use super::{fields::quote, violations::Violations};
 
 const NANOS_PER_UNIT: i128 = 1_000_000_000;
 
@@ -91,7 +91,10 @@ pub fn currency(code: &str) -> Result<(), String> {
     match iso_currency::Currency::from_code(code) {
         Some(_) => Ok(()),
         None if code.is_empty() => Err("is required".to_owned()),
-        None => Err(format!("{code:?} is not an ISO 4217 currency code such as \"EUR\"")),
+        None => Err(format!(
+            "{} is not an ISO 4217 currency code such as \"EUR\"",
+            quote(code)
+        )),
     }
 }
 

@@ -138,7 +138,8 @@ impl PageTokenKey {
             return Err(invalid());
         }
         let bytes = URL_SAFE_NO_PAD.decode(token).map_err(|_| invalid())?;
-        if bytes.len() <= 1 + TAG_LEN || bytes[0] != TOKEN_VERSION {
+        // An empty cursor is sealable (version ‖ tag), so it must open too.
+        if bytes.len() < 1 + TAG_LEN || bytes[0] != TOKEN_VERSION {
             return Err(invalid());
         }
         let (signed, tag) = bytes.split_at(bytes.len() - TAG_LEN);

@@ -3,7 +3,7 @@
 //! every page, forged tokens) and RestockProduct (exact stock, limits,
 //! idempotency).
 
-use orders::proto::{self, CreateProductRequest, ListProductsRequest};
+use orders::proto::{self, CreateProductRequest};
 use tonic::Code;
 
 use crate::helpers::{TestApp, spawn_app};
@@ -135,14 +135,6 @@ async fn insert_products(app: &TestApp, n: u32) {
         ),
     )
     .await;
-}
-
-async fn list(app: &TestApp, page_size: i32, page_token: &str) -> Result<proto::ListProductsResponse, tonic::Status> {
-    let request = ListProductsRequest {
-        page_size,
-        page_token: page_token.to_owned(),
-    };
-    app.catalog.clone().list_products(request).await.map(|r| r.into_inner())
 }
 
 fn skus(page: &proto::ListProductsResponse) -> Vec<String> {

@@ -4,28 +4,10 @@
 
 use std::collections::HashSet;
 
-use orders::proto::{self, GetOrderHistoryRequest};
+use orders::proto;
 
 use crate::helpers::{TestApp, spawn_app};
 use crate::support::*;
-
-async fn history(
-    app: &TestApp,
-    customer_id: &str,
-    page_size: i32,
-    page_token: &str,
-) -> Result<proto::GetOrderHistoryResponse, tonic::Status> {
-    let request = GetOrderHistoryRequest {
-        customer_id: customer_id.to_owned(),
-        page_size,
-        page_token: page_token.to_owned(),
-    };
-    app.orders
-        .clone()
-        .get_order_history(request)
-        .await
-        .map(|r| r.into_inner())
-}
 
 /// Places `n` orders for `customer`, the i-th (from 0) for `i % 7 + 1` units.
 async fn place_orders(app: &TestApp, product_id: &str, customer: &str, n: usize) -> Vec<proto::Order> {

@@ -10,18 +10,6 @@ use crate::support::*;
 
 const ORDER: &str = "orders.v1.Order";
 
-async fn cancel(app: &TestApp, order_id: &str, customer_id: &str, reason: &str) -> Result<proto::Order, tonic::Status> {
-    let request = cancel_request(order_id, customer_id, reason);
-    Ok(app
-        .orders
-        .clone()
-        .cancel_order(request)
-        .await?
-        .into_inner()
-        .order
-        .unwrap())
-}
-
 async fn ship(app: &TestApp, order_id: &str) -> Result<proto::Order, tonic::Status> {
     let request = proto::ShipOrderRequest {
         order_id: order_id.to_owned(),

@@ -12,6 +12,7 @@ mod concurrency;
 mod conservation;
 mod deadlines;
 mod history;
+mod hostile;
 mod lifecycle;
 mod orders;
 mod overload;

@@ -107,10 +107,6 @@ async fn repeated_and_malformed_product_ids_name_their_line() {
 
 type Edit = fn(&mut proto::CreateOrderRequest);
 
-fn edit_address(r: &mut proto::CreateOrderRequest) -> &mut proto::Address {
-    r.shipping_address.as_mut().unwrap()
-}
-
 #[tokio::test]
 async fn customer_and_address_are_validated() {
     let app = spawn_app().await;

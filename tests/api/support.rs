@@ -1,6 +1,7 @@
 //! Shared builders and assertions for the API tests: products and orders
 //! created through the real API, a valid address, reads of stock and row
-//! counts, and the rich error details (`tonic_types`) of a failed call.
+//! counts, the rich error details (`tonic_types`) of a failed call, and
+//! calls with raw bytes as the request message.
 //!
 //! Every error assertion here also checks that the status message leaks
 //! nothing of the database (see [`assert_clean_message`]).
@@ -10,7 +11,12 @@ use std::{future::Future, time::Duration};
 use diesel::{QueryableByName, sql_types::BigInt};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use orders::proto::{self, create_order_request};
-use tonic::{Code, Status};
+use prost::bytes::{Buf, BufMut};
+use tonic::{
+    Code, Status,
+    codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder},
+    codegen::http::uri::PathAndQuery,
+};
 use tonic_types::{ErrorDetails, StatusExt};
 
 use crate::helpers::TestApp;
@@ -101,6 +107,61 @@ pub fn order_request(customer: &str, lines: &[(&str, i32)]) -> proto::CreateOrde
     }
 }
 
+/// The shipping address of a request, to edit in place.
+pub fn edit_address(r: &mut proto::CreateOrderRequest) -> &mut proto::Address {
+    r.shipping_address.as_mut().unwrap()
+}
+
+/// A CancelOrder request.
+pub fn cancel_request(order_id: &str, customer_id: &str, reason: &str) -> proto::CancelOrderRequest {
+    proto::CancelOrderRequest {
+        order_id: order_id.to_owned(),
+        customer_id: customer_id.to_owned(),
+        reason: reason.to_owned(),
+    }
+}
+
+/// Calls CancelOrder, returning the order or the error.
+pub async fn cancel(app: &TestApp, order_id: &str, customer_id: &str, reason: &str) -> Result<proto::Order, Status> {
+    let request = cancel_request(order_id, customer_id, reason);
+    Ok(app
+        .orders
+        .clone()
+        .cancel_order(request)
+        .await?
+        .into_inner()
+        .order
+        .unwrap())
+}
+
+/// Calls ListProducts.
+pub async fn list(app: &TestApp, page_size: i32, page_token: &str) -> Result<proto::ListProductsResponse, Status> {
+    let request = proto::ListProductsRequest {
+        page_size,
+        page_token: page_token.to_owned(),
+    };
+    app.catalog.clone().list_products(request).await.map(|r| r.into_inner())
+}
+
+/// Calls GetOrderHistory.
+pub async fn history(
+    app: &TestApp,
+    customer_id: &str,
+    page_size: i32,
+    page_token: &str,
+) -> Result<proto::GetOrderHistoryResponse, Status> {
+    let request = proto::GetOrderHistoryRequest {
+        customer_id: customer_id.to_owned(),
+        page_size,
+        page_token: page_token.to_owned(),
+    };
+    app.orders
+        .clone()
+        .get_order_history(request)
+        .await
+        .map(|r| r.into_inner())
+}
+
 /// Places an order through the API and returns it.
 pub async fn place_order(app: &TestApp, customer: &str, lines: &[(&str, i32)]) -> proto::Order {
     let response = app
@@ -116,15 +177,6 @@ pub async fn place_order(app: &TestApp, customer: &str, lines: &[(&str, i32)]) -
 pub async fn try_create_order(app: &TestApp, request: proto::CreateOrderRequest) -> Result<proto::Order, Status> {
     let response = app.orders.clone().create_order(request).await?;
     Ok(response.into_inner().order.expect("an order"))
-}
-
-/// A CancelOrder request.
-pub fn cancel_request(order_id: &str, customer_id: &str, reason: &str) -> proto::CancelOrderRequest {
-    proto::CancelOrderRequest {
-        order_id: order_id.to_owned(),
-        customer_id: customer_id.to_owned(),
-        reason: reason.to_owned(),
-    }
 }
 
 /// Calls RestockProduct, returning the product or the error.
@@ -334,4 +386,60 @@ pub async fn wait_for_lock_waiters(db_url: &str, n: i64) {
     {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// A codec that passes message bodies through as bytes, so that a test can
+/// send what no generated client would: garbage, invalid UTF-8, messages
+/// spliced by hand.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RawCodec;
+
+impl Codec for RawCodec {
+    type Encode = Vec<u8>;
+    type Decode = Vec<u8>;
+    type Encoder = RawCodec;
+    type Decoder = RawCodec;
+
+    fn encoder(&mut self) -> Self::Encoder {
+        RawCodec
+    }
+
+    fn decoder(&mut self) -> Self::Decoder {
+        RawCodec
+    }
+}
+
+impl Encoder for RawCodec {
+    type Item = Vec<u8>;
+    type Error = Status;
+
+    fn encode(&mut self, item: Vec<u8>, dst: &mut EncodeBuf<'_>) -> Result<(), Status> {
+        dst.put_slice(&item);
+        Ok(())
+    }
+}
+
+impl Decoder for RawCodec {
+    type Item = Vec<u8>;
+    type Error = Status;
+
+    fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<Vec<u8>>, Status> {
+        Ok(Some(src.copy_to_bytes(src.remaining()).to_vec()))
+    }
+}
+
+/// Calls the method at `path` (e.g. `/orders.v1.OrderService/GetOrder`)
+/// with `body` as the bytes of the request message, on a connection of its
+/// own; returns the bytes of the response message.
+pub async fn call_raw(app: &TestApp, path: &str, body: Vec<u8>) -> Result<Vec<u8>, Status> {
+    let channel = tonic::transport::Channel::from_shared(format!("http://{}", app.addr))
+        .unwrap()
+        .connect()
+        .await
+        .expect("connects");
+    let mut grpc = tonic::client::Grpc::new(channel);
+    grpc.ready().await.expect("the channel is ready");
+    let path = PathAndQuery::try_from(path).expect("a method path");
+    let response = grpc.unary(tonic::Request::new(body), path, RawCodec).await?;
+    Ok(response.into_inner())
 }

@@ -3,8 +3,8 @@
 //! so (RESOURCE_EXHAUSTED / INVALID_ARGUMENT with an ErrorInfo), never
 //! INTERNAL, and store nothing.
 
-use orders::proto;
-use tonic::{Code, codegen::http::uri::PathAndQuery};
+use prost::Message;
+use tonic::Code;
 
 use crate::{helpers::spawn_app, support::*};
 
@@ -30,17 +30,8 @@ struct Mistyped {
 #[tokio::test]
 async fn bytes_that_do_not_decode_are_invalid_argument() {
     let app = spawn_app().await;
-    let channel = tonic::transport::Channel::from_shared(format!("http://{}", app.addr))
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
-    let mut grpc = tonic::client::Grpc::new(channel);
-    grpc.ready().await.unwrap();
-    let codec = tonic_prost::ProstCodec::<Mistyped, proto::CreateProductResponse>::default();
-    let path = PathAndQuery::from_static("/orders.v1.CatalogService/CreateProduct");
-    let status = grpc
-        .unary(tonic::Request::new(Mistyped { sku: 42 }), path, codec)
+    let body = Mistyped { sku: 42 }.encode_to_vec();
+    let status = call_raw(&app, "/orders.v1.CatalogService/CreateProduct", body)
         .await
         .unwrap_err();
     assert_error(&status, Code::InvalidArgument, "MALFORMED_MESSAGE");
