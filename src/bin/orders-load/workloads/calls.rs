@@ -1,0 +1,191 @@
+//! One request of each kind, built from shared [`Fixtures`] and sent with a
+//! deadline. A [`Caller`] owns its clients, random numbers and history
+//! cursor, so callers share nothing but the read-only fixtures.
+
+use std::{future::Future, sync::Arc, time::Duration};
+
+use orders::proto::{
+    Address, CreateOrderRequest, GetOrderHistoryRequest, GetOrderRequest, create_order_request::LineItem,
+    order_service_client::OrderServiceClient,
+};
+use rand::{Rng, SeedableRng, rngs::SmallRng};
+use tonic::{Code, Request, Response, Status, transport::Channel};
+use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient};
+
+use super::{Kind, Mix};
+
+/// History pages are asked for in the size a shop front would use.
+pub const HISTORY_PAGE_SIZE: i32 = 20;
+
+/// What every call may draw on: customer and product ids, order ids gathered
+/// at start, and the request settings. Built once, then only read.
+#[derive(Debug)]
+pub struct Fixtures {
+    pub customers: Vec<String>,
+    pub products: Vec<String>,
+    pub order_ids: Vec<String>,
+    /// Fixed lines per order, or `None` for 1–5.
+    pub lines: Option<u8>,
+    pub history_depth: u32,
+    pub timeout: Duration,
+}
+
+/// Where a caller is in a customer's history, between two page requests.
+#[derive(Debug)]
+struct Cursor {
+    customer: usize,
+    token: String,
+    pages: u32,
+}
+
+/// One simulated client: sends one request per [`Caller::call`].
+pub struct Caller {
+    orders: OrderServiceClient<Channel>,
+    health: HealthClient<Channel>,
+    fixtures: Arc<Fixtures>,
+    rng: SmallRng,
+    cursor: Option<Cursor>,
+}
+
+impl Caller {
+    /// A caller on `channel` (a clone shares the HTTP/2 connection).
+    pub fn new(channel: Channel, fixtures: Arc<Fixtures>) -> Caller {
+        Caller {
+            orders: OrderServiceClient::new(channel.clone()),
+            health: HealthClient::new(channel),
+            fixtures,
+            rng: SmallRng::from_rng(&mut rand::rng()),
+            cursor: None,
+        }
+    }
+
+    /// Sends one request and returns its kind and status code. A history
+    /// walk in progress takes precedence over the mix, so each deeper page is
+    /// a request of its own, as a client paging through would send it.
+    pub async fn call(&mut self, mix: &Mix) -> (Kind, Code) {
+        if let Some(cursor) = self.cursor.take() {
+            return (Kind::GetOrderHistory, self.history(Some(cursor)).await);
+        }
+        let kind = mix.pick(self.rng.random_range(0..mix.total()));
+        let code = match kind {
+            Kind::CreateOrder => self.create_order().await,
+            Kind::GetOrderHistory => self.history(None).await,
+            Kind::GetOrder => self.get_order().await,
+            Kind::Health => self.health().await,
+        };
+        (kind, code)
+    }
+
+    async fn create_order(&mut self) -> Code {
+        let order = order_request(&self.fixtures, &mut self.rng);
+        let call = self.orders.create_order(with_deadline(order, self.fixtures.timeout));
+        code_of(within(self.fixtures.timeout, call).await)
+    }
+
+    async fn history(&mut self, cursor: Option<Cursor>) -> Code {
+        let fixtures = &*self.fixtures;
+        let cursor = cursor.unwrap_or_else(|| Cursor {
+            customer: self.rng.random_range(0..fixtures.customers.len()),
+            token: String::new(),
+            pages: 0,
+        });
+        let request = GetOrderHistoryRequest {
+            customer_id: fixtures.customers[cursor.customer].clone(),
+            page_size: HISTORY_PAGE_SIZE,
+            page_token: cursor.token,
+        };
+        let call = self.orders.get_order_history(with_deadline(request, fixtures.timeout));
+        let page = match within(fixtures.timeout, call).await {
+            Ok(page) => page,
+            Err(code) => return code,
+        };
+        let pages = cursor.pages + 1;
+        if !page.next_page_token.is_empty() && pages < fixtures.history_depth {
+            self.cursor = Some(Cursor {
+                customer: cursor.customer,
+                token: page.next_page_token,
+                pages,
+            });
+        }
+        Code::Ok
+    }
+
+    async fn get_order(&mut self) -> Code {
+        let ids = &self.fixtures.order_ids;
+        let request = GetOrderRequest {
+            order_id: ids[self.rng.random_range(0..ids.len())].clone(),
+        };
+        let call = self.orders.get_order(with_deadline(request, self.fixtures.timeout));
+        code_of(within(self.fixtures.timeout, call).await)
+    }
+
+    /// A check that answers anything but SERVING counts as UNAVAILABLE: that
+    /// is what it means to a load balancer.
+    async fn health(&mut self) -> Code {
+        let request = HealthCheckRequest { service: String::new() };
+        let call = self.health.check(with_deadline(request, self.fixtures.timeout));
+        match within(self.fixtures.timeout, call).await {
+            Ok(response) if response.status == ServingStatus::Serving as i32 => Code::Ok,
+            Ok(_) => Code::Unavailable,
+            Err(code) => code,
+        }
+    }
+}
+
+/// A valid order for a random customer: 1–5 (or `--lines`) distinct
+/// products, 1–3 units each, and a fresh idempotency key.
+pub fn order_request(fixtures: &Fixtures, rng: &mut SmallRng) -> CreateOrderRequest {
+    let products = &fixtures.products;
+    let lines = fixtures
+        .lines
+        .map_or_else(|| rng.random_range(1..=5), usize::from)
+        .min(products.len());
+    let line_items = rand::seq::index::sample(rng, products.len(), lines)
+        .into_iter()
+        .map(|i| LineItem {
+            product_id: products[i].clone(),
+            quantity: rng.random_range(1..=3),
+        })
+        .collect();
+    CreateOrderRequest {
+        customer_id: fixtures.customers[rng.random_range(0..fixtures.customers.len())].clone(),
+        line_items,
+        shipping_address: Some(address()),
+        // From the caller's own generator: no system call per order.
+        request_id: uuid::Builder::from_random_bytes(rng.random()).into_uuid().to_string(),
+    }
+}
+
+fn address() -> Address {
+    Address {
+        recipient: "Load Test".into(),
+        line1: "Hauptstr. 1".into(),
+        line2: String::new(),
+        city: "Berlin".into(),
+        region: String::new(),
+        postal_code: "10115".into(),
+        country_code: "DE".into(),
+    }
+}
+
+/// A request carrying `timeout` as its grpc-timeout, so the server gives up
+/// when the client does.
+pub fn with_deadline<T>(message: T, timeout: Duration) -> Request<T> {
+    let mut request = Request::new(message);
+    request.set_timeout(timeout);
+    request
+}
+
+/// Awaits `call` for at most `timeout`; a local timeout is DEADLINE_EXCEEDED,
+/// as in every gRPC client.
+pub async fn within<T>(timeout: Duration, call: impl Future<Output = Result<Response<T>, Status>>) -> Result<T, Code> {
+    match tokio::time::timeout(timeout, call).await {
+        Ok(Ok(response)) => Ok(response.into_inner()),
+        Ok(Err(status)) => Err(status.code()),
+        Err(_elapsed) => Err(Code::DeadlineExceeded),
+    }
+}
+
+fn code_of<T>(result: Result<T, Code>) -> Code {
+    result.err().unwrap_or(Code::Ok)
+}
