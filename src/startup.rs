@@ -9,8 +9,7 @@
 use std::{future::Future, net::SocketAddr, time::Duration};
 
 use tokio::{net::TcpListener, sync::oneshot};
-use tokio_stream::wrappers::TcpListenerStream;
-use tonic::transport::Server;
+use tonic::transport::{Server, server::TcpIncoming};
 use tonic_health::ServingStatus;
 use tower::{
     layer::util::{Identity, Stack},
@@ -123,12 +122,14 @@ impl Application {
         )
         .await;
         let (stop, stopped) = oneshot::channel::<()>();
-        let server = router(&state, &settings, health_service)?.serve_with_incoming_shutdown(
-            TcpListenerStream::new(listener),
-            async {
-                let _ = stopped.await;
-            },
-        );
+        // TCP_NODELAY on every accepted socket: with Nagle's algorithm on, a
+        // response written in two pieces waits ~40 ms for the client's delayed
+        // ACK (measured: get-order p50 44 ms → 0.5 ms). tonic's own
+        // `tcp_nodelay` setting does not apply to an incoming stream we pass in.
+        let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
+        let server = router(&state, &settings, health_service)?.serve_with_incoming_shutdown(incoming, async {
+            let _ = stopped.await;
+        });
         tokio::pin!(server);
         tokio::select! {
             result = &mut server => { monitor.abort(); return Ok(result?); }

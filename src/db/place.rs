@@ -77,9 +77,17 @@ impl<'a> PlaceOrder<'a> {
         }
     }
 
-    /// Runs the statement.
+    /// Runs the statement and returns its outcome once it has committed.
+    ///
+    /// Trap: the statement commits only when PostgreSQL reaches the `Sync`
+    /// after it, and its row is sent before that. If the backend dies in
+    /// between (a crash, `pg_terminate_backend`), the row still arrives,
+    /// followed by the error, and the work is rolled back. `get_result`
+    /// returns at the first row, which would acknowledge an order that was
+    /// never stored; `load` reads to `ReadyForQuery`, the commit's answer.
     pub async fn run(&self, conn: &mut AsyncPgConnection) -> QueryResult<Placement> {
-        self.get_result(conn).await
+        let mut rows: Vec<Placement> = self.load(conn).await?;
+        rows.pop().ok_or(diesel::result::Error::NotFound)
     }
 }
 
