@@ -3,7 +3,7 @@
 //! Everything is set-based SQL ([`SEED_SQL`]) run in batches of orders, one
 //! transaction each, so a million orders with their line items take seconds
 //! rather than the hours one RPC per order would. Products and customers
-//! follow `orders-load`'s names (`load-000001`, `cust-000001`), so the load
+//! follow `orders-load`'s names (`load-000000`, `cust-000000`), so the load
 //! generator finds them. Running it again adds more orders.
 //!
 //! ```sh

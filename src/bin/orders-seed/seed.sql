@@ -2,12 +2,15 @@
 -- orders with 1-5 line items each, spread over customers and over the past
 -- year, most placed, some shipped or cancelled. Parameters are spliced in by
 -- orders-seed as integers: :products, :customers, :orders, :offset.
--- Names follow orders-load: SKUs `load-000001`, customers `cust-000001`.
+-- Names follow orders-load: SKUs `load-000000`, customers `cust-000000`.
+-- A product's id is md5 of its SKU and its price follows from its number,
+-- so the pgbench baselines (bench/pgbench) can name products without a
+-- lookup.
 
 INSERT INTO products (id, sku, name, description, currency_code, price_units, price_nanos, stock)
-SELECT gen_random_uuid(), 'load-' || lpad(i::text, 6, '0'), 'Product ' || i, 'Seeded product ' || i,
+SELECT md5(sku)::uuid, sku, 'Product ' || i, 'Seeded product ' || i,
        'EUR', 1 + i % 50, (i % 4) * 250000000, 1000000000
-FROM generate_series(1, :products) AS i
+FROM generate_series(0, :products - 1) AS i, LATERAL (SELECT 'load-' || lpad(i::text, 6, '0') AS sku) AS s
 ON CONFLICT (sku) DO NOTHING;
 
 -- The products by number, for the lines below.
@@ -20,7 +23,7 @@ ANALYZE seed_products;
 CREATE TEMP TABLE seed_orders ON COMMIT DROP AS
 SELECT o AS n,
        gen_random_uuid() AS id,
-       'cust-' || lpad((1 + (o * 7919) % :customers)::text, 6, '0') AS customer_id,
+       'cust-' || lpad(((o * 7919) % :customers)::text, 6, '0') AS customer_id,
        now() - make_interval(secs => (o * 31.7) % 31536000) AS create_time,
        CASE WHEN o % 10 = 0 THEN 'CANCELLED' WHEN o % 10 IN (1, 2) THEN 'SHIPPED' ELSE 'PLACED' END AS state,
        1 + (o * 2654435761) % 5 AS line_count
