@@ -139,7 +139,9 @@ fn grpc_code(headers: &HeaderMap) -> Option<&'static str> {
     )
 }
 
-const CODE_NAMES: [&str; 17] = [
+/// The canonical names of the gRPC status codes, indexed by number (also
+/// used by `orders-load` to name the codes it counts).
+pub const CODE_NAMES: [&str; 17] = [
     "OK",
     "CANCELLED",
     "UNKNOWN",

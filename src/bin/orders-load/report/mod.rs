@@ -7,6 +7,7 @@ mod text;
 
 use std::time::Instant;
 
+use orders::middleware::log::CODE_NAMES;
 use serde::{Serialize, ser::SerializeMap};
 
 pub use recorder::Recorder;
@@ -149,24 +150,3 @@ impl Serialize for StatusCounts {
 fn as_map<S: serde::Serializer>(entries: &[(&'static str, Stats)], serializer: S) -> Result<S::Ok, S::Error> {
     serializer.collect_map(entries.iter().map(|(name, stats)| (name, stats)))
 }
-
-/// The canonical names of the gRPC status codes, indexed by number.
-pub const CODE_NAMES: [&str; CODES] = [
-    "OK",
-    "CANCELLED",
-    "UNKNOWN",
-    "INVALID_ARGUMENT",
-    "DEADLINE_EXCEEDED",
-    "NOT_FOUND",
-    "ALREADY_EXISTS",
-    "PERMISSION_DENIED",
-    "RESOURCE_EXHAUSTED",
-    "FAILED_PRECONDITION",
-    "ABORTED",
-    "OUT_OF_RANGE",
-    "UNIMPLEMENTED",
-    "INTERNAL",
-    "UNAVAILABLE",
-    "DATA_LOSS",
-    "UNAUTHENTICATED",
-];

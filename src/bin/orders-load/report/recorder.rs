@@ -5,6 +5,7 @@
 use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
+use orders::middleware::log::CODE_NAMES;
 use tonic::Code;
 
 use crate::workloads::Kind;
@@ -17,7 +18,7 @@ const SIGNIFICANT_DIGITS: u8 = 3;
 const MAX_MICROS: u64 = 3_600_000_000;
 
 /// Number of gRPC status codes (0 OK to 16 UNAUTHENTICATED).
-pub const CODES: usize = 17;
+pub const CODES: usize = CODE_NAMES.len();
 
 /// The calls of one kind.
 #[derive(Debug, Clone)]
