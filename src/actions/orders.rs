@@ -45,19 +45,18 @@ pub async fn get_order(call: &Call, id: Uuid) -> Result<proto::GetOrderResponse,
 /// One page of a customer's orders, newest first, with their lines.
 pub async fn history(call: &Call, page: &HistoryPage) -> Result<proto::GetOrderHistoryResponse, ApiError> {
     let customer_id = page.customer_id.as_str();
-    let (rows, lines) = call
+    let (rows, next_page_token, lines) = call
         .run(async |conn| {
             let rows = orders::history(conn, customer_id, page.cursor, page.page_size + 1).await?;
-            let shown = &rows[..rows.len().min(page.page_size as usize)];
-            let ids: Vec<Uuid> = shown.iter().map(|row| row.id).collect();
-            Ok((rows, orders::lines_of(conn, &ids).await?))
+            let (rows, next_page_token) = finish_page(rows, page.page_size, |last| {
+                let listing = Listing::OrderHistory { customer_id };
+                call.state.page_key.seal(listing, &cursor_after(last))
+            });
+            let ids: Vec<Uuid> = rows.iter().map(|row| row.id).collect();
+            let lines = orders::lines_of(conn, &ids).await?;
+            Ok((rows, next_page_token, lines))
         })
         .await?;
-    let (rows, next_page_token) = finish_page(rows, page.page_size, |last| {
-        call.state
-            .page_key
-            .seal(Listing::OrderHistory { customer_id }, &cursor_after(last))
-    });
     let orders = orders::with_lines(rows, lines)
         .into_iter()
         .map(wire::order)
