@@ -12,7 +12,7 @@ use std::{
 
 use orders::db::local::LocalPostgres;
 
-use crate::helpers::{TestDatabase, build_template, init_tracing};
+use crate::helpers::{TestDatabase, block_on_aside, build_template, init_tracing};
 
 pub struct PrivateCluster {
     local: LocalPostgres,
@@ -58,16 +58,10 @@ impl PrivateCluster {
 impl Drop for PrivateCluster {
     fn drop(&mut self) {
         let local = self.local.clone();
-        // As in TestDatabase: no blocking on the test's runtime.
-        let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            let _ = runtime.block_on(local.stop("immediate"));
+        block_on_aside(async move {
+            let _ = local.stop("immediate").await;
             let _ = std::fs::remove_dir_all(&local.data_dir);
-        })
-        .join();
+        });
     }
 }
 

@@ -6,7 +6,6 @@
 
 use std::time::Duration;
 
-use diesel_async::RunQueryDsl;
 use orders::proto::OrderState;
 use tokio::{sync::watch, time::Instant};
 use tonic::Code;
@@ -59,7 +58,7 @@ async fn killed_connections_fail_at_most_one_call_each_then_service_is_normal() 
     let mut admin = app.connect().await;
     let kill = "SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity \
                 WHERE datname = current_database() AND application_name = 'orders'";
-    let killed = diesel::sql_query(kill).get_result::<Count>(&mut admin).await.unwrap().n;
+    let killed = query_n_on(&mut admin, kill).await;
     tokio::time::sleep(Duration::from_millis(700)).await;
     stop.send(true).unwrap();
     let attempts = within(10, load).await.unwrap();

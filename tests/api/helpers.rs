@@ -65,20 +65,30 @@ impl TestDatabase {
 impl Drop for TestDatabase {
     fn drop(&mut self) {
         let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
-        // Drop runs inside the test's runtime, which cannot be blocked on;
-        // a thread with its own runtime drops the database.
-        let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(drop_database(&admin_url, &name))
-        })
-        .join();
-        if let Ok(Err(error)) = dropped {
+        let dropped = block_on_aside(async move { drop_database(&admin_url, &name).await });
+        if let Some(Err(error)) = dropped {
             eprintln!("could not drop test database {}: {error}", self.name);
         }
     }
+}
+
+/// Runs `work` to its end on a thread with a runtime of its own, for `Drop`
+/// impls: they run inside the test's runtime, which cannot be blocked on.
+/// `None` if the work panicked.
+pub fn block_on_aside<F>(work: F) -> Option<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(work)
+    })
+    .join()
+    .ok()
 }
 
 /// A running server with its own database and clients.

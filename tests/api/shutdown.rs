@@ -8,7 +8,7 @@ use std::{
     time::Duration,
 };
 
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 use orders::proto::{self, catalog_service_client::CatalogServiceClient, order_service_client::OrderServiceClient};
 use tokio::time::Instant;
 use tonic::{Code, transport::Channel};
@@ -142,16 +142,8 @@ async fn sigterm_under_load_drains_in_flight_calls_and_exits_within_the_drain_ti
         "exited {:?} after SIGTERM",
         signalled.elapsed()
     );
-    let orders = "SELECT count(*) AS n FROM orders";
     let mut conn = AsyncPgConnection::establish(&database.url).await.unwrap();
-    assert_eq!(
-        diesel::sql_query(orders)
-            .get_result::<Count>(&mut conn)
-            .await
-            .unwrap()
-            .n,
-        8
-    );
+    assert_eq!(query_n_on(&mut conn, "SELECT count(*) AS n FROM orders").await, 8);
 }
 
 /// A channel to `addr`, once the server there accepts connections.

@@ -252,11 +252,16 @@ pub async fn count_rows(app: &TestApp, table: &str) -> i64 {
 /// The bigint column `n` of the one row `sql` returns, through the app's pool.
 pub async fn query_n(app: &TestApp, sql: &str) -> i64 {
     let mut conn = app.pool.get().await.expect("a pooled connection");
-    let rows: Vec<Count> = diesel::sql_query(sql)
-        .load(&mut conn)
+    query_n_on(&mut conn, sql).await
+}
+
+/// The bigint column `n` of the one row `sql` returns, on `conn`.
+pub async fn query_n_on(conn: &mut AsyncPgConnection, sql: &str) -> i64 {
+    let row: Count = diesel::sql_query(sql)
+        .get_result(conn)
         .await
         .unwrap_or_else(|e| panic!("{sql}: {e}"));
-    rows[0].n
+    row.n
 }
 
 /// Runs raw SQL on the test's database.
@@ -377,13 +382,7 @@ pub async fn wait_for_lock_waiters(db_url: &str, n: i64) {
     let mut observer = AsyncPgConnection::establish(db_url).await.expect("connects");
     let waiting = "SELECT count(*) AS n FROM pg_stat_activity \
                    WHERE datname = current_database() AND wait_event_type = 'Lock'";
-    while diesel::sql_query(waiting)
-        .get_result::<Count>(&mut observer)
-        .await
-        .unwrap()
-        .n
-        < n
-    {
+    while query_n_on(&mut observer, waiting).await < n {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
