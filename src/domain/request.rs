@@ -19,6 +19,8 @@ use crate::{error::ApiError, proto};
 /// The `ErrorInfo.reason` of a body that is not a valid encoding of the
 /// request message (the server's codec-error layer uses the same reason).
 pub const MALFORMED_MESSAGE: &str = "MALFORMED_MESSAGE";
+/// What such a caller is told, here and by the server's codec-error layer.
+pub const MALFORMED_MESSAGE_TEXT: &str = "the request body is not a valid encoding of the request message";
 
 /// Every RPC of `orders.v1.OrderService` and `orders.v1.CatalogService`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,7 +91,7 @@ pub fn decode_and_validate(method: Method, bytes: &[u8], key: &PageTokenKey) -> 
 fn decode<M: Message + Default>(bytes: &[u8]) -> Result<M, ApiError> {
     M::decode(bytes).map_err(|_| ApiError::InvalidArgument {
         reason: MALFORMED_MESSAGE,
-        message: "the request body is not a valid encoding of the request message".to_owned(),
+        message: MALFORMED_MESSAGE_TEXT.to_owned(),
         violations: Vec::new(),
     })
 }

@@ -13,7 +13,10 @@
 use tonic::{Code, Status};
 
 use super::{GrpcResponse, status_response};
-use crate::error::status_with_reason;
+use crate::{
+    domain::request::{MALFORMED_MESSAGE, MALFORMED_MESSAGE_TEXT},
+    error::status_with_reason,
+};
 
 /// Rewrites tonic's codec errors; see the module documentation. Used with
 /// `tower::util::MapResponseLayer`, since it only looks at the response.
@@ -37,8 +40,8 @@ fn rewrite(status: &Status) -> Option<Status> {
         {
             (
                 Code::InvalidArgument,
-                "MALFORMED_MESSAGE",
-                "the request body is not a valid encoding of the request message".to_owned(),
+                MALFORMED_MESSAGE,
+                MALFORMED_MESSAGE_TEXT.to_owned(),
             )
         }
         _ => return None,
