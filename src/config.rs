@@ -8,6 +8,10 @@ use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+pub mod security;
+
+pub use security::{AuthSettings, SecuritySettings, TlsSettings};
+
 /// The orders service: catalog and order lifecycle over gRPC on PostgreSQL.
 #[derive(Debug, Parser)]
 #[command(name = "orders", version, about)]
@@ -19,18 +23,40 @@ pub struct Cli {
     pub settings: Settings,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Subcommand)]
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
 pub enum Command {
     /// Run the gRPC server (the default). Applies pending migrations first.
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Print a development token signed with --auth-hs256-secret-file, for
+    /// the configured --auth-issuer and --auth-audience.
+    Token(TokenArgs),
+}
+
+/// What `orders token` puts in the token.
+#[derive(Debug, Clone, PartialEq, Eq, Args)]
+pub struct TokenArgs {
+    /// The `sub` claim: for the customer role, the customer id.
+    #[arg(long)]
+    pub subject: String,
+
+    /// A role to grant: customer, warehouse, catalog-admin or service
+    /// (repeat for several).
+    #[arg(long = "role", required = true)]
+    pub roles: Vec<String>,
+
+    /// How long the token is valid.
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "1h")]
+    pub ttl: Duration,
 }
 
 /// Everything the application needs to start.
 #[derive(Debug, Clone, Args)]
 pub struct Settings {
-    /// Address to listen on for gRPC (HTTP/2, plaintext). Port 0 picks a free port.
+    /// Address to listen on for gRPC (HTTP/2; plaintext unless --tls-cert is
+    /// set). Port 0 picks a free port. A non-loopback address needs
+    /// authentication, or --insecure.
     #[arg(long, env = "ORDERS_ADDR", default_value = "127.0.0.1:50051", global = true)]
     pub addr: SocketAddr,
 
@@ -39,6 +65,9 @@ pub struct Settings {
 
     #[command(flatten)]
     pub server: ServerSettings,
+
+    #[command(flatten)]
+    pub security: SecuritySettings,
 
     /// Log line format: `text` for people, `json` for log collectors. The
     /// level is set with RUST_LOG (default `info`).
@@ -87,6 +116,17 @@ pub struct ServerSettings {
     #[arg(long, env = "ORDERS_CONCURRENCY_LIMIT", default_value_t = 512, global = true)]
     pub concurrency_limit: usize,
 
+    /// Calls per second each caller (a token's subject, else a client
+    /// certificate) may make on average; beyond it, calls are refused at
+    /// once with RESOURCE_EXHAUSTED. 0 turns the limit off. Callers without
+    /// an identity (no authentication, no client certificate) are not limited.
+    #[arg(long, env = "ORDERS_RATE_LIMIT_RPS", default_value_t = 1000.0, value_parser = non_negative, global = true)]
+    pub rate_limit_rps: f64,
+
+    /// Calls a caller may make in a burst above its average rate.
+    #[arg(long, env = "ORDERS_RATE_LIMIT_BURST", default_value_t = 2000, value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    pub rate_limit_burst: u32,
+
     /// On SIGINT/SIGTERM, how long in-flight calls may take to finish before
     /// the server exits anyway.
     #[arg(long, env = "ORDERS_DRAIN_TIMEOUT", value_parser = humantime::parse_duration, default_value = "10s", global = true)]
@@ -101,6 +141,13 @@ pub struct ServerSettings {
 pub enum LogFormat {
     Text,
     Json,
+}
+
+fn non_negative(value: &str) -> Result<f64, String> {
+    match value.parse::<f64>() {
+        Ok(rate) if rate.is_finite() && rate >= 0.0 => Ok(rate),
+        _ => Err(format!("{value:?} is not a number of calls per second (0 or more)")),
+    }
 }
 
 impl Settings {

@@ -81,6 +81,20 @@ pub enum ApiError {
         message: String,
         field: &'static str,
     },
+    /// The call carries no valid credentials.
+    #[error("{message}")]
+    Unauthenticated { reason: &'static str, message: String },
+    /// The caller is known but may not do this.
+    #[error("{message}")]
+    PermissionDenied { reason: &'static str, message: String },
+    /// The caller has used up its rate limit; it may retry after `retry_after`.
+    #[error("{message}")]
+    RateLimited {
+        message: String,
+        /// Who is limited (for `QuotaFailure.subject`), e.g. `caller/alice`.
+        subject: String,
+        retry_after: Duration,
+    },
     /// The call's deadline passed before the database finished its work
     /// (a pool checkout or a statement gave up at the deadline).
     #[error("the call's deadline passed before the database finished its work")]
@@ -112,6 +126,9 @@ impl ApiError {
             ApiError::AlreadyExists { .. } => Code::AlreadyExists,
             ApiError::FailedPrecondition { .. } => Code::FailedPrecondition,
             ApiError::OutOfRange { .. } => Code::OutOfRange,
+            ApiError::Unauthenticated { .. } => Code::Unauthenticated,
+            ApiError::PermissionDenied { .. } => Code::PermissionDenied,
+            ApiError::RateLimited { .. } => Code::ResourceExhausted,
             ApiError::DeadlineExceeded => Code::DeadlineExceeded,
             ApiError::Unavailable(_) => Code::Unavailable,
             ApiError::Internal(_) => Code::Internal,
@@ -120,7 +137,7 @@ impl ApiError {
 
     /// True when retrying the same call later may succeed.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, ApiError::Unavailable(_))
+        matches!(self, ApiError::Unavailable(_) | ApiError::RateLimited { .. })
     }
 
     fn reason(&self) -> &'static str {
@@ -129,7 +146,10 @@ impl ApiError {
             | ApiError::NotFound { reason, .. }
             | ApiError::AlreadyExists { reason, .. }
             | ApiError::FailedPrecondition { reason, .. }
-            | ApiError::OutOfRange { reason, .. } => reason,
+            | ApiError::OutOfRange { reason, .. }
+            | ApiError::Unauthenticated { reason, .. }
+            | ApiError::PermissionDenied { reason, .. } => reason,
+            ApiError::RateLimited { .. } => "RATE_LIMITED",
             ApiError::DeadlineExceeded => "DEADLINE_EXCEEDED",
             ApiError::Unavailable(_) => "DATABASE_UNAVAILABLE",
             ApiError::Internal(_) => "INTERNAL",
@@ -165,6 +185,15 @@ impl ApiError {
             }
             ApiError::Unavailable(_) => {
                 details.set_retry_info(Some(RETRY_DELAY));
+            }
+            ApiError::RateLimited {
+                subject, retry_after, ..
+            } => {
+                details.set_retry_info(Some(*retry_after));
+                details.set_quota_failure(vec![tonic_types::QuotaViolation::new(
+                    subject,
+                    "calls per second of one caller",
+                )]);
             }
             _ => {}
         }

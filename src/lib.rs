@@ -9,13 +9,16 @@
 //!   page-token format. No I/O.
 //! * [`db`]: the PostgreSQL schema, connection pool, migrations and one query
 //!   module per table.
+//! * [`auth`]: who is calling (bearer tokens) and what each role may do.
 //! * [`service`]: the gRPC services, thin: parse → domain/db → map to proto.
 //! * [`middleware`]: tower layers wrapped around every call (log line,
-//!   deadline, global concurrency limit).
+//!   authentication, rate limit, global concurrency limit, deadline).
+//! * [`tls`]: TLS and mutual TLS for the server.
 //! * [`startup`]: builds the whole application from [`config::Settings`] and
 //!   runs it until a shutdown signal.
 
 pub mod actions;
+pub mod auth;
 pub mod config;
 pub mod db;
 pub mod domain;
@@ -25,4 +28,5 @@ pub mod proto;
 pub mod service;
 pub mod startup;
 pub mod telemetry;
+pub mod tls;
 pub mod wire;

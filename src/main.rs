@@ -1,5 +1,6 @@
-//! `orders`: runs the gRPC server (`orders` or `orders serve`) or applies
-//! migrations (`orders migrate`). All the work is in the library.
+//! `orders`: runs the gRPC server (`orders` or `orders serve`), applies
+//! migrations (`orders migrate`) or prints a development token (`orders
+//! token`). All the work is in the library.
 
 use std::process::ExitCode;
 
@@ -15,6 +16,7 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     telemetry::init(cli.settings.log_format);
     let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Token(args) => return print_token(&cli.settings, &args),
         Command::Serve => serve(cli.settings).await,
         Command::Migrate => startup::migrate(&cli.settings).await.map(|applied| {
             tracing::info!(?applied, "migrations applied; the schema is up to date");
@@ -33,6 +35,20 @@ async fn serve(settings: orders::config::Settings) -> Result<(), startup::Startu
     let app = Application::build(settings).await?;
     tracing::info!(addr = %app.local_addr(), "orders is serving gRPC");
     app.run_until(shutdown_signal()).await
+}
+
+/// `orders token`: prints a development token on stdout.
+fn print_token(settings: &orders::config::Settings, args: &orders::config::TokenArgs) -> ExitCode {
+    match orders::auth::mint::mint(&settings.security.auth, args) {
+        Ok(token) => {
+            println!("{token}");
+            ExitCode::SUCCESS
+        }
+        Err(problem) => {
+            eprintln!("orders token: {problem}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 /// Completes on the first SIGINT (Ctrl-C) or SIGTERM.

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 
 use crate::{
     db::{
+        audit::StateChangeRow,
         orders::{LineItemRow, OrderRow, OrderWithLines},
         products::ProductRow,
     },
@@ -65,6 +66,27 @@ pub fn order(OrderWithLines { order, lines }: OrderWithLines) -> Result<proto::O
 pub fn order_state(order: &OrderRow) -> Result<OrderState, ApiError> {
     OrderState::from_db(&order.state)
         .ok_or_else(|| ApiError::internal(format!("order {} has unknown state {:?}", order.id, order.state)))
+}
+
+/// One recorded state change of an order. Fails only for a state the
+/// audit table's CHECK rules out.
+pub fn state_change(row: StateChangeRow) -> Result<proto::OrderStateChange, ApiError> {
+    let state = |stored: Option<&str>| match stored {
+        None => Ok(proto::OrderState::Unspecified),
+        Some(stored) => OrderState::from_db(stored)
+            .map(proto::OrderState::from)
+            .ok_or_else(|| ApiError::internal(format!("audit trail has unknown order state {stored:?}"))),
+    };
+    Ok(proto::OrderStateChange {
+        from_state: state(row.from_state.as_deref())?.into(),
+        to_state: state(row.to_state.as_deref())?.into(),
+        change_time: Some(timestamp(row.event_time)),
+        actor: Some(proto::Actor {
+            subject: row.actor_subject,
+            role: row.actor_role,
+        }),
+        reason: row.reason.unwrap_or_default(),
+    })
 }
 
 fn line_item(currency: &str, line: LineItemRow) -> proto::LineItem {

@@ -1,4 +1,6 @@
-//! One call's view of the server: the shared state plus the call's deadline.
+//! One call's view of the server: the shared state, who is calling (the
+//! [`Caller`] the auth layer admitted), the call's request id and its
+//! deadline.
 //!
 //! The deadline bounds the database work as well as the wait for the reply.
 //! [`Call::run`] checks a connection out of the pool (giving up at the
@@ -10,30 +12,58 @@
 //! runs the next call's statement. This costs nothing while calls meet their
 //! deadlines: no extra statement, no extra round trip.
 
+use std::sync::Arc;
+
 use diesel_async::{AsyncPgConnection, pooled_connection::deadpool::Object};
 use tokio::time::Instant;
+use uuid::Uuid;
 
 use super::AppState;
-use crate::{error::ApiError, middleware::deadline::CallDeadline};
+use crate::{
+    auth::Caller,
+    db::audit::Actor,
+    error::ApiError,
+    middleware::{deadline::CallDeadline, log::RequestId},
+};
 
 /// A connection checked out of the pool.
 pub type Connection = Object<AsyncPgConnection>;
 
-/// The state and the deadline of one call.
+/// The state, the caller and the deadline of one call.
 #[derive(Debug, Clone)]
 pub struct Call {
     pub state: AppState,
+    pub caller: Arc<Caller>,
+    request_id: Option<RequestId>,
     deadline: Option<Instant>,
 }
 
 impl Call {
-    /// The call `request` belongs to; its deadline comes from the
-    /// [`CallDeadline`] the middleware put in its extensions, if any.
-    pub fn new<T>(state: &AppState, request: &tonic::Request<T>) -> Self {
-        let deadline = request.extensions().get::<CallDeadline>().map(|d| d.0);
-        Call {
+    /// The call `request` belongs to, from what the middleware put in its
+    /// extensions: the caller (required: without one the call is refused),
+    /// the request id and the deadline.
+    pub fn new<T>(state: &AppState, request: &tonic::Request<T>) -> Result<Self, ApiError> {
+        let extensions = request.extensions();
+        Ok(Call {
             state: state.clone(),
-            deadline,
+            caller: Caller::of(request)?,
+            request_id: extensions.get::<RequestId>().cloned(),
+            deadline: extensions.get::<CallDeadline>().map(|d| d.0),
+        })
+    }
+
+    /// Who makes this call's changes, for the audit trail: the request's own
+    /// `request_id` (its idempotency key) when it has one, else the call's.
+    pub fn actor(&self, request_id: Option<Uuid>) -> Actor {
+        let request_id = match (request_id, &self.request_id) {
+            (Some(id), _) => id.to_string(),
+            (None, Some(call)) => call.0.to_string(),
+            (None, None) => String::new(),
+        };
+        Actor {
+            subject: self.caller.subject.clone(),
+            role: self.caller.role_name(),
+            request_id,
         }
     }
 

@@ -9,7 +9,11 @@ use super::{
     idempotent::{self, Start},
 };
 use crate::{
-    db::{idempotency::IdempotencyKey, products},
+    db::{
+        audit::{self, Action, Event},
+        idempotency::IdempotencyKey,
+        products,
+    },
     domain::{
         order::PRODUCT_RESOURCE,
         page::{Listing, ProductCursor, finish_page},
@@ -26,6 +30,7 @@ pub async fn create_product(
     product: &NewProduct,
     key: Option<&IdempotencyKey>,
 ) -> Result<proto::CreateProductResponse, ApiError> {
+    let actor = call.actor(product.request_id);
     call.run(async |conn| {
         conn.transaction(async |conn| {
             if let Start::Replay(response) = idempotent::start(conn, key).await? {
@@ -34,6 +39,8 @@ pub async fn create_product(
             let row = products::insert(conn, product)
                 .await
                 .map_err(|e| sku_taken(e, &product.sku))?;
+            let event = Event::product(Action::ProductCreated, row.id, product.stock);
+            audit::record(conn, &actor, &event).await?;
             let response = proto::CreateProductResponse {
                 product: Some(wire::product(row)),
             };
@@ -86,6 +93,7 @@ pub async fn restock(
     restock: &Restock,
     key: Option<&IdempotencyKey>,
 ) -> Result<proto::RestockProductResponse, ApiError> {
+    let actor = call.actor(restock.request_id);
     call.run(async |conn| {
         conn.transaction(async |conn| {
             if let Start::Replay(response) = idempotent::start(conn, key).await? {
@@ -99,6 +107,8 @@ pub async fn restock(
                     |p| stock_limit(p.stock, restock.quantity),
                 ));
             };
+            let event = Event::product(Action::ProductRestocked, row.id, restock.quantity);
+            audit::record(conn, &actor, &event).await?;
             let response = proto::RestockProductResponse {
                 product: Some(wire::product(row)),
             };

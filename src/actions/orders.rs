@@ -12,6 +12,7 @@ use uuid::Uuid;
 use super::Call;
 use crate::{
     db::{
+        audit::{self, Action, Event},
         orders::{self, OrderRow, OrderWithLines},
         products,
     },
@@ -20,25 +21,29 @@ use crate::{
         page::{Listing, OrderCursor, finish_page},
         product::MAX_STOCK,
         query::HistoryPage,
-        state::Transition,
+        state::{OrderState, Transition},
     },
     error::{ApiError, PreconditionViolation, on_constraint},
     proto, wire,
 };
 
-/// One order with its lines.
+/// One order with its lines and state history; another customer's order
+/// is NOT_FOUND to a customer, exactly like a missing one.
 pub async fn get_order(call: &Call, id: Uuid) -> Result<proto::GetOrderResponse, ApiError> {
-    let found = call
+    let (found, history) = call
         .run(async |conn| {
             let order = orders::find(conn, id, false)
                 .await?
+                .filter(|order| call.caller.may_see(&order.customer_id))
                 .ok_or_else(|| order_not_found(id))?;
             let lines = orders::lines_of(conn, &[id]).await?;
-            Ok(OrderWithLines { order, lines })
+            let history = audit::order_history(conn, id).await?;
+            Ok((OrderWithLines { order, lines }, history))
         })
         .await?;
     Ok(proto::GetOrderResponse {
         order: Some(wire::order(found)?),
+        state_history: history.into_iter().map(wire::state_change).collect::<Result<_, _>>()?,
     })
 }
 
@@ -81,6 +86,7 @@ pub async fn cancel(call: &Call, cancellation: &Cancellation) -> Result<proto::O
         ref customer_id,
         ref reason,
     } = *cancellation;
+    let actor = call.actor(None);
     let changed = call
         .run(async |conn| {
             conn.transaction(async |conn| {
@@ -103,6 +109,14 @@ pub async fn cancel(call: &Call, cancellation: &Cancellation) -> Result<proto::O
                     .await
                     .map_err(|e| stock_limit_on_return(e, id))?;
                 let order = orders::mark_cancelled(conn, id, reason).await?;
+                let event = Event::order(
+                    Action::OrderCancelled,
+                    id,
+                    OrderState::Placed,
+                    OrderState::Cancelled,
+                    Some(reason),
+                );
+                audit::record(conn, &actor, &event).await?;
                 Ok(OrderWithLines { order, lines })
             })
             .await
@@ -113,6 +127,7 @@ pub async fn cancel(call: &Call, cancellation: &Cancellation) -> Result<proto::O
 
 /// Ships a placed order.
 pub async fn ship(call: &Call, id: Uuid) -> Result<proto::Order, ApiError> {
+    let actor = call.actor(None);
     let changed = call
         .run(async |conn| {
             conn.transaction(async |conn| {
@@ -121,7 +136,13 @@ pub async fn ship(call: &Call, id: Uuid) -> Result<proto::Order, ApiError> {
                 let order = match wire::order_state(&order)?.ship() {
                     Transition::AlreadyDone => order,
                     Transition::Refused => return Err(wrong_state(&order, "ORDER_NOT_SHIPPABLE", "shipped")),
-                    Transition::Apply => orders::mark_shipped(conn, id).await?,
+                    Transition::Apply => {
+                        let shipped = orders::mark_shipped(conn, id).await?;
+                        let event =
+                            Event::order(Action::OrderShipped, id, OrderState::Placed, OrderState::Shipped, None);
+                        audit::record(conn, &actor, &event).await?;
+                        shipped
+                    }
                 };
                 Ok(OrderWithLines { order, lines })
             })

@@ -41,6 +41,7 @@ pub async fn place_order(
     key: Option<&IdempotencyKey>,
 ) -> Result<proto::CreateOrderResponse, ApiError> {
     let ids: Vec<Uuid> = order.lines.iter().map(|line| line.product_id).collect();
+    let actor = call.actor(order.request_id);
     for _ in 0..ATTEMPTS {
         let catalog = call.state.products.entries(call, &ids).await?;
         let priced = price_order(&order.lines, &catalog)?;
@@ -49,7 +50,7 @@ pub async fn place_order(
             order: Some(wire::order(rows.clone())?),
         };
         let encoded = response.encode_to_vec();
-        let statement = PlaceOrder::new(&rows.order, &rows.lines, key, &encoded);
+        let statement = PlaceOrder::new(&rows.order, &rows.lines, key, &encoded, &actor);
         let placement = call.run(async |conn| Ok(statement.run(conn).await?)).await?;
         match placement.outcome.as_str() {
             "placed" => return Ok(response),

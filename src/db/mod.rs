@@ -5,6 +5,7 @@
 //! so they compose into transactions; deciding what an error means for the
 //! caller happens at the service boundary ([`crate::error`]).
 
+pub mod audit;
 pub mod idempotency;
 pub mod local;
 pub mod migrations;

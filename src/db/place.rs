@@ -1,8 +1,9 @@
 //! `place_order(...)`: CreateOrder's single statement (the function is in
-//! the migrations, with what it checks and in which order).
+//! the migrations, with what it checks and in which order), wrapped in a
+//! data-modifying CTE that writes the audit row when the order was placed.
 //!
 //! One round trip, no `BEGIN`/`COMMIT`: the statement is its own
-//! transaction. The query is a fixed text with array parameters, whatever
+//! transaction, so the order and its audit row commit or vanish together. The query is a fixed text with array parameters, whatever
 //! the number of lines, and has a static query id, so diesel-async prepares
 //! it once per connection and reuses it (diesel never caches `sql_query`).
 
@@ -16,14 +17,17 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::{
+    audit::{Action, Actor},
     idempotency::IdempotencyKey,
     orders::{LineItemRow, OrderRow},
 };
+use crate::domain::state::OrderState;
 
 /// The call: the order and lines as they will be stored, the idempotency
-/// key (if any) and the response to store under it.
+/// key (if any), the response to store under it, and who places it.
 pub struct PlaceOrder<'a> {
     order: &'a OrderRow,
+    actor: &'a Actor,
     product_ids: Vec<Uuid>,
     quantities: Vec<i32>,
     skus: Vec<&'a str>,
@@ -59,9 +63,11 @@ impl<'a> PlaceOrder<'a> {
         lines: &'a [LineItemRow],
         key: Option<&'a IdempotencyKey>,
         response: &'a [u8],
+        actor: &'a Actor,
     ) -> Self {
         PlaceOrder {
             order,
+            actor,
             product_ids: lines.iter().map(|l| l.product_id).collect(),
             quantities: lines.iter().map(|l| l.quantity).collect(),
             skus: lines.iter().map(|l| l.sku.as_str()).collect(),
@@ -103,7 +109,9 @@ impl Query for PlaceOrder<'_> {
 impl QueryFragment<Pg> for PlaceOrder<'_> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         let o = self.order;
-        out.push_sql("SELECT outcome, prior_hash, prior_response, found_ids, found_stock FROM place_order(");
+        // `placed` is referenced twice, so PostgreSQL materialises it: the
+        // function runs exactly once.
+        out.push_sql("WITH placed AS (SELECT * FROM place_order(");
         out.push_bind_param::<SqlUuid, _>(&o.id)?;
         for text in [&o.customer_id, &o.currency_code] {
             out.push_sql(", ");
@@ -130,7 +138,9 @@ impl QueryFragment<Pg> for PlaceOrder<'_> {
         out.push_bind_param::<Timestamptz, _>(&o.create_time)?;
         self.walk_lines(&mut out)?;
         self.walk_key(&mut out)?;
-        out.push_sql(")");
+        out.push_sql(")), audit AS (");
+        self.walk_audit(&mut out)?;
+        out.push_sql(") SELECT outcome, prior_hash, prior_response, found_ids, found_stock FROM placed");
         Ok(())
     }
 }
@@ -154,6 +164,30 @@ impl PlaceOrder<'_> {
             out.push_sql(", ");
             out.push_bind_param::<Array<Int4>, _>(nanos)?;
         }
+        Ok(())
+    }
+
+    /// The audit row of a placed order, at its creation time.
+    fn walk_audit<'b>(&'b self, out: &mut AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql(
+            "INSERT INTO audit_events (event_time, actor_subject, actor_role, request_id, \
+             action, resource_type, resource_id, to_state) SELECT ",
+        );
+        out.push_bind_param::<Timestamptz, _>(&self.order.create_time)?;
+        for text in [&self.actor.subject, self.actor.role, &self.actor.request_id] {
+            out.push_sql(", ");
+            out.push_bind_param::<Text, _>(text)?;
+        }
+        let action = Action::OrderCreated;
+        for text in [action.as_db(), action.resource_type()] {
+            out.push_sql(", ");
+            out.push_bind_param::<Text, _>(text)?;
+        }
+        out.push_sql(", ");
+        out.push_bind_param::<SqlUuid, _>(&self.order.id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(OrderState::Placed.as_db())?;
+        out.push_sql(" FROM placed WHERE outcome = 'placed'");
         Ok(())
     }
 

@@ -1,6 +1,23 @@
 // @generated from the migrations by `UPDATE_SCHEMA=1 cargo test --test api schema`; do not edit.
 
 diesel::table! {
+    audit_events (id) {
+        id -> Int8,
+        event_time -> Timestamptz,
+        actor_subject -> Text,
+        actor_role -> Text,
+        action -> Text,
+        resource_type -> Text,
+        resource_id -> Uuid,
+        request_id -> Nullable<Text>,
+        from_state -> Nullable<Text>,
+        to_state -> Nullable<Text>,
+        reason -> Nullable<Text>,
+        quantity -> Nullable<Int8>,
+    }
+}
+
+diesel::table! {
     idempotency_keys (scope, request_id) {
         scope -> Text,
         request_id -> Uuid,
@@ -74,6 +91,7 @@ diesel::joinable!(order_line_items -> orders (order_id));
 diesel::joinable!(order_line_items -> products (product_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    audit_events,
     idempotency_keys,
     order_line_items,
     orders,

@@ -1,4 +1,11 @@
-//! One structured log line per call: method, gRPC status code, latency.
+//! One structured log line per call: method, gRPC status code, latency and
+//! request id.
+//!
+//! The request id is the caller's `x-request-id` metadata when it sends a
+//! usable one (1 to 128 visible ASCII characters), else a fresh UUID. It is
+//! echoed in the response's `x-request-id`, handed to the handler as a
+//! [`RequestId`] extension and recorded in the audit trail, so one id ties
+//! a caller's report, our log line and the audit row together.
 //!
 //! A gRPC status travels in the response headers when the call fails before
 //! any message ("trailers-only"), and otherwise in the trailers after the
@@ -13,7 +20,7 @@ use std::{
 };
 
 use futures_util::future::{BoxFuture, FutureExt};
-use http::HeaderMap;
+use http::{HeaderMap, HeaderValue};
 use http_body::{Body, Frame, SizeHint};
 use tower::{Layer, Service};
 
@@ -47,14 +54,19 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+    fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
+        let request_id = RequestId::for_call(request.headers());
+        let header = request_id.header_value();
         let record = CallRecord {
             method: request.uri().path().to_owned(),
+            request_id: request_id.clone(),
             start: Instant::now(),
         };
+        request.extensions_mut().insert(request_id);
         let future = self.inner.call(request);
         async move {
-            let response = future.await?;
+            let mut response = future.await?;
+            response.headers_mut().insert(REQUEST_ID_HEADER, header);
             let record = match grpc_code(response.headers()) {
                 Some(code) => {
                     record.finish(code);
@@ -68,15 +80,45 @@ where
     }
 }
 
+/// The metadata key of the request id, in requests and responses.
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// The id of one call (see the module documentation).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestId(pub std::sync::Arc<str>);
+
+impl RequestId {
+    /// The caller's `x-request-id` if it is usable, else a new UUID.
+    fn for_call(headers: &HeaderMap) -> RequestId {
+        let given = headers.get(REQUEST_ID_HEADER).and_then(|v| v.to_str().ok());
+        let usable = |id: &&str| (1..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_graphic());
+        match given.filter(usable) {
+            Some(id) => RequestId(id.into()),
+            None => RequestId(
+                uuid::Builder::from_random_bytes(rand::random())
+                    .into_uuid()
+                    .to_string()
+                    .into(),
+            ),
+        }
+    }
+
+    fn header_value(&self) -> HeaderValue {
+        HeaderValue::from_str(&self.0).expect("request ids are visible ASCII")
+    }
+}
+
 struct CallRecord {
     method: String,
+    request_id: RequestId,
     start: Instant,
 }
 
 impl CallRecord {
     fn finish(self, code: &str) {
         let latency_ms = self.start.elapsed().as_secs_f64() * 1000.0;
-        tracing::info!(target: "orders::call", method = %self.method, code, latency_ms, "call");
+        let request_id = &*self.request_id.0;
+        tracing::info!(target: "orders::call", method = %self.method, code, latency_ms, request_id, "call");
     }
 }
 

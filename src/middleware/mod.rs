@@ -2,18 +2,24 @@
 //!
 //! 1. [`log::CallLogLayer`]: one structured log line per call (method,
 //!    status code, latency), including calls refused by the layers below;
-//! 2. [`limit::GlobalConcurrencyLimitLayer`]: a limit on calls in progress
+//! 2. [`auth::AuthLayer`]: authenticates the caller and checks that its
+//!    role may call the method (UNAUTHENTICATED / PERMISSION_DENIED);
+//! 3. [`rate::RateLimitLayer`]: a per-caller rate limit, refusing the
+//!    excess at once (off with `--rate-limit-rps 0`);
+//! 4. [`limit::GlobalConcurrencyLimitLayer`]: a limit on calls in progress
 //!    across all connections, refusing the excess at once;
-//! 3. [`deadline::DeadlineLayer`]: ends a call at the earlier of the
+//! 5. [`deadline::DeadlineLayer`]: ends a call at the earlier of the
 //!    client's deadline and the server's maximum, with DEADLINE_EXCEEDED;
-//! 4. [`codec_errors::rewrite_codec_errors`]: oversized or undecodable requests
+//! 6. [`codec_errors::rewrite_codec_errors`]: oversized or undecodable requests
 //!    get RESOURCE_EXHAUSTED / INVALID_ARGUMENT instead of tonic's
 //!    OUT_OF_RANGE / INTERNAL.
 
+pub mod auth;
 pub mod codec_errors;
 pub mod deadline;
 pub mod limit;
 pub mod log;
+pub mod rate;
 
 /// The services that are never limited or timed out: load balancers must be
 /// able to ask for health even when the server is saturated.

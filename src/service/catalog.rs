@@ -30,7 +30,7 @@ impl CatalogService for CatalogApi {
         &self,
         request: Request<proto::CreateProductRequest>,
     ) -> Result<Response<proto::CreateProductResponse>, Status> {
-        let call = Call::new(&self.state, &request);
+        let call = Call::new(&self.state, &request)?;
         let request = request.into_inner();
         let product = NewProduct::try_from(&request)?;
         let content = proto::CreateProductRequest {
@@ -49,7 +49,7 @@ impl CatalogService for CatalogApi {
         request: Request<proto::GetProductRequest>,
     ) -> Result<Response<proto::GetProductResponse>, Status> {
         let id = parse_id("product_id", &request.get_ref().product_id)?;
-        let call = Call::new(&self.state, &request);
+        let call = Call::new(&self.state, &request)?;
         Ok(Response::new(
             detached(async move { catalog::get_product(&call, id).await }).await?,
         ))
@@ -60,7 +60,7 @@ impl CatalogService for CatalogApi {
         request: Request<proto::ListProductsRequest>,
     ) -> Result<Response<proto::ListProductsResponse>, Status> {
         let page = ProductPage::parse(request.get_ref(), &self.state.page_key)?;
-        let call = Call::new(&self.state, &request);
+        let call = Call::new(&self.state, &request)?;
         Ok(Response::new(
             detached(async move { catalog::list_products(&call, &page).await }).await?,
         ))
@@ -70,7 +70,7 @@ impl CatalogService for CatalogApi {
         &self,
         request: Request<proto::RestockProductRequest>,
     ) -> Result<Response<proto::RestockProductResponse>, Status> {
-        let call = Call::new(&self.state, &request);
+        let call = Call::new(&self.state, &request)?;
         let request = request.into_inner();
         let restock = Restock::try_from(&request)?;
         let content = proto::RestockProductRequest {

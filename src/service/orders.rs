@@ -1,4 +1,9 @@
 //! `orders.v1.OrderService`.
+//!
+//! Method-level access is decided before a handler runs (the auth layer);
+//! here, after parsing, a customer's requests are held to its own customer
+//! id ([`crate::auth::Caller::act_for`]), and GetOrder hides other
+//! customers' orders as NOT_FOUND (in the action).
 
 use tonic::{Request, Response, Status};
 
@@ -30,9 +35,10 @@ impl OrderService for OrderApi {
         &self,
         request: Request<proto::CreateOrderRequest>,
     ) -> Result<Response<proto::CreateOrderResponse>, Status> {
-        let call = Call::new(&self.state, &request);
+        let call = Call::new(&self.state, &request)?;
         let request = request.into_inner();
         let order = NewOrder::try_from(&request)?;
+        call.caller.act_for(&order.customer_id)?;
         let content = proto::CreateOrderRequest {
             request_id: String::new(),
             ..request
@@ -50,7 +56,7 @@ impl OrderService for OrderApi {
         request: Request<proto::GetOrderRequest>,
     ) -> Result<Response<proto::GetOrderResponse>, Status> {
         let id = parse_id("order_id", &request.get_ref().order_id)?;
-        let call = Call::new(&self.state, &request);
+        let call = Call::new(&self.state, &request)?;
         Ok(Response::new(
             detached(async move { orders::get_order(&call, id).await }).await?,
         ))
@@ -61,7 +67,8 @@ impl OrderService for OrderApi {
         request: Request<proto::GetOrderHistoryRequest>,
     ) -> Result<Response<proto::GetOrderHistoryResponse>, Status> {
         let page = HistoryPage::parse(request.get_ref(), &self.state.page_key)?;
-        let call = Call::new(&self.state, &request);
+        let call = Call::new(&self.state, &request)?;
+        call.caller.act_for(&page.customer_id)?;
         Ok(Response::new(
             detached(async move { orders::history(&call, &page).await }).await?,
         ))
@@ -72,7 +79,8 @@ impl OrderService for OrderApi {
         request: Request<proto::CancelOrderRequest>,
     ) -> Result<Response<proto::CancelOrderResponse>, Status> {
         let c = Cancellation::try_from(request.get_ref())?;
-        let call = Call::new(&self.state, &request);
+        let call = Call::new(&self.state, &request)?;
+        call.caller.act_for(&c.customer_id)?;
         let order = detached(async move { retry_transient(|| orders::cancel(&call, &c)).await }).await?;
         Ok(Response::new(proto::CancelOrderResponse { order: Some(order) }))
     }
@@ -82,7 +90,7 @@ impl OrderService for OrderApi {
         request: Request<proto::ShipOrderRequest>,
     ) -> Result<Response<proto::ShipOrderResponse>, Status> {
         let id = parse_id("order_id", &request.get_ref().order_id)?;
-        let call = Call::new(&self.state, &request);
+        let call = Call::new(&self.state, &request)?;
         let order = detached(async move { retry_transient(|| orders::ship(&call, id)).await }).await?;
         Ok(Response::new(proto::ShipOrderResponse { order: Some(order) }))
     }

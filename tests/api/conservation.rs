@@ -12,13 +12,14 @@
 
 use std::{collections::HashMap, sync::Arc};
 
-use orders::proto::{
-    self, OrderState, catalog_service_client::CatalogServiceClient, order_service_client::OrderServiceClient,
-};
+use orders::proto::{self, OrderState};
 use rand::{Rng, SeedableRng, rngs::StdRng, seq::IndexedRandom};
-use tonic::{Code, transport::Channel};
+use tonic::Code;
 
-use crate::{helpers::spawn_app, support::*};
+use crate::{
+    helpers::{self, Orders, spawn_app},
+    support::*,
+};
 
 const WORKERS: u64 = 8;
 const STEPS: usize = 40;
@@ -43,8 +44,8 @@ struct Log {
 }
 
 struct Worker {
-    orders: OrderServiceClient<Channel>,
-    catalog: CatalogServiceClient<Channel>,
+    orders: Orders,
+    catalog: helpers::Catalog,
     products: Catalog,
     customer: String,
     rng: StdRng,

@@ -1,5 +1,8 @@
 //! The test harness: [`spawn_app`] starts the real server in-process on port
 //! 0 against a fresh database of its own, and hands back connected clients.
+//! [`spawn_secured_app`] starts one that requires bearer tokens; its
+//! default clients then carry a token with every role, and
+//! [`TestApp::with_token`] gives clients that send any other.
 //!
 //! Databases: the migrations are applied once per schema version to a
 //! template database; each test then gets `CREATE DATABASE … TEMPLATE`, which
@@ -31,8 +34,61 @@ use orders::{
 };
 use sha2::{Digest, Sha256};
 use tokio::{sync::oneshot, task::JoinHandle};
-use tonic::transport::Channel;
+use tonic::{
+    metadata::{Ascii, MetadataValue},
+    service::{Interceptor, interceptor::InterceptedService},
+    transport::Channel,
+};
 use tonic_health::pb::health_client::HealthClient;
+
+use crate::tokens::{self, ALL_ROLES};
+
+/// Adds `authorization: Bearer <token>` to every call, when it has a token.
+#[derive(Debug, Clone, Default)]
+pub struct Bearer(Option<MetadataValue<Ascii>>);
+
+impl Bearer {
+    pub fn token(token: &str) -> Bearer {
+        Bearer::header(&format!("Bearer {token}"))
+    }
+
+    /// Sends `value` as the whole `authorization` metadata.
+    pub fn header(value: &str) -> Bearer {
+        Bearer(Some(value.parse().expect("an ASCII header value")))
+    }
+}
+
+impl Interceptor for Bearer {
+    fn call(&mut self, mut request: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
+        if let Some(value) = &self.0 {
+            request.metadata_mut().insert("authorization", value.clone());
+        }
+        Ok(request)
+    }
+}
+
+/// The clients of a test, each sending its [`Bearer`] token (if any).
+pub type Orders = OrderServiceClient<InterceptedService<Channel, Bearer>>;
+pub type Catalog = CatalogServiceClient<InterceptedService<Channel, Bearer>>;
+pub type Health = HealthClient<InterceptedService<Channel, Bearer>>;
+
+/// Clients that send one token (or none).
+#[derive(Debug, Clone)]
+pub struct Clients {
+    pub orders: Orders,
+    pub catalog: Catalog,
+    pub health: Health,
+}
+
+impl Clients {
+    pub fn new(channel: Channel, bearer: Bearer) -> Clients {
+        Clients {
+            orders: OrderServiceClient::with_interceptor(channel.clone(), bearer.clone()),
+            catalog: CatalogServiceClient::with_interceptor(channel.clone(), bearer.clone()),
+            health: HealthClient::with_interceptor(channel, bearer),
+        }
+    }
+}
 
 /// A database of one test, created from the migrated template and dropped
 /// when this is dropped.
@@ -94,9 +150,12 @@ where
 /// A running server with its own database and clients.
 pub struct TestApp {
     pub addr: SocketAddr,
-    pub catalog: CatalogServiceClient<Channel>,
-    pub orders: OrderServiceClient<Channel>,
-    pub health: HealthClient<Channel>,
+    /// Clients with the default token: none, or every role on a secured app.
+    pub catalog: Catalog,
+    pub orders: Orders,
+    pub health: Health,
+    /// The connection the clients share.
+    pub channel: Channel,
     /// The app's own pool, for assertions straight on the tables.
     pub pool: Pool,
     /// The URL of this test's database.
@@ -117,10 +176,29 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     spawn_app_in(TestDatabase::create().await, configure).await
 }
 
+/// Starts an app that requires tokens ([`tokens::require_tokens`]), after
+/// `configure`; its default clients send a token of `admin` with every role.
+pub async fn spawn_secured_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn_app_with(|settings| {
+        tokens::require_tokens(settings);
+        configure(settings);
+    })
+    .await
+}
+
+/// [`spawn_secured_app_with`] the default settings.
+pub async fn spawn_secured_app() -> TestApp {
+    spawn_secured_app_with(|_| {}).await
+}
+
 /// Starts the app on `database` after `configure` has adjusted its settings.
 pub async fn spawn_app_in(database: TestDatabase, configure: impl FnOnce(&mut Settings)) -> TestApp {
     let mut settings = test_settings(&database.url);
     configure(&mut settings);
+    let bearer = match settings.security.auth.is_enabled() {
+        true => Bearer::token(&tokens::token("admin", &ALL_ROLES)),
+        false => Bearer::default(),
+    };
 
     let app = Application::build(settings).await.expect("the app builds");
     let addr = app.local_addr();
@@ -131,11 +209,17 @@ pub async fn spawn_app_in(database: TestDatabase, configure: impl FnOnce(&mut Se
     }));
     // The listener is bound already, so connecting cannot race the start.
     let channel = connect_channel(addr).await;
+    let Clients {
+        orders,
+        catalog,
+        health,
+    } = Clients::new(channel.clone(), bearer);
     TestApp {
         addr,
-        catalog: CatalogServiceClient::new(channel.clone()),
-        orders: OrderServiceClient::new(channel.clone()),
-        health: HealthClient::new(channel),
+        catalog,
+        orders,
+        health,
+        channel,
         pool,
         db_url: database.url.clone(),
         stop: Some(stop),
@@ -165,6 +249,21 @@ pub async fn connect_channel(addr: SocketAddr) -> Channel {
 }
 
 impl TestApp {
+    /// Clients that send `token` with every call.
+    pub fn with_token(&self, token: &str) -> Clients {
+        Clients::new(self.channel.clone(), Bearer::token(token))
+    }
+
+    /// Clients that send no token.
+    pub fn without_token(&self) -> Clients {
+        Clients::new(self.channel.clone(), Bearer::default())
+    }
+
+    /// Clients that send `bearer`.
+    pub fn with_bearer(&self, bearer: Bearer) -> Clients {
+        Clients::new(self.channel.clone(), bearer)
+    }
+
     /// Starts graceful shutdown (as SIGTERM would) without waiting for it.
     pub fn begin_shutdown(&mut self) {
         if let Some(stop) = self.stop.take() {

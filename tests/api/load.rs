@@ -5,11 +5,14 @@
 
 use std::time::Duration;
 
-use orders::proto::{self, order_service_client::OrderServiceClient};
+use orders::proto;
 use tokio::{sync::watch, task::JoinHandle, time::Instant};
-use tonic::{Code, Status, transport::Channel};
+use tonic::{Code, Status};
 
-use crate::support::{order_request, request_id};
+use crate::{
+    helpers::Orders,
+    support::{order_request, request_id},
+};
 
 /// One call and what came of it.
 #[derive(Debug)]
@@ -34,7 +37,7 @@ impl Attempt {
 /// `product_ids`) that run until `stop` turns true; the task returns every
 /// attempt.
 pub fn start_order_load(
-    client: &OrderServiceClient<Channel>,
+    client: &Orders,
     product_ids: &[String],
     callers: usize,
     deadline: Duration,
@@ -57,7 +60,7 @@ pub fn start_order_load(
 }
 
 async fn caller_loop(
-    mut client: OrderServiceClient<Channel>,
+    mut client: Orders,
     caller: usize,
     product: String,
     deadline: Duration,

@@ -7,6 +7,7 @@
 mod helpers;
 mod schema;
 
+mod authn;
 mod catalog;
 mod concurrency;
 mod conservation;
@@ -18,6 +19,7 @@ mod orders;
 mod overload;
 mod server;
 mod support;
+mod tokens;
 
 mod clients;
 mod cluster;

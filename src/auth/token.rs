@@ -1,0 +1,243 @@
+//! Verifying a bearer token (a JWT) into the caller's [`Identity`].
+//!
+//! The checks, in order: the token has the JWT shape; its header names an
+//! algorithm this server has a key for (`none` never is); a key of that
+//! algorithm (and `kid`, when both have one) verifies the signature; then
+//! `exp`, `nbf` (with the configured leeway), `iss`, `aud` and `sub`. Each
+//! failure is UNAUTHENTICATED with its own reason and a message that says
+//! what to fix, and never quotes the token itself.
+
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use jsonwebtoken::{Algorithm, Validation, errors::ErrorKind};
+use serde::Deserialize;
+
+use super::{
+    keys::{self, KeyError, VerifyingKey},
+    policy::Role,
+};
+use crate::{config::AuthSettings, domain::fields::quote, error::ApiError};
+
+/// Who a verified token says the caller is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    /// The `sub` claim.
+    pub subject: String,
+    /// The roles of the `roles` claim that this service knows, in
+    /// [`Role::ALL`] order; unknown names are ignored.
+    pub roles: Vec<Role>,
+}
+
+/// Checks tokens against the configured keys, issuer and audience.
+#[derive(Debug)]
+pub struct TokenVerifier {
+    keys: Vec<VerifyingKey>,
+    issuer: String,
+    audience: String,
+    /// One validation per algorithm that some key has.
+    validations: Vec<(Algorithm, Validation)>,
+}
+
+/// Why authentication cannot be set up as configured.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthSetupError {
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    #[error("authentication needs --auth-issuer and --auth-audience: every token's `iss` and `aud` are checked")]
+    MissingIssuerOrAudience,
+}
+
+/// The claims this service reads; `exp`, `nbf`, `iss` and `aud` are checked
+/// by jsonwebtoken from the raw claims.
+#[derive(Deserialize)]
+struct Claims {
+    // Optional here so that a token without one fails as "missing `sub`"
+    // (the required-claims check) rather than as malformed JSON.
+    sub: Option<String>,
+    #[serde(default)]
+    roles: Option<Roles>,
+}
+
+/// `roles` as an array of names, or one name.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Roles {
+    Many(Vec<String>),
+    One(String),
+}
+
+/// The part of the JWT header needed to pick a key; read before anything
+/// is trusted, so that an algorithm we do not accept gets a clear answer.
+#[derive(Deserialize)]
+struct Header {
+    alg: String,
+    #[serde(default)]
+    kid: Option<String>,
+}
+
+impl TokenVerifier {
+    /// The verifier the settings describe, or `None` when no key is
+    /// configured (authentication off).
+    pub fn from_settings(settings: &AuthSettings) -> Result<Option<TokenVerifier>, AuthSetupError> {
+        if !settings.is_enabled() {
+            return Ok(None);
+        }
+        let (Some(issuer), Some(audience)) = (&settings.auth_issuer, &settings.auth_audience) else {
+            return Err(AuthSetupError::MissingIssuerOrAudience);
+        };
+        let keys = keys::load(settings)?;
+        let mut validations: Vec<(Algorithm, Validation)> = Vec::new();
+        for key in &keys {
+            if !validations.iter().any(|(alg, _)| *alg == key.algorithm) {
+                validations.push((key.algorithm, validation(key.algorithm, issuer, audience, settings)));
+            }
+        }
+        Ok(Some(TokenVerifier {
+            keys,
+            issuer: issuer.clone(),
+            audience: audience.clone(),
+            validations,
+        }))
+    }
+
+    /// The keys, for the start-up log line.
+    pub fn keys(&self) -> &[VerifyingKey] {
+        &self.keys
+    }
+
+    /// Verifies `token` and returns who it names.
+    pub fn verify(&self, token: &str) -> Result<Identity, ApiError> {
+        let header = header(token)?;
+        let (algorithm, validation) = self.validation_for(&header.alg)?;
+        let candidates = self.keys.iter().filter(|key| {
+            key.algorithm == algorithm && (key.kid.is_none() || header.kid.is_none() || key.kid == header.kid)
+        });
+        let mut tried = false;
+        for key in candidates {
+            tried = true;
+            match jsonwebtoken::decode::<Claims>(token, &key.key, validation) {
+                Ok(data) => return identity(data.claims),
+                Err(error) if *error.kind() == ErrorKind::InvalidSignature => continue,
+                Err(error) => return Err(self.rejection(error.into_kind())),
+            }
+        }
+        Err(match (tried, header.kid) {
+            (false, Some(kid)) => unauthenticated(
+                "TOKEN_KEY_UNKNOWN",
+                format!("the token names key {}, which this server does not trust", quote(&kid)),
+            ),
+            _ => self.rejection(ErrorKind::InvalidSignature),
+        })
+    }
+
+    fn validation_for(&self, alg: &str) -> Result<(Algorithm, &Validation), ApiError> {
+        let found = self.validations.iter().find(|(known, _)| format!("{known:?}") == alg);
+        found
+            .map(|(algorithm, validation)| (*algorithm, validation))
+            .ok_or_else(|| {
+                let accepted: Vec<String> = self.validations.iter().map(|(a, _)| format!("{a:?}")).collect();
+                unauthenticated(
+                    "TOKEN_ALGORITHM_REJECTED",
+                    format!(
+                        "tokens signed with {} are not accepted; this server accepts {}",
+                        quote(alg),
+                        accepted.join(", ")
+                    ),
+                )
+            })
+    }
+
+    /// The caller's error for a token that jsonwebtoken refused.
+    fn rejection(&self, kind: ErrorKind) -> ApiError {
+        let (reason, message) = match kind {
+            ErrorKind::InvalidSignature => (
+                "TOKEN_SIGNATURE_INVALID",
+                "the token's signature does not verify with any key this server trusts".to_owned(),
+            ),
+            ErrorKind::ExpiredSignature => ("TOKEN_EXPIRED", "the token has expired; get a new one".to_owned()),
+            ErrorKind::ImmatureSignature => (
+                "TOKEN_NOT_YET_VALID",
+                "the token is not valid yet: its `nbf` (not before) is in the future".to_owned(),
+            ),
+            ErrorKind::InvalidIssuer => (
+                "TOKEN_ISSUER_INVALID",
+                format!(
+                    "the token's issuer (`iss`) is not {}, the one this server trusts",
+                    quote(&self.issuer)
+                ),
+            ),
+            ErrorKind::InvalidAudience => (
+                "TOKEN_AUDIENCE_INVALID",
+                format!(
+                    "the token is not meant for this service: its audience (`aud`) does not include {}",
+                    quote(&self.audience)
+                ),
+            ),
+            ErrorKind::MissingRequiredClaim(claim) => {
+                ("TOKEN_CLAIMS_INVALID", format!("the token lacks the `{claim}` claim"))
+            }
+            ErrorKind::InvalidClaimFormat(claim) => (
+                "TOKEN_CLAIMS_INVALID",
+                format!("the token's `{claim}` claim has the wrong type"),
+            ),
+            ErrorKind::Json(_) => (
+                "TOKEN_CLAIMS_INVALID",
+                "the token's claims are not of the expected form (`roles` must be a list of names)".to_owned(),
+            ),
+            _ => return malformed(),
+        };
+        unauthenticated(reason, message)
+    }
+}
+
+fn validation(algorithm: Algorithm, issuer: &str, audience: &str, settings: &AuthSettings) -> Validation {
+    let mut validation = Validation::new(algorithm);
+    validation.set_issuer(&[issuer]);
+    validation.set_audience(&[audience]);
+    validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+    validation.validate_nbf = true;
+    validation.leeway = settings.auth_leeway.as_secs();
+    validation
+}
+
+fn header(token: &str) -> Result<Header, ApiError> {
+    let mut parts = token.split('.');
+    let (Some(header), Some(_), Some(_), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        return Err(malformed());
+    };
+    let json = URL_SAFE_NO_PAD.decode(header).map_err(|_| malformed())?;
+    serde_json::from_slice(&json).map_err(|_| malformed())
+}
+
+fn identity(claims: Claims) -> Result<Identity, ApiError> {
+    let subject = claims.sub.unwrap_or_default();
+    if subject.is_empty() {
+        return Err(unauthenticated(
+            "TOKEN_CLAIMS_INVALID",
+            "the token's `sub` claim is empty",
+        ));
+    }
+    let names = match claims.roles {
+        None => Vec::new(),
+        Some(Roles::One(name)) => vec![name],
+        Some(Roles::Many(names)) => names,
+    };
+    let roles = Role::ALL
+        .into_iter()
+        .filter(|role| names.iter().any(|name| name == role.name()))
+        .collect();
+    Ok(Identity { subject, roles })
+}
+
+fn malformed() -> ApiError {
+    unauthenticated(
+        "TOKEN_MALFORMED",
+        "the bearer token is not a well-formed JWT (three base64url parts separated by dots)",
+    )
+}
+
+pub(crate) fn unauthenticated(reason: &'static str, message: impl Into<String>) -> ApiError {
+    ApiError::Unauthenticated {
+        reason,
+        message: message.into(),
+    }
+}

@@ -1,0 +1,140 @@
+//! The audit trail (`audit_events`): who changed what, when, under which
+//! request. Every change writes its row inside its own transaction, so a
+//! rolled-back change leaves none; the table refuses UPDATE, DELETE and
+//! TRUNCATE (see the migration).
+//!
+//! CreateOrder writes its row in the same statement as the order
+//! ([`super::place`]); everything else calls [`record`].
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use super::schema::audit_events as events;
+use crate::domain::{
+    order::{ORDER_RESOURCE, PRODUCT_RESOURCE},
+    state::OrderState,
+};
+
+/// Who made a change, and under which request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    /// The token's subject ("anonymous" without authentication).
+    pub subject: String,
+    /// The role that allowed the change ("none" without authentication).
+    pub role: &'static str,
+    /// The request's `request_id`, else the call's `x-request-id`.
+    pub request_id: String,
+}
+
+/// What changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    OrderCreated,
+    OrderCancelled,
+    OrderShipped,
+    ProductCreated,
+    ProductRestocked,
+}
+
+impl Action {
+    /// The spelling stored in `audit_events.action`.
+    pub fn as_db(self) -> &'static str {
+        match self {
+            Action::OrderCreated => "ORDER_CREATED",
+            Action::OrderCancelled => "ORDER_CANCELLED",
+            Action::OrderShipped => "ORDER_SHIPPED",
+            Action::ProductCreated => "PRODUCT_CREATED",
+            Action::ProductRestocked => "PRODUCT_RESTOCKED",
+        }
+    }
+
+    /// The `ResourceInfo.resource_type` of what the action changes.
+    pub fn resource_type(self) -> &'static str {
+        match self {
+            Action::OrderCreated | Action::OrderCancelled | Action::OrderShipped => ORDER_RESOURCE,
+            Action::ProductCreated | Action::ProductRestocked => PRODUCT_RESOURCE,
+        }
+    }
+}
+
+/// One change to record.
+#[derive(Debug, Clone, Copy)]
+pub struct Event<'a> {
+    pub action: Action,
+    pub resource_id: Uuid,
+    pub from_state: Option<OrderState>,
+    pub to_state: Option<OrderState>,
+    pub reason: Option<&'a str>,
+    pub quantity: Option<i64>,
+}
+
+impl<'a> Event<'a> {
+    /// An order moving from `from` to `to` (a cancellation gives its reason).
+    pub fn order(action: Action, id: Uuid, from: OrderState, to: OrderState, reason: Option<&'a str>) -> Self {
+        Event {
+            action,
+            resource_id: id,
+            from_state: Some(from),
+            to_state: Some(to),
+            reason,
+            quantity: None,
+        }
+    }
+
+    /// A product created with, or restocked by, `quantity` units.
+    pub fn product(action: Action, id: Uuid, quantity: i64) -> Self {
+        Event {
+            action,
+            resource_id: id,
+            from_state: None,
+            to_state: None,
+            reason: None,
+            quantity: Some(quantity),
+        }
+    }
+}
+
+/// Records `event` by `actor` in the current transaction, at its time.
+pub async fn record(conn: &mut AsyncPgConnection, actor: &Actor, event: &Event<'_>) -> QueryResult<()> {
+    diesel::insert_into(events::table)
+        .values((
+            events::actor_subject.eq(&actor.subject),
+            events::actor_role.eq(actor.role),
+            events::request_id.eq(&actor.request_id),
+            events::action.eq(event.action.as_db()),
+            events::resource_type.eq(event.action.resource_type()),
+            events::resource_id.eq(event.resource_id),
+            events::from_state.eq(event.from_state.map(OrderState::as_db)),
+            events::to_state.eq(event.to_state.map(OrderState::as_db)),
+            events::reason.eq(event.reason),
+            events::quantity.eq(event.quantity),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// One state change of an order, as recorded.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = events, check_for_backend(diesel::pg::Pg))]
+pub struct StateChangeRow {
+    pub event_time: DateTime<Utc>,
+    pub actor_subject: String,
+    pub actor_role: String,
+    pub from_state: Option<String>,
+    pub to_state: Option<String>,
+    pub reason: Option<String>,
+}
+
+/// The state changes of order `id`, oldest first.
+pub async fn order_history(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Vec<StateChangeRow>> {
+    events::table
+        .filter(events::resource_id.eq(id))
+        .filter(events::resource_type.eq(ORDER_RESOURCE))
+        .order(events::id)
+        .select(StateChangeRow::as_select())
+        .load(conn)
+        .await
+}

@@ -1,0 +1,224 @@
+//! Authentication: the tokens a secured server accepts, and the exact
+//! UNAUTHENTICATED answer (reason, message) for every one it does not. A
+//! refused call changes nothing, and its message never quotes the token.
+
+use serde_json::{Value, json};
+use tonic::{Code, Status};
+
+use crate::{
+    helpers::{Bearer, Clients, TestApp, spawn_secured_app, spawn_secured_app_with},
+    support::*,
+    tokens::{self, Signer, claims, now, sign, token, unsigned},
+};
+
+/// A change any role but one is refused: a refused token must not create it.
+async fn create_product_as(clients: &Clients, sku: &str) -> Result<(), Status> {
+    let request = product_request(sku, (1, 0, "EUR"), 1);
+    clients.catalog.clone().create_product(request).await.map(drop)
+}
+
+/// `claims` for a catalog admin, edited by `edit`.
+fn admin_claims(edit: impl FnOnce(&mut serde_json::Map<String, Value>)) -> Value {
+    let mut value = claims("admin-1", &["catalog-admin"]);
+    edit(value.as_object_mut().unwrap());
+    value
+}
+
+#[tokio::test]
+async fn tokens_signed_by_every_configured_key_are_accepted() {
+    let app = spawn_secured_app().await;
+    let signers = [Signer::Rsa, Signer::RsaWithoutKid, Signer::Ed25519, Signer::Hs256];
+    for (i, signer) in signers.into_iter().enumerate() {
+        let token = sign(signer, &claims("admin-1", &["catalog-admin"]));
+        let result = create_product_as(&app.with_token(&token), &format!("SKU-{i}")).await;
+        assert!(result.is_ok(), "{signer:?}: {result:?}");
+    }
+    assert_eq!(count_rows(&app, "products").await, 4);
+}
+
+#[tokio::test]
+async fn every_bad_token_is_unauthenticated_with_its_own_reason() {
+    let app = spawn_secured_app().await;
+    let rsa_public = std::fs::read(tokens::fixture("rsa-public.pem")).unwrap();
+    let confused = {
+        // HS256 "signed" with the RSA public key as the secret: the classic
+        // algorithm-confusion forgery.
+        let key = jsonwebtoken::EncodingKey::from_secret(&rsa_public).unwrap();
+        let claims = admin_claims(|_| {});
+        jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+            &claims,
+            &key,
+        )
+        .unwrap()
+    };
+    let unknown_kid = {
+        let key = std::fs::read(tokens::fixture("ed25519-private.pem")).unwrap();
+        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::EdDSA);
+        header.kid = Some("ed-1999".into());
+        let key = jsonwebtoken::EncodingKey::from_ed_pem(&key).unwrap();
+        jsonwebtoken::encode(&header, &admin_claims(|_| {}), &key).unwrap()
+    };
+    let bearer = |token: String| Bearer::token(&token);
+    let signed = |edit: fn(&mut serde_json::Map<String, Value>)| bearer(sign(Signer::Rsa, &admin_claims(edit)));
+    let cases: Vec<(&str, Bearer, &str, &str)> = vec![
+        ("no token", Bearer::default(), "TOKEN_MISSING", "needs a bearer token"),
+        (
+            "basic auth",
+            Bearer::header("Basic YWRtaW46c2VjcmV0"),
+            "TOKEN_MALFORMED",
+            "must be `Bearer <token>`",
+        ),
+        (
+            "not a JWT",
+            bearer("not-a-jwt".into()),
+            "TOKEN_MALFORMED",
+            "not a well-formed JWT",
+        ),
+        (
+            "alg none",
+            bearer(unsigned(&admin_claims(|_| {}))),
+            "TOKEN_ALGORITHM_REJECTED",
+            "signed with \"none\"",
+        ),
+        (
+            "unknown key",
+            bearer(sign(Signer::Untrusted, &admin_claims(|_| {}))),
+            "TOKEN_SIGNATURE_INVALID",
+            "signature",
+        ),
+        ("unknown kid", bearer(unknown_kid), "TOKEN_KEY_UNKNOWN", "\"ed-1999\""),
+        ("confusion", bearer(confused), "TOKEN_SIGNATURE_INVALID", "signature"),
+        (
+            "expired",
+            signed(|c| drop(c.insert("exp".into(), json!(now() - 120)))),
+            "TOKEN_EXPIRED",
+            "expired",
+        ),
+        (
+            "not yet",
+            signed(|c| drop(c.insert("nbf".into(), json!(now() + 300)))),
+            "TOKEN_NOT_YET_VALID",
+            "nbf",
+        ),
+        (
+            "issuer",
+            signed(|c| drop(c.insert("iss".into(), json!("https://evil.test/")))),
+            "TOKEN_ISSUER_INVALID",
+            tokens::ISSUER,
+        ),
+        (
+            "audience",
+            signed(|c| drop(c.insert("aud".into(), json!("billing")))),
+            "TOKEN_AUDIENCE_INVALID",
+            "\"orders\"",
+        ),
+        (
+            "no exp",
+            signed(|c| drop(c.remove("exp"))),
+            "TOKEN_CLAIMS_INVALID",
+            "`exp`",
+        ),
+        (
+            "no sub",
+            signed(|c| drop(c.remove("sub"))),
+            "TOKEN_CLAIMS_INVALID",
+            "`sub`",
+        ),
+        (
+            "empty sub",
+            signed(|c| drop(c.insert("sub".into(), json!("")))),
+            "TOKEN_CLAIMS_INVALID",
+            "`sub`",
+        ),
+        (
+            "roles",
+            signed(|c| drop(c.insert("roles".into(), json!(5)))),
+            "TOKEN_CLAIMS_INVALID",
+            "`roles`",
+        ),
+    ];
+    for (case, bearer, reason, says) in cases {
+        let status = create_product_as(&app.with_bearer(bearer.clone()), "SKU-1")
+            .await
+            .unwrap_err();
+        assert_error(&status, Code::Unauthenticated, reason);
+        assert!(
+            status.message().contains(says),
+            "{case}: {:?} lacks {says:?}",
+            status.message()
+        );
+        assert!(
+            !status.message().contains("eyJ"),
+            "{case}: the message quotes a token: {status:?}"
+        );
+    }
+    assert_eq!(count_rows(&app, "products").await, 0);
+    assert_eq!(count_rows(&app, "audit_events").await, 0);
+}
+
+#[tokio::test]
+async fn clock_skew_within_the_leeway_is_tolerated_and_audiences_may_be_lists() {
+    let app = spawn_secured_app().await;
+    let edits: [fn(&mut serde_json::Map<String, Value>); 3] = [
+        |c| drop(c.insert("exp".into(), json!(now() - 10))),
+        |c| drop(c.insert("nbf".into(), json!(now() + 10))),
+        |c| drop(c.insert("aud".into(), json!(["billing", "orders"]))),
+    ];
+    for (i, edit) in edits.into_iter().enumerate() {
+        let token = sign(Signer::Ed25519, &admin_claims(edit));
+        create_product_as(&app.with_token(&token), &format!("SKU-{i}"))
+            .await
+            .unwrap_or_else(|s| panic!("case {i}: {s:?}"));
+    }
+}
+
+#[tokio::test]
+async fn a_server_without_the_shared_secret_refuses_hs256_outright() {
+    let app = spawn_secured_app_with(|s| s.security.auth.auth_hs256_secret_file = None).await;
+    let hs256 = sign(Signer::Hs256, &admin_claims(|_| {}));
+    let status = create_product_as(&app.with_token(&hs256), "SKU-1").await.unwrap_err();
+    assert_error(&status, Code::Unauthenticated, "TOKEN_ALGORITHM_REJECTED");
+    assert_eq!(
+        status.message(),
+        "tokens signed with \"HS256\" are not accepted; this server accepts RS256, EdDSA"
+    );
+}
+
+async fn health_status(clients: &Clients) -> Result<(), Status> {
+    let request = tonic_health::pb::HealthCheckRequest { service: String::new() };
+    clients.health.clone().check(request).await.map(drop)
+}
+
+#[tokio::test]
+async fn health_answers_without_a_token_unless_configured_otherwise() {
+    let open = spawn_secured_app().await;
+    health_status(&open.without_token())
+        .await
+        .expect("health is public by default");
+
+    let closed = spawn_secured_app_with(|s| s.security.auth.auth_public_health = false).await;
+    let status = health_status(&closed.without_token()).await.unwrap_err();
+    assert_error(&status, Code::Unauthenticated, "TOKEN_MISSING");
+    // Any valid token will do, even one without a role of this service.
+    health_status(&closed.with_token(&token("probe", &[]))).await.unwrap();
+}
+
+#[tokio::test]
+async fn requests_without_a_token_reach_nothing() {
+    let app: TestApp = spawn_secured_app().await;
+    let anonymous = app.without_token();
+    let status = (anonymous.orders.clone())
+        .get_order_history(proto_history("alice"))
+        .await
+        .unwrap_err();
+    assert_error(&status, Code::Unauthenticated, "TOKEN_MISSING");
+}
+
+fn proto_history(customer_id: &str) -> orders::proto::GetOrderHistoryRequest {
+    orders::proto::GetOrderHistoryRequest {
+        customer_id: customer_id.to_owned(),
+        page_size: 0,
+        page_token: String::new(),
+    }
+}
