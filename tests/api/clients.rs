@@ -100,12 +100,12 @@ async fn readme_grpcurl_examples_run_verbatim() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-fn repo() -> &'static Path {
+pub(crate) fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// Runs `scripts/python-env` and returns the virtualenv it prints last.
-async fn python_venv() -> PathBuf {
+pub(crate) async fn python_venv() -> PathBuf {
     let mut script = Command::new("bash");
     script.arg(repo().join("scripts/python-env"));
     let output = run(&mut script, VENV_TIMEOUT).await;
@@ -125,7 +125,7 @@ async fn python_venv() -> PathBuf {
 
 /// Runs a command to completion without blocking the server's runtime; it is
 /// killed if it takes longer than `limit`.
-async fn run(command: &mut Command, limit: Duration) -> Output {
+pub(crate) async fn run(command: &mut Command, limit: Duration) -> Output {
     let child = command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -139,7 +139,7 @@ async fn run(command: &mut Command, limit: Duration) -> Output {
         .expect("waiting for the child process")
 }
 
-fn show(output: &Output) -> String {
+pub(crate) fn show(output: &Output) -> String {
     format!(
         "--- stdout ---\n{}\n--- stderr ---\n{}",
         String::from_utf8_lossy(&output.stdout),

@@ -195,6 +195,7 @@ pub async fn spawn_secured_app() -> TestApp {
 pub async fn spawn_app_in(database: TestDatabase, configure: impl FnOnce(&mut Settings)) -> TestApp {
     let mut settings = test_settings(&database.url);
     configure(&mut settings);
+    let tls = settings.security.tls.tls_cert.is_some();
     let bearer = match settings.security.auth.is_enabled() {
         true => Bearer::token(&tokens::token("admin", &ALL_ROLES)),
         false => Bearer::default(),
@@ -208,7 +209,12 @@ pub async fn spawn_app_in(database: TestDatabase, configure: impl FnOnce(&mut Se
         let _ = stopped.await;
     }));
     // The listener is bound already, so connecting cannot race the start.
-    let channel = connect_channel(addr).await;
+    // A TLS server needs a TLS client: its tests make their own channels,
+    // and the default clients' plaintext one is never actually opened.
+    let channel = match tls {
+        false => connect_channel(addr).await,
+        true => Channel::from_shared(format!("http://{addr}")).unwrap().connect_lazy(),
+    };
     let Clients {
         orders,
         catalog,
