@@ -28,6 +28,11 @@ use crate::auth::{Caller, Gate};
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct RateKey(pub Arc<str>);
 
+/// The verified subject of a call, put in its response's extensions for
+/// the call log line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subject(pub Arc<str>);
+
 /// Runs the [`Gate`] on every call.
 #[derive(Debug, Clone)]
 pub struct AuthLayer {
@@ -77,7 +82,8 @@ where
             Err(refusal) => return futures_util::future::ready(Ok(status_response(refusal.into()))).boxed(),
         };
         request.headers_mut().remove(http::header::AUTHORIZATION);
-        let key = match admitted.subject {
+        let subject: Option<Arc<str>> = admitted.subject.map(Into::into);
+        let key = match &subject {
             Some(subject) => Some(format!("caller/{subject}")),
             None => client_certificate(&request).map(|print| format!("certificate/{print}")),
         };
@@ -88,7 +94,15 @@ where
         if let Some(key) = key {
             extensions.insert(RateKey(key.into()));
         }
-        self.inner.call(request).boxed()
+        let future = self.inner.call(request);
+        async move {
+            let mut response = future.await?;
+            if let Some(subject) = subject {
+                response.extensions_mut().insert(Subject(subject));
+            }
+            Ok(response)
+        }
+        .boxed()
     }
 }
 

@@ -1,5 +1,5 @@
-//! One structured log line per call: method, gRPC status code, latency and
-//! request id.
+//! One structured log line per call: method, gRPC status code, latency,
+//! request id and the caller's verified subject (`-` without one).
 //!
 //! The request id is the caller's `x-request-id` metadata when it sends a
 //! usable one (1 to 128 visible ASCII characters), else a fresh UUID. It is
@@ -23,6 +23,8 @@ use futures_util::future::{BoxFuture, FutureExt};
 use http::{HeaderMap, HeaderValue};
 use http_body::{Body, Frame, SizeHint};
 use tower::{Layer, Service};
+
+use super::auth::Subject;
 
 /// Logs every call once.
 #[derive(Debug, Clone, Copy, Default)]
@@ -60,6 +62,7 @@ where
         let record = CallRecord {
             method: request.uri().path().to_owned(),
             request_id: request_id.clone(),
+            caller: None,
             start: Instant::now(),
         };
         request.extensions_mut().insert(request_id);
@@ -67,6 +70,8 @@ where
         async move {
             let mut response = future.await?;
             response.headers_mut().insert(REQUEST_ID_HEADER, header);
+            let mut record = record;
+            record.caller = response.extensions().get::<Subject>().map(|s| s.0.clone());
             let record = match grpc_code(response.headers()) {
                 Some(code) => {
                     record.finish(code);
@@ -111,6 +116,7 @@ impl RequestId {
 struct CallRecord {
     method: String,
     request_id: RequestId,
+    caller: Option<std::sync::Arc<str>>,
     start: Instant,
 }
 
@@ -118,7 +124,8 @@ impl CallRecord {
     fn finish(self, code: &str) {
         let latency_ms = self.start.elapsed().as_secs_f64() * 1000.0;
         let request_id = &*self.request_id.0;
-        tracing::info!(target: "orders::call", method = %self.method, code, latency_ms, request_id, "call");
+        let caller = self.caller.as_deref().unwrap_or("-");
+        tracing::info!(target: "orders::call", method = %self.method, code, latency_ms, request_id, caller, "call");
     }
 }
 

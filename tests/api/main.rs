@@ -7,7 +7,9 @@
 mod helpers;
 mod schema;
 
+mod audit;
 mod authn;
+mod authz;
 mod catalog;
 mod concurrency;
 mod conservation;
@@ -17,6 +19,7 @@ mod hostile;
 mod lifecycle;
 mod orders;
 mod overload;
+mod security;
 mod server;
 mod support;
 mod tokens;
