@@ -8,8 +8,9 @@
 //! The install happens once; later runs find it up to date in a fraction of a
 //! second, and the script's lock makes the two tests' parallel calls safe.
 //!
-//! The README examples are the `sh` blocks between the markers
-//! [`EXAMPLES_START`] and [`EXAMPLES_END`]. Each is followed by a line
+//! The README examples are the `sh` blocks between the markers of
+//! [`EXAMPLES`] (a server without authentication) and of [`AUTH_EXAMPLES`]
+//! (one that requires tokens). Each is followed by a line
 //! `Output:` and a `json` or `text` block with what it prints (stdout and
 //! stderr together). All examples run in order in one bash session, so shell
 //! variables set by one are seen by the next. The only change made to the
@@ -34,10 +35,16 @@ use std::{
 
 use tokio::{io::AsyncWriteExt, process::Command};
 
-use crate::helpers::spawn_app;
+use crate::{
+    helpers::{TestApp, spawn_app, spawn_secured_app},
+    tokens,
+};
 
-const EXAMPLES_START: &str = "<!-- grpcurl-examples:start -->";
-const EXAMPLES_END: &str = "<!-- grpcurl-examples:end -->";
+const EXAMPLES: (&str, &str) = ("<!-- grpcurl-examples:start -->", "<!-- grpcurl-examples:end -->");
+const AUTH_EXAMPLES: (&str, &str) = (
+    "<!-- grpcurl-auth-examples:start -->",
+    "<!-- grpcurl-auth-examples:end -->",
+);
 /// The server address the README's commands use (the service's default).
 const README_ADDR: &str = "localhost:50051";
 /// Generous: a cold `pip install` downloads about 60 MB.
@@ -64,23 +71,48 @@ async fn python_client_runs_create_get_history_cancel() {
 #[tokio::test(flavor = "multi_thread")]
 async fn readme_grpcurl_examples_run_verbatim() {
     let app = spawn_app().await;
+    run_readme_examples(&app, EXAMPLES, &[]).await;
+}
+
+/// The examples of a server that requires tokens: the test server is set up
+/// as `tokens::require_tokens` does, the shell gets the `ORDERS_AUTH_*`
+/// variables of that server (so `orders token` mints tokens it accepts), and
+/// `orders` is on its PATH.
+#[tokio::test(flavor = "multi_thread")]
+async fn readme_grpcurl_examples_with_tokens_run_verbatim() {
+    let app = spawn_secured_app().await;
+    let secret = tokens::secret_file();
+    let env = [
+        ("ORDERS_AUTH_HS256_SECRET_FILE", secret.to_string_lossy().into_owned()),
+        ("ORDERS_AUTH_ISSUER", tokens::ISSUER.to_owned()),
+        ("ORDERS_AUTH_AUDIENCE", tokens::AUDIENCE.to_owned()),
+    ];
+    run_readme_examples(&app, AUTH_EXAMPLES, &env).await;
+}
+
+/// Runs the README's examples between `markers` against `app` in one bash
+/// session with `env`, and checks that each prints what the README shows.
+async fn run_readme_examples(app: &TestApp, markers: (&str, &str), env: &[(&str, String)]) {
     let venv = python_venv().await;
     let readme = std::fs::read_to_string(repo().join("README.md")).expect("README.md is readable");
-    let examples = readme_examples(&readme);
+    let examples = readme_examples(&readme, markers);
 
     let dir = std::env::temp_dir().join(format!("orders-readme-{}-{}", std::process::id(), app.addr.port()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("examples.sh"), script(&examples, app.addr)).unwrap();
+    let orders_bin = Path::new(env!("CARGO_BIN_EXE_orders")).parent().unwrap();
     let path = format!(
-        "{}:{}",
+        "{}:{}:{}",
         venv.join("bin").display(),
+        orders_bin.display(),
         std::env::var("PATH").unwrap_or_default()
     );
     let mut bash = Command::new("bash");
     bash.args(["--noprofile", "--norc", "examples.sh"])
         .current_dir(&dir)
-        .env("PATH", path);
+        .env("PATH", path)
+        .envs(env.iter().map(|(k, v)| (k, v)));
     let output = run(&mut bash, CLIENT_TIMEOUT).await;
     assert!(
         output.status.success(),
@@ -165,15 +197,15 @@ struct Block {
     labelled_output: bool,
 }
 
-/// The examples between the markers, in README order.
-fn readme_examples(readme: &str) -> Vec<Example> {
+/// The examples between the `(start, end)` markers, in README order.
+fn readme_examples(readme: &str, (start_marker, end_marker): (&str, &str)) -> Vec<Example> {
     let start = readme
-        .find(EXAMPLES_START)
-        .expect("README.md has the examples start marker")
-        + EXAMPLES_START.len();
+        .find(start_marker)
+        .unwrap_or_else(|| panic!("README.md has the marker {start_marker}"))
+        + start_marker.len();
     let end = readme
-        .find(EXAMPLES_END)
-        .expect("README.md has the examples end marker");
+        .find(end_marker)
+        .unwrap_or_else(|| panic!("README.md has the marker {end_marker}"));
     let first_line = readme[..start].matches('\n').count() + 1;
     let mut blocks = fenced_blocks(&readme[start..end], first_line).into_iter();
     let mut examples = Vec::new();
