@@ -209,7 +209,7 @@ fn router(
     // is authenticated, and the rate limit counts only admitted calls.
     Ok(server
         .layer(CallLogLayer)
-        .layer(AuthLayer::new(gate))
+        .layer(AuthLayer::from_gate(gate))
         .layer(RateLimitLayer::new(limiter))
         .layer(GlobalConcurrencyLimitLayer::new(settings.server.concurrency_limit))
         .layer(DeadlineLayer::new(settings.server.request_timeout))

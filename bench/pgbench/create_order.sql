@@ -1,8 +1,11 @@
 -- CreateOrder as the service sends it (captured from PostgreSQL's statement
--- log): one statement, `place_order(...)`, which is also the fewest round
--- trips this work can take. 3 lines of distinct seeded products (ids are
--- md5 of the SKU, prices follow from the number: see orders-seed), 1-3 units
--- each, a request_id, and a response of the size the service stores.
+-- log): one statement, `place_order(...)` in a CTE that writes the audit
+-- row, which is also the fewest round trips this work can take. 3 lines of
+-- distinct seeded products (ids are md5 of the SKU, prices follow from the
+-- number: see orders-seed), 1-3 units each, a request_id, and a response of
+-- the size the service stores. The service binds the order id and time
+-- twice (once for the order, once for its audit row); pgbench cannot make a
+-- uuid variable, so `ids` computes them once and both places read it.
 -- Run with -D products=N -D customers=N matching the seeded database.
 \set third :products / 3
 \set p1 random(0, :third - 1)
@@ -30,13 +33,15 @@
 \set ln1 :t1 % 1000000000
 \set ln2 :t2 % 1000000000
 \set ln3 :t3 % 1000000000
-SELECT outcome, prior_hash, prior_response, found_ids, found_stock FROM place_order(
+WITH ids AS (
     -- a time-ordered id, like the service's UUIDv7
-    (lpad(to_hex((extract(epoch FROM clock_timestamp()) * 1000)::bigint), 12, '0')
-        || substr(md5(random()::text), 1, 20))::uuid,
+    SELECT (lpad(to_hex((extract(epoch FROM clock_timestamp()) * 1000)::bigint), 12, '0')
+            || substr(md5(random()::text), 1, 20))::uuid AS id, now() AS t
+), placed AS (SELECT p.* FROM ids, place_order(
+    ids.id,
     'cust-' || lpad(:c::text, 6, '0'), 'EUR'::text, :tu::bigint, :tn::integer,
     'Ada Lovelace'::text, '12 St James''s Square'::text, 'Flat 2'::text, 'London'::text,
-    'Greater London'::text, 'SW1Y 4JH'::text, 'GB'::text, now(),
+    'Greater London'::text, 'SW1Y 4JH'::text, 'GB'::text, ids.t,
     ARRAY[md5('load-' || lpad(:p1::text, 6, '0'))::uuid, md5('load-' || lpad(:p2::text, 6, '0'))::uuid,
           md5('load-' || lpad(:p3::text, 6, '0'))::uuid],
     ARRAY[:q1::integer, :q2::integer, :q3::integer],
@@ -47,4 +52,12 @@ SELECT outcome, prior_hash, prior_response, found_ids, found_stock FROM place_or
     ARRAY[:lu1::bigint, :lu2::bigint, :lu3::bigint],
     ARRAY[:ln1::integer, :ln2::integer, :ln3::integer],
     'CreateOrder/cust-' || lpad(:c::text, 6, '0'), gen_random_uuid(), sha256(random()::text::bytea),
-    decode(repeat('0a', 420), 'hex'));
+    decode(repeat('0a', 420), 'hex')) p
+), audit AS (
+    INSERT INTO audit_events (event_time, actor_subject, actor_role, request_id, action, resource_type,
+                              resource_id, to_state)
+    SELECT ids.t, 'cust-' || lpad(:c::text, 6, '0'), 'customer', gen_random_uuid()::text, 'ORDER_CREATED',
+           'orders.v1.Order', ids.id, 'PLACED'
+    FROM placed, ids WHERE placed.outcome = 'placed'
+)
+SELECT outcome, prior_hash, prior_response, found_ids, found_stock FROM placed;

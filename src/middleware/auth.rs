@@ -3,23 +3,22 @@
 //!
 //! An admitted call carries its [`Caller`] (for the handlers) and, when the
 //! caller has an identity, a [`RateKey`] (for the rate limit) in its
-//! extensions. A refused one is answered here with UNAUTHENTICATED or
-//! PERMISSION_DENIED and never reaches a handler.
+//! extensions, and its verified subject goes to the call's log line. A
+//! refused one is answered here with UNAUTHENTICATED or PERMISSION_DENIED
+//! and never reaches a handler.
 //!
 //! The `authorization` metadata is removed once verified, so nothing further
 //! in can log or forward the token by accident.
 
-use std::{
-    sync::Arc,
-    task::{Context, Poll},
-};
+use std::sync::Arc;
 
-use futures_util::future::{BoxFuture, FutureExt};
 use sha2::{Digest, Sha256};
 use tonic::transport::server::{TcpConnectInfo, TlsConnectInfo};
-use tower::{Layer, Service};
 
-use super::{GrpcResponse, status_response};
+use super::{
+    check::{Check, CheckLayer},
+    log::LoggedCaller,
+};
 use crate::auth::{Caller, Gate};
 
 /// Whom a call counts against for rate limiting: `caller/<sub>` for a
@@ -28,81 +27,38 @@ use crate::auth::{Caller, Gate};
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct RateKey(pub Arc<str>);
 
-/// The verified subject of a call, put in its response's extensions for
-/// the call log line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Subject(pub Arc<str>);
-
-/// Runs the [`Gate`] on every call.
-#[derive(Debug, Clone)]
-pub struct AuthLayer {
-    gate: Arc<Gate>,
-}
+/// The auth layer: the [`Gate`] as a [`Check`].
+pub type AuthLayer = CheckLayer<Authenticate>;
 
 impl AuthLayer {
-    pub fn new(gate: Arc<Gate>) -> Self {
-        AuthLayer { gate }
+    pub fn from_gate(gate: Arc<Gate>) -> AuthLayer {
+        CheckLayer::new(Authenticate(gate))
     }
 }
 
-impl<S> Layer<S> for AuthLayer {
-    type Service = Auth<S>;
-
-    fn layer(&self, inner: S) -> Self::Service {
-        Auth {
-            inner,
-            gate: self.gate.clone(),
-        }
-    }
-}
-
+/// Runs the [`Gate`] on a request and records what it admitted.
 #[derive(Debug, Clone)]
-pub struct Auth<S> {
-    inner: S,
-    gate: Arc<Gate>,
-}
+pub struct Authenticate(Arc<Gate>);
 
-impl<S, B> Service<http::Request<B>> for Auth<S>
-where
-    S: Service<http::Request<B>, Response = GrpcResponse> + Send + 'static,
-    S::Future: Send + 'static,
-    S::Error: Send + 'static,
-{
-    type Response = GrpcResponse;
-    type Error = S::Error;
-    type Future = BoxFuture<'static, Result<GrpcResponse, S::Error>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
-        let admitted = match self.gate.admit(request.uri().path(), request.headers()) {
-            Ok(admitted) => admitted,
-            Err(refusal) => return futures_util::future::ready(Ok(status_response(refusal.into()))).boxed(),
-        };
+impl Check for Authenticate {
+    fn check<B>(&self, request: &mut http::Request<B>) -> Result<(), tonic::Status> {
+        let admitted = self.0.admit(request.uri().path(), request.headers())?;
         request.headers_mut().remove(http::header::AUTHORIZATION);
-        let subject: Option<Arc<str>> = admitted.subject.map(Into::into);
-        let key = match &subject {
+        let key = match &admitted.subject {
             Some(subject) => Some(format!("caller/{subject}")),
-            None => client_certificate(&request).map(|print| format!("certificate/{print}")),
+            None => client_certificate(request).map(|print| format!("certificate/{print}")),
         };
         let extensions = request.extensions_mut();
+        if let (Some(subject), Some(logged)) = (admitted.subject, extensions.get::<LoggedCaller>()) {
+            logged.set(subject);
+        }
         if let Some(caller) = admitted.caller {
             extensions.insert::<Arc<Caller>>(caller);
         }
         if let Some(key) = key {
             extensions.insert(RateKey(key.into()));
         }
-        let future = self.inner.call(request);
-        async move {
-            let mut response = future.await?;
-            if let Some(subject) = subject {
-                response.extensions_mut().insert(Subject(subject));
-            }
-            Ok(response)
-        }
-        .boxed()
+        Ok(())
     }
 }
 

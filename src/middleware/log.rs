@@ -15,6 +15,7 @@
 
 use std::{
     pin::Pin,
+    sync::{Arc, OnceLock},
     task::{Context, Poll},
     time::Instant,
 };
@@ -23,8 +24,6 @@ use futures_util::future::{BoxFuture, FutureExt};
 use http::{HeaderMap, HeaderValue};
 use http_body::{Body, Frame, SizeHint};
 use tower::{Layer, Service};
-
-use super::auth::Subject;
 
 /// Logs every call once.
 #[derive(Debug, Clone, Copy, Default)]
@@ -62,16 +61,15 @@ where
         let record = CallRecord {
             method: request.uri().path().to_owned(),
             request_id: request_id.clone(),
-            caller: None,
+            caller: LoggedCaller::default(),
             start: Instant::now(),
         };
         request.extensions_mut().insert(request_id);
+        request.extensions_mut().insert(record.caller.clone());
         let future = self.inner.call(request);
         async move {
             let mut response = future.await?;
             response.headers_mut().insert(REQUEST_ID_HEADER, header);
-            let mut record = record;
-            record.caller = response.extensions().get::<Subject>().map(|s| s.0.clone());
             let record = match grpc_code(response.headers()) {
                 Some(code) => {
                     record.finish(code);
@@ -90,7 +88,7 @@ pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
 /// The id of one call (see the module documentation).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RequestId(pub std::sync::Arc<str>);
+pub struct RequestId(pub Arc<str>);
 
 impl RequestId {
     /// The caller's `x-request-id` if it is usable, else a new UUID.
@@ -113,10 +111,21 @@ impl RequestId {
     }
 }
 
+/// Where the auth layer, further in, leaves the caller's verified subject
+/// for this call's log line.
+#[derive(Debug, Clone, Default)]
+pub struct LoggedCaller(Arc<OnceLock<String>>);
+
+impl LoggedCaller {
+    pub fn set(&self, subject: String) {
+        let _ = self.0.set(subject);
+    }
+}
+
 struct CallRecord {
     method: String,
     request_id: RequestId,
-    caller: Option<std::sync::Arc<str>>,
+    caller: LoggedCaller,
     start: Instant,
 }
 
@@ -124,7 +133,7 @@ impl CallRecord {
     fn finish(self, code: &str) {
         let latency_ms = self.start.elapsed().as_secs_f64() * 1000.0;
         let request_id = &*self.request_id.0;
-        let caller = self.caller.as_deref().unwrap_or("-");
+        let caller = self.caller.0.get().map_or("-", String::as_str);
         tracing::info!(target: "orders::call", method = %self.method, code, latency_ms, request_id, caller, "call");
     }
 }

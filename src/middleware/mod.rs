@@ -15,6 +15,7 @@
 //!    OUT_OF_RANGE / INTERNAL.
 
 pub mod auth;
+pub mod check;
 pub mod codec_errors;
 pub mod deadline;
 pub mod limit;

@@ -16,15 +16,16 @@ use std::{
     collections::HashMap,
     hash::{BuildHasher, RandomState},
     sync::{Arc, Mutex, PoisonError},
-    task::{Context, Poll},
     time::Duration,
 };
 
-use futures_util::future::{BoxFuture, FutureExt};
 use tokio::time::Instant;
-use tower::{Layer, Service};
 
-use super::{GrpcResponse, auth::RateKey, is_infrastructure, status_response};
+use super::{
+    auth::RateKey,
+    check::{Check, CheckLayer},
+    is_infrastructure,
+};
 use crate::error::ApiError;
 
 const SHARDS: usize = 16;
@@ -98,60 +99,20 @@ impl RateLimiter {
     }
 }
 
-/// Applies a [`RateLimiter`] to every call that has a [`RateKey`]; with
-/// none, lets every call through.
-#[derive(Debug, Clone)]
-pub struct RateLimitLayer {
-    limiter: Option<Arc<RateLimiter>>,
-}
+/// The rate-limit layer; with no limiter, it lets every call through.
+pub type RateLimitLayer = CheckLayer<Option<Arc<RateLimiter>>>;
 
-impl RateLimitLayer {
-    pub fn new(limiter: Option<Arc<RateLimiter>>) -> Self {
-        RateLimitLayer { limiter }
-    }
-}
-
-impl<S> Layer<S> for RateLimitLayer {
-    type Service = RateLimit<S>;
-
-    fn layer(&self, inner: S) -> Self::Service {
-        RateLimit {
-            inner,
-            limiter: self.limiter.clone(),
+impl Check for Option<Arc<RateLimiter>> {
+    fn check<B>(&self, request: &mut http::Request<B>) -> Result<(), tonic::Status> {
+        let (Some(limiter), Some(key)) = (self, request.extensions().get::<RateKey>()) else {
+            return Ok(());
+        };
+        if is_infrastructure(request.uri().path()) {
+            return Ok(());
         }
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct RateLimit<S> {
-    inner: S,
-    limiter: Option<Arc<RateLimiter>>,
-}
-
-impl<S, B> Service<http::Request<B>> for RateLimit<S>
-where
-    S: Service<http::Request<B>, Response = GrpcResponse> + Send + 'static,
-    S::Future: Send + 'static,
-    S::Error: Send + 'static,
-{
-    type Response = GrpcResponse;
-    type Error = S::Error;
-    type Future = BoxFuture<'static, Result<GrpcResponse, S::Error>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, request: http::Request<B>) -> Self::Future {
-        let key = request.extensions().get::<RateKey>();
-        if let (Some(limiter), Some(key)) = (&self.limiter, key)
-            && !is_infrastructure(request.uri().path())
-            && let Err(retry_after) = limiter.check(&key.0, Instant::now())
-        {
-            let status = limiter.refusal(key, retry_after).into();
-            return futures_util::future::ready(Ok(status_response(status))).boxed();
-        }
-        self.inner.call(request).boxed()
+        limiter
+            .check(&key.0, Instant::now())
+            .map_err(|retry_after| limiter.refusal(key, retry_after).into())
     }
 }
 

@@ -68,7 +68,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         done += size;
         println!("{done} orders in {:.1} s", started.elapsed().as_secs_f64());
     }
-    conn.batch_execute("ANALYZE products; ANALYZE orders; ANALYZE order_line_items")
+    conn.batch_execute("ANALYZE products; ANALYZE orders; ANALYZE order_line_items; ANALYZE audit_events")
         .await?;
     let total: Count = diesel::sql_query("SELECT count(*) AS n FROM orders")
         .get_result(&mut conn)

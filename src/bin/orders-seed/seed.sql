@@ -7,11 +7,21 @@
 -- so the pgbench baselines (bench/pgbench) can name products without a
 -- lookup.
 
-INSERT INTO products (id, sku, name, description, currency_code, price_units, price_nanos, stock)
-SELECT md5(sku)::uuid, sku, 'Product ' || i, 'Seeded product ' || i,
-       'EUR', 1 + i % 50, (i % 4) * 250000000, 1000000000
-FROM generate_series(0, :products - 1) AS i, LATERAL (SELECT 'load-' || lpad(i::text, 6, '0') AS sku) AS s
-ON CONFLICT (sku) DO NOTHING;
+-- The audit trail gets what the API would have written: one row per
+-- product created, per order placed, and per order shipped or cancelled.
+WITH created AS (
+    INSERT INTO products (id, sku, name, description, currency_code, price_units, price_nanos, stock)
+    SELECT md5(sku)::uuid, sku, 'Product ' || i, 'Seeded product ' || i,
+           'EUR', 1 + i % 50, (i % 4) * 250000000, 1000000000
+    FROM generate_series(0, :products - 1) AS i, LATERAL (SELECT 'load-' || lpad(i::text, 6, '0') AS sku) AS s
+    ON CONFLICT (sku) DO NOTHING
+    RETURNING id, stock, create_time
+)
+INSERT INTO audit_events (event_time, actor_subject, actor_role, request_id, action, resource_type,
+                          resource_id, quantity)
+SELECT create_time, 'seed-admin', 'catalog-admin', gen_random_uuid()::text, 'PRODUCT_CREATED',
+       'orders.v1.Product', id, stock
+FROM created;
 
 -- The products by number, for the lines below.
 CREATE TEMP TABLE seed_products ON COMMIT DROP AS
@@ -57,3 +67,20 @@ SELECT order_id, position, product_id, sku, name, quantity, price_units, price_n
        (price_units * 1000000000 + price_nanos) * quantity / 1000000000,
        ((price_units * 1000000000 + price_nanos) * quantity % 1000000000)::int
 FROM seed_lines;
+
+INSERT INTO audit_events (event_time, actor_subject, actor_role, request_id, action, resource_type,
+                          resource_id, from_state, to_state)
+SELECT create_time, customer_id, 'customer', gen_random_uuid()::text, 'ORDER_CREATED', 'orders.v1.Order',
+       id, NULL, 'PLACED'
+FROM seed_orders ORDER BY n;
+
+INSERT INTO audit_events (event_time, actor_subject, actor_role, request_id, action, resource_type,
+                          resource_id, from_state, to_state, reason)
+SELECT create_time + interval '1 hour',
+       CASE state WHEN 'SHIPPED' THEN 'seed-warehouse' ELSE customer_id END,
+       CASE state WHEN 'SHIPPED' THEN 'warehouse' ELSE 'customer' END,
+       gen_random_uuid()::text,
+       CASE state WHEN 'SHIPPED' THEN 'ORDER_SHIPPED' ELSE 'ORDER_CANCELLED' END,
+       'orders.v1.Order', id, 'PLACED', state,
+       CASE WHEN state = 'CANCELLED' THEN 'seeded' END
+FROM seed_orders WHERE state <> 'PLACED' ORDER BY n;
