@@ -69,6 +69,26 @@ pub struct Args {
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=1_000))]
     pub history_depth: u32,
 
+    /// A bearer token sent with every call but health (it needs a role for
+    /// everything the run sends: catalog-admin and service for setup,
+    /// service for orders and histories, warehouse or service for get-order).
+    #[arg(long, env = "ORDERS_LOAD_TOKEN", hide_env_values = true, conflicts_with = "auth_hs256_secret_file")]
+    pub token: Option<String>,
+
+    /// Mint tokens with the server's HS256 secret instead: one per customer
+    /// (role customer), a warehouse token for get-order, a catalog-admin and
+    /// service token for setup. Needs --auth-issuer and --auth-audience.
+    #[arg(long, env = "ORDERS_AUTH_HS256_SECRET_FILE")]
+    pub auth_hs256_secret_file: Option<std::path::PathBuf>,
+
+    /// The `iss` of minted tokens (the server's --auth-issuer).
+    #[arg(long, env = "ORDERS_AUTH_ISSUER")]
+    pub auth_issuer: Option<String>,
+
+    /// The `aud` of minted tokens (the server's --auth-audience).
+    #[arg(long, env = "ORDERS_AUTH_AUDIENCE")]
+    pub auth_audience: Option<String>,
+
     /// Print one JSON object instead of the text summary.
     #[arg(long)]
     pub json: bool,

@@ -12,7 +12,7 @@ use rand::{Rng, SeedableRng, rngs::SmallRng};
 use tonic::{Code, Request, Response, Status, transport::Channel};
 use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient};
 
-use super::{Kind, Mix};
+use super::{Kind, Mix, credentials::{Credentials, with_token}};
 
 /// History pages are asked for in the size a shop front would use.
 pub const HISTORY_PAGE_SIZE: i32 = 20;
@@ -28,6 +28,8 @@ pub struct Fixtures {
     pub lines: Option<u8>,
     pub history_depth: u32,
     pub timeout: Duration,
+    /// The tokens calls carry (none for a server without authentication).
+    pub credentials: Credentials,
 }
 
 /// Where a caller is in a customer's history, between two page requests.
@@ -77,9 +79,11 @@ impl Caller {
     }
 
     async fn create_order(&mut self) -> Code {
-        let order = order_request(&self.fixtures, &mut self.rng);
-        let call = self.orders.create_order(with_deadline(order, self.fixtures.timeout));
-        code_of(within(self.fixtures.timeout, call).await)
+        let fixtures = &*self.fixtures;
+        let customer = self.rng.random_range(0..fixtures.customers.len());
+        let order = order_request(fixtures, customer, &mut self.rng);
+        let request = with_token(with_deadline(order, fixtures.timeout), fixtures.credentials.customer(customer));
+        code_of(within(fixtures.timeout, self.orders.create_order(request)).await)
     }
 
     async fn history(&mut self, cursor: Option<Cursor>) -> Code {
@@ -94,7 +98,8 @@ impl Caller {
             page_size: HISTORY_PAGE_SIZE,
             page_token: cursor.token,
         };
-        let call = self.orders.get_order_history(with_deadline(request, fixtures.timeout));
+        let token = fixtures.credentials.customer(cursor.customer);
+        let call = self.orders.get_order_history(with_token(with_deadline(request, fixtures.timeout), token));
         let page = match within(fixtures.timeout, call).await {
             Ok(page) => page,
             Err(code) => return code,
@@ -115,7 +120,8 @@ impl Caller {
         let request = GetOrderRequest {
             order_id: ids[self.rng.random_range(0..ids.len())].clone(),
         };
-        let call = self.orders.get_order(with_deadline(request, self.fixtures.timeout));
+        let token = self.fixtures.credentials.warehouse();
+        let call = self.orders.get_order(with_token(with_deadline(request, self.fixtures.timeout), token));
         code_of(within(self.fixtures.timeout, call).await)
     }
 
@@ -132,9 +138,9 @@ impl Caller {
     }
 }
 
-/// A valid order for a random customer: 1–5 (or `--lines`) distinct
-/// products, 1–3 units each, and a fresh idempotency key.
-pub fn order_request(fixtures: &Fixtures, rng: &mut SmallRng) -> CreateOrderRequest {
+/// A valid order for customer number `customer`: 1–5 (or `--lines`)
+/// distinct products, 1–3 units each, and a fresh idempotency key.
+pub fn order_request(fixtures: &Fixtures, customer: usize, rng: &mut SmallRng) -> CreateOrderRequest {
     let products = &fixtures.products;
     let lines = fixtures
         .lines
@@ -148,7 +154,7 @@ pub fn order_request(fixtures: &Fixtures, rng: &mut SmallRng) -> CreateOrderRequ
         })
         .collect();
     CreateOrderRequest {
-        customer_id: fixtures.customers[rng.random_range(0..fixtures.customers.len())].clone(),
+        customer_id: fixtures.customers[customer].clone(),
         line_items,
         shipping_address: Some(address()),
         // From the caller's own generator: no system call per order.

@@ -3,6 +3,7 @@
 //! themselves ([`calls`]).
 
 pub mod calls;
+pub mod credentials;
 pub mod mix;
 pub mod setup;
 

@@ -12,7 +12,10 @@ use orders::proto::{
 use rand::{SeedableRng, rngs::SmallRng};
 use tonic::{Code, transport::Channel};
 
-use super::{Fixtures, Kind, Mix, calls};
+use super::{
+    Fixtures, Kind, Mix, calls,
+    credentials::{Credentials, with_token},
+};
 use crate::args::Args;
 
 pub type SetupError = Box<dyn Error + Send + Sync>;
@@ -32,16 +35,23 @@ const HISTORIES_READ: usize = 100;
 
 /// The fixtures that `mix` needs, created through `channel`.
 pub async fn fixtures(channel: Channel, args: &Args, mix: &Mix) -> Result<Fixtures, SetupError> {
+    let customers: Vec<String> = (0..args.customers).map(|i| format!("cust-{i:06}")).collect();
+    let credentials = Credentials::from_args(args, &customers)?;
     let mut fixtures = Fixtures {
-        customers: (0..args.customers).map(|i| format!("cust-{i:06}")).collect(),
+        customers,
         products: Vec::new(),
         order_ids: Vec::new(),
         lines: args.lines,
         history_depth: args.history_depth,
         timeout: args.timeout,
+        credentials,
     };
     if mix.includes(Kind::CreateOrder) || mix.includes(Kind::GetOrder) {
-        fixtures.products = ensure_products(CatalogServiceClient::new(channel.clone()), args.products).await?;
+        let catalog = Catalog {
+            client: CatalogServiceClient::new(channel.clone()),
+            token: fixtures.credentials.setup().cloned(),
+        };
+        fixtures.products = ensure_products(catalog, args.products).await?;
     }
     if mix.includes(Kind::GetOrder) {
         fixtures.order_ids = gather_order_ids(OrderServiceClient::new(channel), &fixtures).await?;
@@ -49,9 +59,22 @@ pub async fn fixtures(channel: Channel, args: &Args, mix: &Mix) -> Result<Fixtur
     Ok(fixtures)
 }
 
+/// The catalog, as the setup caller.
+#[derive(Clone)]
+struct Catalog {
+    client: CatalogServiceClient<Channel>,
+    token: Option<super::credentials::Bearer>,
+}
+
+impl Catalog {
+    fn request<T>(&self, message: T) -> tonic::Request<T> {
+        with_token(tonic::Request::new(message), self.token.as_ref())
+    }
+}
+
 /// The ids of products `load-000000` .. `load-{wanted-1}`, creating the
 /// missing ones and restocking those running low.
-async fn ensure_products(mut catalog: CatalogServiceClient<Channel>, wanted: u32) -> Result<Vec<String>, SetupError> {
+async fn ensure_products(mut catalog: Catalog, wanted: u32) -> Result<Vec<String>, SetupError> {
     let skus: Vec<String> = (0..wanted).map(|i| format!("load-{i:06}")).collect();
     let mut existing = list_products(&mut catalog).await?;
     let missing: Vec<u32> = (0..wanted)
@@ -82,7 +105,7 @@ async fn ensure_products(mut catalog: CatalogServiceClient<Channel>, wanted: u32
 }
 
 /// The whole catalog by SKU, page by page.
-async fn list_products(catalog: &mut CatalogServiceClient<Channel>) -> Result<HashMap<String, Product>, SetupError> {
+async fn list_products(catalog: &mut Catalog) -> Result<HashMap<String, Product>, SetupError> {
     let mut products = HashMap::new();
     let mut page_token = String::new();
     loop {
@@ -90,8 +113,8 @@ async fn list_products(catalog: &mut CatalogServiceClient<Channel>) -> Result<Ha
             page_size: 100,
             page_token,
         };
-        let page = catalog
-            .list_products(request)
+        let request = catalog.request(request);
+        let page = (catalog.client.list_products(request))
             .await
             .map_err(|s| format!("ListProducts: {s}"))?
             .into_inner();
@@ -103,7 +126,7 @@ async fn list_products(catalog: &mut CatalogServiceClient<Channel>) -> Result<Ha
     }
 }
 
-async fn create_product(mut catalog: CatalogServiceClient<Channel>, sku: String, i: u32) -> Result<(), SetupError> {
+async fn create_product(mut catalog: Catalog, sku: String, i: u32) -> Result<(), SetupError> {
     let request = CreateProductRequest {
         name: format!("Load product {i}"),
         description: "Created by orders-load.".into(),
@@ -116,7 +139,8 @@ async fn create_product(mut catalog: CatalogServiceClient<Channel>, sku: String,
         request_id: uuid::Uuid::new_v4().to_string(),
         sku,
     };
-    match catalog.create_product(request).await {
+    let request = catalog.request(request);
+    match catalog.client.create_product(request).await {
         // Another run created it meanwhile: just as good.
         Ok(_) => Ok(()),
         Err(status) if status.code() == Code::AlreadyExists => Ok(()),
@@ -124,18 +148,14 @@ async fn create_product(mut catalog: CatalogServiceClient<Channel>, sku: String,
     }
 }
 
-async fn restock(
-    mut catalog: CatalogServiceClient<Channel>,
-    product_id: String,
-    quantity: i64,
-) -> Result<(), SetupError> {
+async fn restock(mut catalog: Catalog, product_id: String, quantity: i64) -> Result<(), SetupError> {
     let request = RestockProductRequest {
         product_id,
         quantity,
         request_id: uuid::Uuid::new_v4().to_string(),
     };
-    catalog
-        .restock_product(request)
+    let request = catalog.request(request);
+    (catalog.client.restock_product(request))
         .await
         .map_err(|s| format!("RestockProduct: {s}"))?;
     Ok(())
@@ -159,6 +179,7 @@ async fn gather_order_ids(
     mut orders: OrderServiceClient<Channel>,
     fixtures: &Fixtures,
 ) -> Result<Vec<String>, SetupError> {
+    let token = fixtures.credentials.setup();
     let mut ids = Vec::new();
     for customer in fixtures.customers.iter().take(HISTORIES_READ) {
         if ids.len() >= ORDER_ID_POOL {
@@ -170,16 +191,16 @@ async fn gather_order_ids(
             page_token: String::new(),
         };
         let page = orders
-            .get_order_history(request)
+            .get_order_history(with_token(tonic::Request::new(request), token))
             .await
             .map_err(|s| format!("GetOrderHistory: {s}"))?;
         ids.extend(page.into_inner().orders.into_iter().map(|order| order.order_id));
     }
     let mut rng = SmallRng::from_rng(&mut rand::rng());
     while ids.len() < MIN_ORDER_IDS {
-        let request = calls::order_request(fixtures, &mut rng);
+        let request = calls::order_request(fixtures, ids.len() % fixtures.customers.len(), &mut rng);
         let response = orders
-            .create_order(request)
+            .create_order(with_token(tonic::Request::new(request), token))
             .await
             .map_err(|s| format!("CreateOrder: {s}"))?;
         ids.extend(response.into_inner().order.map(|order| order.order_id));
