@@ -110,6 +110,12 @@ impl TestDatabase {
         TestDatabase::create_on(admin_url, &template).await
     }
 
+    /// A fresh, empty database (no migrations applied) on the default test server.
+    pub async fn create_empty() -> TestDatabase {
+        init_tracing();
+        TestDatabase::create_on(admin_url().await, "template0").await
+    }
+
     /// A fresh copy of `template` on the server of `admin_url`.
     pub async fn create_on(admin_url: String, template: &str) -> TestDatabase {
         let name = create_test_database(&admin_url, template).await;
@@ -342,13 +348,22 @@ async fn template_database(admin_url: &str) -> String {
 /// schema version) and returns its name.
 pub async fn build_template(admin_url: String) -> String {
     let name = format!("orders_test_template_{}", migrations_hash());
-    let mut admin = AsyncPgConnection::establish(&admin_url)
+    ensure_template(&admin_url, &name, true).await;
+    name
+}
+
+/// Creates the template `name` unless it exists; with `sweep`, first drops
+/// what crashed runs and other schema versions left behind.
+async fn ensure_template(admin_url: &str, name: &str, sweep: bool) {
+    let mut admin = AsyncPgConnection::establish(admin_url)
         .await
         .expect("connects to the admin database");
     // Serialise test processes that start together; the lock ends with the session.
     admin.batch_execute("SELECT pg_advisory_lock(7101)").await.unwrap();
-    sweep_leftovers(&mut admin, &name).await;
-    if !database_names(&mut admin, &name).await.contains(&name) {
+    if sweep {
+        sweep_leftovers(&mut admin, name).await;
+    }
+    if !database_names(&mut admin, name).await.contains(&name.to_owned()) {
         let building = format!("{name}_building");
         // Separate statements: DROP/CREATE DATABASE cannot share a transaction.
         let drop = format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)");
@@ -357,7 +372,7 @@ pub async fn build_template(admin_url: String) -> String {
             .batch_execute(&format!("CREATE DATABASE {building}"))
             .await
             .unwrap();
-        orders::db::migrations::run(&with_database(&admin_url, &building))
+        orders::db::migrations::run(&with_database(admin_url, &building))
             .await
             .expect("migrations apply");
         // Publishing by rename: a template exists only once fully migrated.
@@ -367,17 +382,18 @@ pub async fn build_template(admin_url: String) -> String {
             .unwrap();
     }
     admin.batch_execute("SELECT pg_advisory_unlock(7101)").await.unwrap();
-    name
 }
 
-/// A short hash of everything under `migrations/`.
+/// A short hash of everything under `migrations/` (names relative to it, so
+/// that two checkouts of the same schema share one template).
 fn migrations_hash() -> String {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
     let mut files = Vec::new();
-    collect_files(&Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations"), &mut files);
+    collect_files(&root, &mut files);
     files.sort();
     let mut hash = Sha256::new();
     for file in files {
-        hash.update(file.to_string_lossy().as_bytes());
+        hash.update(file.strip_prefix(&root).unwrap().to_string_lossy().as_bytes());
         hash.update(std::fs::read(&file).unwrap());
     }
     hash.finalize().iter().take(6).map(|b| format!("{b:02x}")).collect()
@@ -440,12 +456,17 @@ async fn create_test_database(admin_url: &str, template: &str) -> String {
         .expect("connects to the admin database");
     let create = format!("CREATE DATABASE {name} TEMPLATE {template}");
     // Creation fails while anyone else is connected to the template (for
-    // example another process's check); that is brief, so retry.
+    // example another process's check); that is brief, so retry. A test
+    // process of another schema version (another checkout) may have swept
+    // our template: then it is built again.
     for attempt in 0.. {
         match admin.batch_execute(&create).await {
             Ok(()) => break,
             Err(e) if attempt < 50 && e.to_string().contains("being accessed by other users") => {
                 tokio::time::sleep(Duration::from_millis(100)).await
+            }
+            Err(e) if attempt < 50 && e.to_string().contains("does not exist") && template != "template0" => {
+                ensure_template(admin_url, template, false).await
             }
             Err(e) => panic!("could not create {name}: {e}"),
         }
