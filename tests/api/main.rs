@@ -9,6 +9,7 @@ mod schema;
 
 mod authn;
 mod catalog;
+mod certs;
 mod concurrency;
 mod conservation;
 mod deadlines;
@@ -19,6 +20,7 @@ mod orders;
 mod overload;
 mod server;
 mod support;
+mod tls;
 mod tokens;
 
 mod clients;
