@@ -20,6 +20,7 @@ use rcgen::{
     BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
     KeyUsagePurpose,
 };
+use sha2::{Digest, Sha256};
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
 
 use crate::helpers::TestApp;
@@ -32,6 +33,8 @@ pub const SERVER_NAME: &str = "localhost";
 pub struct Credential {
     pub cert_pem: String,
     pub key_pem: String,
+    /// The certificate as DER: what a client sends in its handshake.
+    pub cert_der: Vec<u8>,
     pub cert_path: PathBuf,
     pub key_path: PathBuf,
 }
@@ -40,6 +43,14 @@ impl Credential {
     /// The certificate and key as a tonic identity (client or server).
     pub fn identity(&self) -> Identity {
         Identity::from_pem(&self.cert_pem, &self.key_pem)
+    }
+
+    /// The server's rate-limit key for a client presenting this
+    /// certificate: `certificate/` and the first 16 bytes of its SHA-256.
+    pub fn rate_key(&self) -> String {
+        let digest = Sha256::digest(&self.cert_der);
+        let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+        format!("certificate/{hex}")
     }
 }
 
@@ -143,6 +154,7 @@ pub async fn tls_channel(app: &TestApp, certs: &Certs, identity: Option<&Credent
 struct Generated {
     cert_pem: String,
     key_pem: String,
+    cert_der: Vec<u8>,
 }
 
 impl Generated {
@@ -155,6 +167,7 @@ impl Generated {
         Credential {
             cert_pem: self.cert_pem,
             key_pem: self.key_pem,
+            cert_der: self.cert_der,
             cert_path,
             key_path,
         }
@@ -172,6 +185,7 @@ impl Ca {
         Generated {
             cert_pem: self.issuer.pem(),
             key_pem: self.key_pem,
+            cert_der: self.issuer.der().to_vec(),
         }
         .write(dir, name)
     }
@@ -207,6 +221,7 @@ fn leaf(ca: &Ca, common_name: &str, sans: Vec<String>, purpose: ExtendedKeyUsage
     Generated {
         cert_pem: cert.pem(),
         key_pem: key.serialize_pem(),
+        cert_der: cert.der().to_vec(),
     }
 }
 

@@ -18,6 +18,7 @@ mod hostile;
 mod lifecycle;
 mod orders;
 mod overload;
+mod ratelimit;
 mod server;
 mod support;
 mod tls;
