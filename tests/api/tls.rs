@@ -2,7 +2,8 @@
 //! ones; with a client CA, only clients presenting a certificate it signed
 //! get past the handshake, and a refused client stores nothing; certificates
 //! and tokens combine (both are needed); a bad TLS configuration stops the
-//! start with a message naming the problem.
+//! start with a message naming the problem; and a Python client (the
+//! README's example of TLS plus a token) walks an order through its life.
 
 use std::{
     error::Error,
@@ -14,10 +15,12 @@ use orders::{
     proto::catalog_service_client::CatalogServiceClient,
     startup::Application,
 };
+use tokio::process::Command;
 use tonic::{Code, transport::Endpoint};
 
 use crate::{
     certs::{Certs, ClientAuth, endpoint_trusting, tls_channel, tls_endpoint, use_tls},
+    clients::{python_venv, repo, run, show},
     helpers::{Bearer, Clients, TestApp, TestDatabase, spawn_app_with, spawn_secured_app_with, test_settings},
     support::*,
     tokens,
@@ -245,4 +248,34 @@ async fn startup_refuses_a_key_that_does_not_match_the_certificate() {
     let other_key = certs.client_a.key_path.clone();
     let message = startup_error(&certs, |s| s.security.tls.tls_key = Some(other_key)).await;
     assert!(message.starts_with(INVALID), "{message}");
+}
+
+/// Stub generation plus a dozen calls; the virtualenv is ready by then.
+const PYTHON_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+
+#[tokio::test(flavor = "multi_thread")]
+async fn python_client_with_tls_and_tokens_places_and_ships_an_order() {
+    let certs = Certs::new();
+    let app = spawn_secured_app_with(|settings| use_tls(settings, &certs, ClientAuth::None)).await;
+    let venv = python_venv().await;
+    let mut client = Command::new(venv.join("bin/python"));
+    client
+        .arg(repo().join("tests/python/secure_client_test.py"))
+        .arg(format!("localhost:{}", app.addr.port()))
+        .arg(&certs.ca.cert_path)
+        // Tokens in the environment, not the command line: `ps` shows arguments.
+        .env("ORDERS_ADMIN_TOKEN", tokens::token("py-admin", &["catalog-admin"]))
+        .env("ORDERS_CUSTOMER_TOKEN", tokens::token("alice", &["customer"]))
+        .env("ORDERS_WAREHOUSE_TOKEN", tokens::token("py-warehouse", &["warehouse"]));
+    let output = run(&mut client, PYTHON_TIMEOUT).await;
+    assert!(
+        output.status.success(),
+        "the secure Python client failed ({}):\n{}",
+        output.status,
+        show(&output)
+    );
+    // What the client saw is what was stored: alice's one order, shipped.
+    let shipped = "SELECT count(*) AS n FROM orders WHERE customer_id = 'alice' AND state = 'SHIPPED'";
+    assert_eq!(query_n(&app, shipped).await, 1);
+    assert_eq!(count_rows(&app, "orders").await, 1, "exactly the Python client's order");
 }
