@@ -7,6 +7,7 @@
 
 use std::{path::Path, time::Duration};
 
+use rustls_pki_types::{CertificateDer, PrivateKeyDer, pem::PemObject};
 use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
 
 use crate::config::TlsSettings;
@@ -20,6 +21,12 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
 pub enum TlsError {
     #[error("could not read {path}: {source}")]
     Read { path: String, source: std::io::Error },
+    #[error("{flag} {path}: {problem}")]
+    File {
+        flag: &'static str,
+        path: String,
+        problem: String,
+    },
     #[error("invalid TLS configuration (--tls-cert, --tls-key, --tls-client-ca): {0}")]
     Invalid(String),
 }
@@ -30,16 +37,55 @@ pub fn server_config(settings: &TlsSettings) -> Result<Option<ServerTlsConfig>, 
     let (Some(cert), Some(key)) = (&settings.tls_cert, &settings.tls_key) else {
         return Ok(None);
     };
+    let (cert, key) = (certificates("--tls-cert", cert)?, private_key("--tls-key", key)?);
     let mut config = ServerTlsConfig::new()
-        .identity(Identity::from_pem(read(cert)?, read(key)?))
+        .identity(Identity::from_pem(cert, key))
         .timeout(HANDSHAKE_TIMEOUT);
     if let Some(ca) = &settings.tls_client_ca {
-        config = config.client_ca_root(Certificate::from_pem(read(ca)?));
+        config = config.client_ca_root(Certificate::from_pem(certificates("--tls-client-ca", ca)?));
     }
+    // Each file is fine on its own; this catches what only the whole shows,
+    // such as a key that does not belong to the certificate.
     if let Err(error) = Server::builder().tls_config(config.clone()) {
-        return Err(TlsError::Invalid(chain(&error)));
+        return Err(TlsError::Invalid(error_chain(&error)));
     }
     Ok(Some(config))
+}
+
+/// The PEM in `path` if it holds one or more certificates and nothing broken.
+fn certificates(flag: &'static str, path: &Path) -> Result<Vec<u8>, TlsError> {
+    let pem = read(path)?;
+    let parsed: Result<Vec<CertificateDer>, _> = CertificateDer::pem_slice_iter(&pem).collect();
+    match parsed {
+        Ok(certs) if !certs.is_empty() => Ok(pem),
+        Ok(_) => Err(bad_file(
+            flag,
+            path,
+            "holds no PEM certificate (-----BEGIN CERTIFICATE-----)",
+        )),
+        Err(error) => Err(bad_file(flag, path, format!("is not valid PEM: {error}"))),
+    }
+}
+
+/// The PEM in `path` if it holds a private key.
+fn private_key(flag: &'static str, path: &Path) -> Result<Vec<u8>, TlsError> {
+    let pem = read(path)?;
+    match PrivateKeyDer::from_pem_slice(&pem) {
+        Ok(_) => Ok(pem),
+        Err(error) => Err(bad_file(
+            flag,
+            path,
+            format!("holds no usable PEM private key: {error}"),
+        )),
+    }
+}
+
+fn bad_file(flag: &'static str, path: &Path, problem: impl Into<String>) -> TlsError {
+    TlsError::File {
+        flag,
+        path: path.display().to_string(),
+        problem: problem.into(),
+    }
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, TlsError> {
@@ -49,8 +95,9 @@ fn read(path: &Path) -> Result<Vec<u8>, TlsError> {
     })
 }
 
-/// An error with its causes, since tonic's own message is only "transport error".
-fn chain(error: &dyn std::error::Error) -> String {
+/// An error with its causes on one line, since tonic's own message is
+/// often just "transport error".
+pub fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {

@@ -72,7 +72,12 @@ pub struct Args {
     /// A bearer token sent with every call but health (it needs a role for
     /// everything the run sends: catalog-admin and service for setup,
     /// service for orders and histories, warehouse or service for get-order).
-    #[arg(long, env = "ORDERS_LOAD_TOKEN", hide_env_values = true, conflicts_with = "auth_hs256_secret_file")]
+    #[arg(
+        long,
+        env = "ORDERS_LOAD_TOKEN",
+        hide_env_values = true,
+        conflicts_with = "auth_hs256_secret_file"
+    )]
     pub token: Option<String>,
 
     /// Mint tokens with the server's HS256 secret instead: one per customer

@@ -12,7 +12,10 @@ use rand::{Rng, SeedableRng, rngs::SmallRng};
 use tonic::{Code, Request, Response, Status, transport::Channel};
 use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient};
 
-use super::{Kind, Mix, credentials::{Credentials, with_token}};
+use super::{
+    Kind, Mix,
+    credentials::{Credentials, with_token},
+};
 
 /// History pages are asked for in the size a shop front would use.
 pub const HISTORY_PAGE_SIZE: i32 = 20;
@@ -82,7 +85,10 @@ impl Caller {
         let fixtures = &*self.fixtures;
         let customer = self.rng.random_range(0..fixtures.customers.len());
         let order = order_request(fixtures, customer, &mut self.rng);
-        let request = with_token(with_deadline(order, fixtures.timeout), fixtures.credentials.customer(customer));
+        let request = with_token(
+            with_deadline(order, fixtures.timeout),
+            fixtures.credentials.customer(customer),
+        );
         code_of(within(fixtures.timeout, self.orders.create_order(request)).await)
     }
 
@@ -99,7 +105,9 @@ impl Caller {
             page_token: cursor.token,
         };
         let token = fixtures.credentials.customer(cursor.customer);
-        let call = self.orders.get_order_history(with_token(with_deadline(request, fixtures.timeout), token));
+        let call = self
+            .orders
+            .get_order_history(with_token(with_deadline(request, fixtures.timeout), token));
         let page = match within(fixtures.timeout, call).await {
             Ok(page) => page,
             Err(code) => return code,
@@ -121,7 +129,9 @@ impl Caller {
             order_id: ids[self.rng.random_range(0..ids.len())].clone(),
         };
         let token = self.fixtures.credentials.warehouse();
-        let call = self.orders.get_order(with_token(with_deadline(request, self.fixtures.timeout), token));
+        let call = self
+            .orders
+            .get_order(with_token(with_deadline(request, self.fixtures.timeout), token));
         code_of(within(self.fixtures.timeout, call).await)
     }
 

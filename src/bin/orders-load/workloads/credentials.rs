@@ -58,7 +58,10 @@ impl Credentials {
             bearer(&minter.mint(subject, &roles, TOKEN_TTL)?)
         };
         Ok(Credentials {
-            customers: customers.iter().map(|c| mint(c, &["customer"])).collect::<Result<_, _>>()?,
+            customers: customers
+                .iter()
+                .map(|c| mint(c, &["customer"]))
+                .collect::<Result<_, _>>()?,
             warehouse: Some(mint("orders-load-warehouse", &["warehouse"])?),
             setup: Some(mint("orders-load-setup", &["catalog-admin", "service"])?),
             every_call: None,
