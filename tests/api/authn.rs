@@ -222,3 +222,42 @@ fn proto_history(customer_id: &str) -> orders::proto::GetOrderHistoryRequest {
         page_token: String::new(),
     }
 }
+
+/// Lists the services over reflection v1 with `bearer`.
+async fn reflect(app: &TestApp, bearer: Bearer) -> Result<usize, Status> {
+    use tonic_reflection::pb::v1::{
+        ServerReflectionRequest, server_reflection_client::ServerReflectionClient,
+        server_reflection_request::MessageRequest, server_reflection_response::MessageResponse,
+    };
+    let mut client = ServerReflectionClient::with_interceptor(app.channel.clone(), bearer);
+    let request = ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::ListServices(String::new())),
+    };
+    let mut stream = client
+        .server_reflection_info(tokio_stream::iter([request]))
+        .await?
+        .into_inner();
+    match stream.message().await?.and_then(|r| r.message_response) {
+        Some(MessageResponse::ListServicesResponse(list)) => Ok(list.service.len()),
+        other => panic!("unexpected reflection answer {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn reflection_answers_without_a_token_unless_configured_otherwise() {
+    let open = spawn_secured_app().await;
+    assert_eq!(reflect(&open, Bearer::default()).await.unwrap(), 5);
+
+    let closed = spawn_secured_app_with(|s| s.security.auth.auth_public_reflection = false).await;
+    let status = reflect(&closed, Bearer::default()).await.unwrap_err();
+    assert_error(&status, Code::Unauthenticated, "TOKEN_MISSING");
+    assert_eq!(
+        reflect(&closed, Bearer::token(&token("grpcurl-user", &[])))
+            .await
+            .unwrap(),
+        5
+    );
+    // Health stays open: the two are configured separately.
+    health_status(&closed.without_token()).await.unwrap();
+}
