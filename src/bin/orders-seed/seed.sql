@@ -30,9 +30,13 @@ FROM products WHERE sku LIKE 'load-%';
 CREATE INDEX ON seed_products (n);
 ANALYZE seed_products;
 
+-- Order ids rise with the order's number, as the service's UUIDv7 ids rise
+-- with time: every index insert then lands on the rightmost page instead of
+-- a random one (measured: about twice as fast). The zero time prefix keeps
+-- them apart from any id the service makes.
 CREATE TEMP TABLE seed_orders ON COMMIT DROP AS
 SELECT o AS n,
-       gen_random_uuid() AS id,
+       ('00000000-0000-7000-8000-' || lpad(to_hex(o), 12, '0'))::uuid AS id,
        'cust-' || lpad(((o * 7919) % :customers)::text, 6, '0') AS customer_id,
        now() - make_interval(secs => (o * 31.7) % 31536000) AS create_time,
        CASE WHEN o % 10 = 0 THEN 'CANCELLED' WHEN o % 10 IN (1, 2) THEN 'SHIPPED' ELSE 'PLACED' END AS state,
@@ -59,14 +63,15 @@ SELECT s.id, s.customer_id, s.state, 'EUR',
        CASE WHEN s.state = 'CANCELLED' THEN s.create_time + interval '1 hour' END
 FROM seed_orders s
 JOIN (SELECT order_id, sum((price_units * 1000000000 + price_nanos) * quantity) AS total
-      FROM seed_lines GROUP BY order_id) t ON t.order_id = s.id;
+      FROM seed_lines GROUP BY order_id) t ON t.order_id = s.id
+ORDER BY s.n;
 
 INSERT INTO order_line_items (order_id, position, product_id, sku, name, quantity,
                               unit_price_units, unit_price_nanos, line_total_units, line_total_nanos)
 SELECT order_id, position, product_id, sku, name, quantity, price_units, price_nanos,
        (price_units * 1000000000 + price_nanos) * quantity / 1000000000,
        ((price_units * 1000000000 + price_nanos) * quantity % 1000000000)::int
-FROM seed_lines;
+FROM seed_lines ORDER BY order_id, position;
 
 INSERT INTO audit_events (event_time, actor_subject, actor_role, request_id, action, resource_type,
                           resource_id, from_state, to_state)
@@ -84,3 +89,6 @@ SELECT create_time + interval '1 hour',
        'orders.v1.Order', id, 'PLACED', state,
        CASE WHEN state = 'CANCELLED' THEN 'seeded' END
 FROM seed_orders WHERE state <> 'PLACED' ORDER BY n;
+
+-- The batches share one transaction: the next one makes these again.
+DROP TABLE seed_products, seed_orders, seed_lines;
