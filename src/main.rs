@@ -11,6 +11,12 @@ use orders::{
     telemetry,
 };
 
+/// mimalloc rather than glibc's malloc: reading a page of orders allocates a
+/// string per column of every row, and glibc spent a quarter of the
+/// server's time in malloc/free on GetOrderHistory (BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
