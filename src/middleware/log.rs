@@ -5,7 +5,12 @@
 //! usable one (1 to 128 visible ASCII characters), else a fresh UUID. It is
 //! echoed in the response's `x-request-id`, handed to the handler as a
 //! [`RequestId`] extension and recorded in the audit trail, so one id ties
-//! a caller's report, our log line and the audit row together.
+//! a caller's report, our log line and the audit row together. Health and
+//! reflection calls get none (their log line says `-`): they change
+//! nothing, and a load balancer's probes should cost as little as can be.
+//! The echoed header is marked never-indexed: a value unique to each
+//! response would only churn HPACK's table and evict the entries that
+//! compress the other headers.
 //!
 //! A gRPC status travels in the response headers when the call fails before
 //! any message ("trailers-only"), and otherwise in the trailers after the
@@ -24,6 +29,8 @@ use futures_util::future::{BoxFuture, FutureExt};
 use http::{HeaderMap, HeaderValue};
 use http_body::{Body, Frame, SizeHint};
 use tower::{Layer, Service};
+
+use super::is_infrastructure;
 
 /// Logs every call once.
 #[derive(Debug, Clone, Copy, Default)]
@@ -56,20 +63,25 @@ where
     }
 
     fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
-        let request_id = RequestId::for_call(request.headers());
-        let header = request_id.header_value();
+        let path = request.uri().path();
+        let request_id = (!is_infrastructure(path)).then(|| RequestId::for_call(request.headers()));
+        let header = request_id.as_ref().map(RequestId::header_value);
         let record = CallRecord {
-            method: request.uri().path().to_owned(),
+            method: path.to_owned(),
             request_id: request_id.clone(),
             caller: LoggedCaller::default(),
             start: Instant::now(),
         };
-        request.extensions_mut().insert(request_id);
+        if let Some(request_id) = request_id {
+            request.extensions_mut().insert(request_id);
+        }
         request.extensions_mut().insert(record.caller.clone());
         let future = self.inner.call(request);
         async move {
             let mut response = future.await?;
-            response.headers_mut().insert(REQUEST_ID_HEADER, header);
+            if let Some(header) = header {
+                response.headers_mut().insert(REQUEST_ID_HEADER, header);
+            }
             let record = match grpc_code(response.headers()) {
                 Some(code) => {
                     record.finish(code);
@@ -107,7 +119,9 @@ impl RequestId {
     }
 
     fn header_value(&self) -> HeaderValue {
-        HeaderValue::from_str(&self.0).expect("request ids are visible ASCII")
+        let mut value = HeaderValue::from_str(&self.0).expect("request ids are visible ASCII");
+        value.set_sensitive(true);
+        value
     }
 }
 
@@ -124,7 +138,7 @@ impl LoggedCaller {
 
 struct CallRecord {
     method: String,
-    request_id: RequestId,
+    request_id: Option<RequestId>,
     caller: LoggedCaller,
     start: Instant,
 }
@@ -132,7 +146,7 @@ struct CallRecord {
 impl CallRecord {
     fn finish(self, code: &str) {
         let latency_ms = self.start.elapsed().as_secs_f64() * 1000.0;
-        let request_id = &*self.request_id.0;
+        let request_id = self.request_id.as_ref().map_or("-", |id| &*id.0);
         let caller = self.caller.0.get().map_or("-", String::as_str);
         tracing::info!(target: "orders::call", method = %self.method, code, latency_ms, request_id, caller, "call");
     }

@@ -150,7 +150,8 @@ impl Caller {
         let request = GetOrderRequest {
             order_id: ids[self.rng.random_range(0..ids.len())].clone(),
         };
-        let token = self.fixtures.credentials.warehouse();
+        let worker = self.rng.random_range(0..super::credentials::WAREHOUSE_WORKERS);
+        let token = self.fixtures.credentials.warehouse(worker);
         let request = with_token(with_deadline(request, self.fixtures.timeout), token);
         let call = unary::<_, Discarded>(&mut self.orders, GET_ORDER, request);
         code_of(within(self.fixtures.timeout, call).await)

@@ -3,9 +3,10 @@
 //! With `--auth-hs256-secret-file` (and the server's issuer and audience),
 //! every simulated customer gets a token of its own (role `customer`, its
 //! id as subject), as a shop's front end would send them; get-order reads
-//! as the warehouse; setup acts as a catalog admin and internal service.
-//! Per-customer tokens also spread the load over many callers, as the
-//! server's per-caller rate limit expects. With `--token`, that one token
+//! as one of [`WAREHOUSE_WORKERS`] warehouse workers; setup acts as a
+//! catalog admin and internal service. Many callers, each with its own
+//! token, is also what the server's per-caller rate limit expects: one
+//! token for thousands of calls per second would (rightly) be refused. With `--token`, that one token
 //! goes with every call instead. Health calls never carry a token.
 
 use std::time::Duration;
@@ -19,6 +20,9 @@ use tonic::{
 use super::setup::SetupError;
 use crate::args::Args;
 
+/// Warehouse workers reading orders, each with a token of its own.
+pub const WAREHOUSE_WORKERS: usize = 64;
+
 /// Long enough for any run.
 const TOKEN_TTL: Duration = Duration::from_secs(24 * 3600);
 
@@ -30,8 +34,9 @@ pub type Bearer = MetadataValue<Ascii>;
 pub struct Credentials {
     /// One per customer, in the order of `Fixtures::customers`.
     customers: Vec<Bearer>,
-    /// For get-order (any order) and for setup.
-    warehouse: Option<Bearer>,
+    /// For get-order (any order), one per worker.
+    warehouse: Vec<Bearer>,
+    /// For setup.
     setup: Option<Bearer>,
     /// `--token`: for everything.
     every_call: Option<Bearer>,
@@ -62,7 +67,9 @@ impl Credentials {
                 .iter()
                 .map(|c| mint(c, &["customer"]))
                 .collect::<Result<_, _>>()?,
-            warehouse: Some(mint("orders-load-warehouse", &["warehouse"])?),
+            warehouse: (0..WAREHOUSE_WORKERS)
+                .map(|i| mint(&format!("orders-load-warehouse-{i}"), &["warehouse"]))
+                .collect::<Result<_, _>>()?,
             setup: Some(mint("orders-load-setup", &["catalog-admin", "service"])?),
             every_call: None,
         })
@@ -73,9 +80,11 @@ impl Credentials {
         self.every_call.as_ref().or(self.customers.get(i))
     }
 
-    /// The token for reading any order.
-    pub fn warehouse(&self) -> Option<&Bearer> {
-        self.every_call.as_ref().or(self.warehouse.as_ref())
+    /// The token of warehouse worker number `worker` (modulo their number),
+    /// for reading any order.
+    pub fn warehouse(&self, worker: usize) -> Option<&Bearer> {
+        let token = self.warehouse.get(worker % self.warehouse.len().max(1));
+        self.every_call.as_ref().or(token)
     }
 
     /// The token for creating products and reading customers' histories.
