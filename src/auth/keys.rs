@@ -30,8 +30,6 @@ pub struct VerifyingKey {
     pub kid: Option<String>,
     pub algorithm: Algorithm,
     pub key: DecodingKey,
-    /// Where the key came from, for start-up messages.
-    pub source: String,
 }
 
 impl fmt::Debug for VerifyingKey {
@@ -39,7 +37,6 @@ impl fmt::Debug for VerifyingKey {
         f.debug_struct("VerifyingKey")
             .field("kid", &self.kid)
             .field("algorithm", &self.algorithm)
-            .field("source", &self.source)
             .finish_non_exhaustive()
     }
 }
@@ -67,7 +64,6 @@ pub fn load(settings: &AuthSettings) -> Result<Vec<VerifyingKey>, KeyError> {
             kid: None,
             algorithm: Algorithm::HS256,
             key: DecodingKey::from_secret(&read_secret(path)?).map_err(|e| invalid(path.display(), e))?,
-            source: path.display().to_string(),
         });
     }
     Ok(keys)
@@ -132,7 +128,6 @@ fn from_jwk(jwk: &Jwk, source: &str) -> Result<Option<VerifyingKey>, KeyError> {
         kid: jwk.common.key_id.clone(),
         algorithm,
         key,
-        source: source.to_owned(),
     }))
 }
 
@@ -149,7 +144,6 @@ fn pem(path: &Path) -> Result<VerifyingKey, KeyError> {
         kid: None,
         algorithm,
         key,
-        source: path.display().to_string(),
     })
 }
 

@@ -55,11 +55,6 @@ impl Gate {
         }
     }
 
-    /// True when calls need a token.
-    pub fn is_enabled(&self) -> bool {
-        self.verifier.is_some()
-    }
-
     /// Admits a call to `path` with request `headers`, or refuses it with
     /// UNAUTHENTICATED (no valid token) or PERMISSION_DENIED (no role that
     /// may call this method).

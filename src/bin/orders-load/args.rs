@@ -81,8 +81,9 @@ pub struct Args {
     pub token: Option<String>,
 
     /// Mint tokens with the server's HS256 secret instead: one per customer
-    /// (role customer), a warehouse token for get-order, a catalog-admin and
-    /// service token for setup. Needs --auth-issuer and --auth-audience.
+    /// (role customer), one per warehouse worker for get-order, a
+    /// catalog-admin and service token for setup. Needs --auth-issuer and
+    /// --auth-audience.
     #[arg(long, env = "ORDERS_AUTH_HS256_SECRET_FILE")]
     pub auth_hs256_secret_file: Option<std::path::PathBuf>,
 

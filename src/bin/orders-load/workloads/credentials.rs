@@ -6,8 +6,9 @@
 //! as one of [`WAREHOUSE_WORKERS`] warehouse workers; setup acts as a
 //! catalog admin and internal service. Many callers, each with its own
 //! token, is also what the server's per-caller rate limit expects: one
-//! token for thousands of calls per second would (rightly) be refused. With `--token`, that one token
-//! goes with every call instead. Health calls never carry a token.
+//! token for thousands of calls per second would (rightly) be refused.
+//! With `--token`, that one token goes with every call instead. Health
+//! calls never carry a token.
 
 use std::time::Duration;
 
