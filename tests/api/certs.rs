@@ -10,10 +10,7 @@
 //! server's settings at them; [`tls_endpoint`] and [`tls_channel`] make the
 //! client side, which the harness cannot: its default channel is plaintext.
 
-use std::{
-    path::{Path, PathBuf},
-    sync::atomic::{AtomicUsize, Ordering},
-};
+use std::path::{Path, PathBuf};
 
 use orders::config::Settings;
 use rcgen::{
@@ -71,7 +68,7 @@ pub struct Certs {
 impl Certs {
     /// Generates a fresh set and writes it to a new temporary directory.
     pub fn new() -> Certs {
-        let dir = fresh_dir();
+        let dir = crate::support::fresh_dir("certs");
         let ca = new_ca("orders test CA");
         let rogue_ca = new_ca("rogue CA");
         let server_sans = vec![SERVER_NAME.to_owned(), "127.0.0.1".to_owned()];
@@ -223,15 +220,4 @@ fn leaf(ca: &Ca, common_name: &str, sans: Vec<String>, purpose: ExtendedKeyUsage
         key_pem: key.serialize_pem(),
         cert_der: cert.der().to_vec(),
     }
-}
-
-/// A new, empty directory under the system's temporary directory.
-fn fresh_dir() -> PathBuf {
-    static COUNTER: AtomicUsize = AtomicUsize::new(0);
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let dir = std::env::temp_dir().join(format!("orders-test-certs-{}-{n}", std::process::id()));
-    // A leftover of an earlier process with the same pid would hold stale files.
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("creates the certificate directory");
-    dir
 }

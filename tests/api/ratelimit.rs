@@ -7,7 +7,7 @@
 
 use std::time::{Duration, Instant};
 
-use orders::{config::Settings, proto::ListProductsRequest};
+use orders::config::Settings;
 use tonic::{Code, Status};
 use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus};
 
@@ -29,12 +29,6 @@ fn customer(app: &TestApp, subject: &str) -> Clients {
     app.with_token(&token(subject, &["customer"]))
 }
 
-/// One ListProducts call: readable by every role, and cheap.
-async fn list_products(clients: &Clients) -> Result<(), Status> {
-    let request = ListProductsRequest::default();
-    clients.catalog.clone().list_products(request).await.map(drop)
-}
-
 /// Asserts that `status` is the rate limit's refusal of `subject` and
 /// returns the delay its `RetryInfo` suggests.
 #[track_caller]
@@ -53,10 +47,10 @@ async fn a_caller_over_its_limit_is_refused_with_retry_info_and_others_are_not()
     let (alice, bob) = (customer(&app, "alice"), customer(&app, "bob"));
 
     for call in 1..=3 {
-        let result = list_products(&alice).await;
+        let result = list_products_as(&alice).await;
         assert!(result.is_ok(), "alice's call {call} of her burst of 3: {result:?}");
     }
-    let status = list_products(&alice)
+    let status = list_products_as(&alice)
         .await
         .expect_err("alice's 4th call is over the limit");
     let retry = assert_rate_limited(&status, "caller/alice");
@@ -73,7 +67,7 @@ async fn a_caller_over_its_limit_is_refused_with_retry_info_and_others_are_not()
     );
 
     for call in 1..=3 {
-        let result = list_products(&bob).await;
+        let result = list_products_as(&bob).await;
         assert!(
             result.is_ok(),
             "bob's call {call}, right after alice's refusal: {result:?}"
@@ -83,7 +77,7 @@ async fn a_caller_over_its_limit_is_refused_with_retry_info_and_others_are_not()
 
     // The suggested delay is honest: after it, alice is admitted again.
     tokio::time::sleep(retry + Duration::from_millis(50)).await;
-    let result = list_products(&alice).await;
+    let result = list_products_as(&alice).await;
     assert!(result.is_ok(), "alice after waiting {retry:?}: {result:?}");
 }
 
@@ -115,7 +109,7 @@ async fn a_noisy_caller_is_refused_at_once_while_others_are_served() {
     let started = Instant::now();
     let hammering = concurrently(HAMMER, |_| {
         let alice = alice.clone();
-        async move { list_products(&alice).await }
+        async move { list_products_as(&alice).await }
     });
     let (alice_results, bob_results) = tokio::join!(hammering, bob_calls(&bob));
     let elapsed = started.elapsed();
@@ -141,10 +135,10 @@ async fn a_noisy_caller_is_refused_at_once_while_others_are_served() {
 }
 
 /// Bob's calls, one after the other, within his own burst.
-async fn bob_calls(bob: &Clients) -> Vec<Result<(), Status>> {
+async fn bob_calls(bob: &Clients) -> Vec<Result<usize, Status>> {
     let mut results = Vec::with_capacity(BOB_CALLS);
     for _ in 0..BOB_CALLS {
-        results.push(list_products(bob).await);
+        results.push(list_products_as(bob).await);
     }
     results
 }
@@ -168,20 +162,20 @@ async fn callers_without_a_token_are_limited_per_client_certificate() {
     );
 
     for call in 1..=2 {
-        let result = list_products(&a).await;
+        let result = list_products_as(&a).await;
         assert!(
             result.is_ok(),
             "certificate A's call {call} of its burst of 2: {result:?}"
         );
     }
-    let status = list_products(&a)
+    let status = list_products_as(&a)
         .await
         .expect_err("certificate A's 3rd call is over the limit");
     // The key is the fingerprint of A's leaf certificate, not its subject.
     assert_rate_limited(&status, &certs.client_a.rate_key());
     assert!(certs.client_a.rate_key().starts_with("certificate/"));
 
-    let result = list_products(&b).await;
+    let result = list_products_as(&b).await;
     assert!(result.is_ok(), "certificate B has a bucket of its own: {result:?}");
 }
 
@@ -191,7 +185,7 @@ async fn a_rate_of_zero_turns_the_limit_off() {
     let app = spawn_secured_app_with(|s| limit(s, 0.0, 1)).await;
     let alice = customer(&app, "alice");
     for call in 1..=50 {
-        let result = list_products(&alice).await;
+        let result = list_products_as(&alice).await;
         assert!(result.is_ok(), "call {call} with the limit off: {result:?}");
     }
 }

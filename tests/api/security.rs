@@ -65,7 +65,7 @@ async fn the_network_is_served_without_authentication_only_when_asked_to() {
 
 #[tokio::test]
 async fn a_bad_key_configuration_fails_the_start_in_one_clear_line() {
-    let dir = tempdir("bad-keys");
+    let dir = fresh_dir("bad-keys");
     let short = dir.join("short-secret");
     std::fs::write(&short, "hunter2-is-not-enough\n").unwrap();
     let garbage = dir.join("garbage");
@@ -111,12 +111,6 @@ async fn a_bad_key_configuration_fails_the_start_in_one_clear_line() {
         assert!(!message.contains('\n'), "one line: {message:?}");
     }
     let _ = std::fs::remove_dir_all(dir);
-}
-
-fn tempdir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("orders-{name}-{}-{}", std::process::id(), free_port()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 /// The real binary, its stderr collected as it runs.

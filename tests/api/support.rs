@@ -19,7 +19,7 @@ use tonic::{
 };
 use tonic_types::{ErrorDetails, StatusExt};
 
-use crate::helpers::TestApp;
+use crate::helpers::{Clients, TestApp};
 
 /// The `ErrorInfo.domain` of every error of the service.
 pub const DOMAIN: &str = "orders";
@@ -141,6 +141,26 @@ pub async fn list(app: &TestApp, page_size: i32, page_token: &str) -> Result<pro
         page_token: page_token.to_owned(),
     };
     app.catalog.clone().list_products(request).await.map(|r| r.into_inner())
+}
+
+/// Calls ListProducts (first page) as `clients`, returning how many
+/// products came back: a cheap call every role may make.
+pub async fn list_products_as(clients: &Clients) -> Result<usize, Status> {
+    let request = proto::ListProductsRequest::default();
+    let response = clients.catalog.clone().list_products(request).await?;
+    Ok(response.into_inner().products.len())
+}
+
+/// A new, empty directory under the system's temporary directory, named
+/// after `purpose`, this process and a counter.
+pub fn fresh_dir(purpose: &str) -> std::path::PathBuf {
+    static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("orders-test-{purpose}-{}-{n}", std::process::id()));
+    // A leftover of an earlier process with the same pid would hold stale files.
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("creates {}: {e}", dir.display()));
+    dir
 }
 
 /// Calls GetOrderHistory.

@@ -55,13 +55,6 @@ async fn refused_create(endpoint: Endpoint) -> String {
     }
 }
 
-/// ListProducts over `clients`: the catalog is readable by every caller.
-async fn list_products(clients: &Clients) -> Result<usize, tonic::Status> {
-    let request = orders::proto::ListProductsRequest::default();
-    let response = clients.catalog.clone().list_products(request).await?;
-    Ok(response.into_inner().products.len())
-}
-
 #[tokio::test]
 async fn a_tls_server_serves_tls_clients_and_refuses_plaintext_ones() {
     let (app, certs) = tls_app(ClientAuth::None).await;
@@ -91,7 +84,7 @@ async fn create_product_as_tls(app: &TestApp, certs: &Certs) {
     let request = product_request("SKU-TLS", (1, 0, "EUR"), 1);
     let created = clients.catalog.clone().create_product(request).await;
     assert!(created.is_ok(), "CreateProduct over TLS: {created:?}");
-    assert_eq!(list_products(&clients).await.unwrap(), 1);
+    assert_eq!(list_products_as(&clients).await.unwrap(), 1);
 }
 
 #[tokio::test]
@@ -99,7 +92,7 @@ async fn mutual_tls_serves_clients_with_a_certificate_of_the_trusted_ca() {
     let (app, certs) = tls_app(ClientAuth::Required).await;
     for client in [&certs.client_a, &certs.client_b] {
         let clients = Clients::new(tls_channel(&app, &certs, Some(client)).await, Bearer::default());
-        assert_eq!(list_products(&clients).await.unwrap(), 0);
+        assert_eq!(list_products_as(&clients).await.unwrap(), 0);
     }
 }
 
@@ -132,7 +125,7 @@ async fn with_mutual_tls_and_tokens_a_call_needs_both() {
     assert!(created.is_ok(), "certificate and token: {created:?}");
 
     let without_token = Clients::new(channel, Bearer::default());
-    let status = list_products(&without_token).await.unwrap_err();
+    let status = list_products_as(&without_token).await.unwrap_err();
     assert_error(&status, Code::Unauthenticated, "TOKEN_MISSING");
 
     // A valid token does not stand in for the certificate.
