@@ -6,7 +6,7 @@
 //! then its products in ascending id order. Placing an order locks only
 //! products (ascending), and its new order row is invisible to others.
 
-use diesel_async::AsyncConnection;
+use diesel_async::{AsyncConnection, AsyncPgConnection};
 use uuid::Uuid;
 
 use super::Call;
@@ -30,17 +30,25 @@ use crate::{
 /// One order with its lines and state history; another customer's order
 /// is NOT_FOUND to a customer, exactly like a missing one.
 pub async fn get_order(call: &Call, id: Uuid) -> Result<proto::GetOrderResponse, ApiError> {
-    let (found, history) = call
+    let (order, lines, history) = call
         .run(async |conn| {
-            let order = orders::find(conn, id, false)
-                .await?
+            // One round trip: the three reads need only the id, so they are
+            // pipelined, and another customer's lines are read for nothing
+            // rather than waited for in turn.
+            let conn: &AsyncPgConnection = conn;
+            let (order, lines, history) = futures_util::future::try_join3(
+                orders::find(conn, id, false),
+                orders::lines_of(conn, &[id]),
+                audit::order_history(conn, id),
+            )
+            .await?;
+            let order = order
                 .filter(|order| call.caller.may_see(&order.customer_id))
                 .ok_or_else(|| order_not_found(id))?;
-            let lines = orders::lines_of(conn, &[id]).await?;
-            let history = audit::order_history(conn, id).await?;
-            Ok((OrderWithLines { order, lines }, history))
+            Ok((order, lines, history))
         })
         .await?;
+    let found = OrderWithLines { order, lines };
     Ok(proto::GetOrderResponse {
         order: Some(wire::order(found)?),
         state_history: history.into_iter().map(wire::state_change).collect::<Result<_, _>>()?,
@@ -50,22 +58,14 @@ pub async fn get_order(call: &Call, id: Uuid) -> Result<proto::GetOrderResponse,
 /// One page of a customer's orders, newest first, with their lines.
 pub async fn history(call: &Call, page: &HistoryPage) -> Result<proto::GetOrderHistoryResponse, ApiError> {
     let customer_id = page.customer_id.as_str();
-    let (rows, next_page_token, lines) = call
-        .run(async |conn| {
-            let rows = orders::history(conn, customer_id, page.cursor, page.page_size + 1).await?;
-            let (rows, next_page_token) = finish_page(rows, page.page_size, |last| {
-                let listing = Listing::OrderHistory { customer_id };
-                call.state.page_key.seal(listing, &cursor_after(last))
-            });
-            let ids: Vec<Uuid> = rows.iter().map(|row| row.id).collect();
-            let lines = orders::lines_of(conn, &ids).await?;
-            Ok((rows, next_page_token, lines))
-        })
+    let found = call
+        .run(async |conn| Ok(orders::history_page(conn, customer_id, page.cursor, page.page_size).await?))
         .await?;
-    let orders = orders::with_lines(rows, lines)
-        .into_iter()
-        .map(wire::order)
-        .collect::<Result<_, _>>()?;
+    let (found, next_page_token) = finish_page(found, page.page_size, |last| {
+        let listing = Listing::OrderHistory { customer_id };
+        call.state.page_key.seal(listing, &cursor_after(&last.order))
+    });
+    let orders = found.into_iter().map(wire::order).collect::<Result<_, _>>()?;
     Ok(proto::GetOrderHistoryResponse {
         orders,
         next_page_token,

@@ -129,12 +129,13 @@ pub struct StateChangeRow {
 }
 
 /// The state changes of order `id`, oldest first.
-pub async fn order_history(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Vec<StateChangeRow>> {
+/// Takes a shared connection so that it can be pipelined with other reads.
+pub async fn order_history(mut conn: &AsyncPgConnection, id: Uuid) -> QueryResult<Vec<StateChangeRow>> {
     events::table
         .filter(events::resource_id.eq(id))
         .filter(events::resource_type.eq(ORDER_RESOURCE))
         .order(events::id)
         .select(StateChangeRow::as_select())
-        .load(conn)
+        .load(&mut conn)
         .await
 }
