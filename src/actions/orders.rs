@@ -30,7 +30,7 @@ use crate::{
 /// One order with its lines and state history; another customer's order
 /// is NOT_FOUND to a customer, exactly like a missing one.
 pub async fn get_order(call: &Call, id: Uuid) -> Result<proto::GetOrderResponse, ApiError> {
-    let (order, lines, history) = call
+    let (found, history) = call
         .run(async |conn| {
             // One round trip: the three reads need only the id, so they are
             // pipelined, and another customer's lines are read for nothing
@@ -45,10 +45,9 @@ pub async fn get_order(call: &Call, id: Uuid) -> Result<proto::GetOrderResponse,
             let order = order
                 .filter(|order| call.caller.may_see(&order.customer_id))
                 .ok_or_else(|| order_not_found(id))?;
-            Ok((order, lines, history))
+            Ok((OrderWithLines { order, lines }, history))
         })
         .await?;
-    let found = OrderWithLines { order, lines };
     Ok(proto::GetOrderResponse {
         order: Some(wire::order(found)?),
         state_history: history.into_iter().map(wire::state_change).collect::<Result<_, _>>()?,

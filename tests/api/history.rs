@@ -2,7 +2,7 @@
 //! walking every page (each order once, strictly descending), stability while
 //! orders are placed during paging, and refusal of foreign or forged tokens.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use orders::proto;
 
@@ -220,7 +220,7 @@ async fn pages_read_while_orders_are_placed_show_every_order_whole() {
         pages
     };
     let (placed, pages) = tokio::join!(place, read);
-    let placed: std::collections::HashMap<_, _> = placed.into_iter().map(|o| (o.order_id.clone(), o)).collect();
+    let placed: HashMap<_, _> = placed.into_iter().map(|o| (o.order_id.clone(), o)).collect();
     let mut shown = 0;
     for order in pages.iter().flatten() {
         assert_eq!(
