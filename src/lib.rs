@@ -29,4 +29,3 @@ pub mod service;
 pub mod startup;
 pub mod telemetry;
 pub mod tls;
-pub mod wire;

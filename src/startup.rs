@@ -20,16 +20,16 @@ use crate::{
     actions::AppState,
     auth::{Gate, TokenVerifier, token::AuthSetupError},
     config::{DatabaseSettings, Settings},
-    db::{self, local::LocalPostgres, secrets},
+    db::{self, launcher::LocalPostgres, secrets},
     domain::page::PageTokenKey,
     middleware::{
         GrpcResponse,
         auth::AuthLayer,
         codec_errors::rewrite_codec_errors,
+        concurrency_limit::GlobalConcurrencyLimitLayer,
         deadline::DeadlineLayer,
-        limit::GlobalConcurrencyLimitLayer,
         log::CallLogLayer,
-        rate::{RateLimitLayer, RateLimiter},
+        rate_limit::{RateLimitLayer, RateLimiter},
     },
     proto::{self, catalog_service_server::CatalogServiceServer, order_service_server::OrderServiceServer},
     service::{catalog::CatalogApi, health, orders::OrderApi},
@@ -67,7 +67,7 @@ pub enum StartupError {
     )]
     Insecure(SocketAddr),
     #[error("{0}")]
-    LocalDatabase(#[from] db::local::LocalPgError),
+    LocalDatabase(#[from] db::launcher::LocalPgError),
     #[error("could not apply migrations: {0}")]
     Migrate(Box<dyn std::error::Error + Send + Sync>),
     #[error("could not create the connection pool: {0}")]
@@ -277,7 +277,7 @@ pub async fn database_url(settings: &DatabaseSettings) -> Result<String, Startup
         local.data_dir = dir.clone();
     }
     let server = local.server_url().await?;
-    let url = db::local::ensure_database(&server, LOCAL_DATABASE).await?;
+    let url = db::launcher::ensure_database(&server, LOCAL_DATABASE).await?;
     tracing::info!(database = %url, "no DATABASE_URL set: using the local PostgreSQL");
     Ok(url)
 }

@@ -14,11 +14,9 @@ use std::sync::LazyLock;
 
 use libfuzzer_sys::fuzz_target;
 use orders::{
-    domain::{
-        page::PageTokenKey,
-        request::{Method, decode_and_validate},
-    },
+    domain::{page::PageTokenKey, request::decode_and_validate},
     error::ApiError,
+    proto::Method,
 };
 
 /// Any key will do: no input can carry a valid signature anyway.

@@ -19,12 +19,19 @@ use tokio::time::Instant;
 use uuid::Uuid;
 
 use super::AppState;
-use crate::{
-    auth::Caller,
-    db::audit::Actor,
-    error::ApiError,
-    middleware::{deadline::CallDeadline, log::RequestId},
-};
+use crate::{auth::Caller, db::audit::Actor, error::ApiError};
+
+/// The id of one call: the caller's `x-request-id`, else one made up for
+/// it by the call log ([`crate::middleware::log`]), which also echoes it.
+/// It goes to the call's log line and to its audit rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestId(pub Arc<str>);
+
+/// When the call must be over: the earlier of the client's deadline and the
+/// server's maximum, set by [`crate::middleware::deadline`] on every call it
+/// times. The database work stops then too ([`Call::run`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallDeadline(pub Instant);
 
 /// A connection checked out of the pool.
 pub type Connection = Object<AsyncPgConnection>;

@@ -7,6 +7,7 @@ use uuid::Uuid;
 use super::{
     Call,
     idempotent::{self, Start},
+    to_proto,
 };
 use crate::{
     db::{
@@ -21,7 +22,7 @@ use crate::{
         query::ProductPage,
     },
     error::{ApiError, on_constraint},
-    proto, wire,
+    proto,
 };
 
 /// Adds a product; a SKU already in the catalog is ALREADY_EXISTS.
@@ -42,7 +43,7 @@ pub async fn create_product(
             let event = Event::product(Action::ProductCreated, row.id, product.stock);
             audit::record(conn, &actor, &event).await?;
             let response = proto::CreateProductResponse {
-                product: Some(wire::product(row)),
+                product: Some(to_proto::product(row)),
             };
             idempotent::finish(conn, key, &response).await?;
             Ok(response)
@@ -67,7 +68,7 @@ pub async fn get_product(call: &Call, id: Uuid) -> Result<proto::GetProductRespo
         .run(async |conn| products::find(conn, id).await?.ok_or_else(|| product_not_found(id)))
         .await?;
     Ok(proto::GetProductResponse {
-        product: Some(wire::product(row)),
+        product: Some(to_proto::product(row)),
     })
 }
 
@@ -82,7 +83,7 @@ pub async fn list_products(call: &Call, page: &ProductPage) -> Result<proto::Lis
         call.state.page_key.seal(Listing::Products, &cursor)
     });
     Ok(proto::ListProductsResponse {
-        products: rows.into_iter().map(wire::product).collect(),
+        products: rows.into_iter().map(to_proto::product).collect(),
         next_page_token,
     })
 }
@@ -110,7 +111,7 @@ pub async fn restock(
             let event = Event::product(Action::ProductRestocked, row.id, restock.quantity);
             audit::record(conn, &actor, &event).await?;
             let response = proto::RestockProductResponse {
-                product: Some(wire::product(row)),
+                product: Some(to_proto::product(row)),
             };
             idempotent::finish(conn, key, &response).await?;
             Ok(response)

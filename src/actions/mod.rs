@@ -13,6 +13,7 @@ pub mod catalog_cache;
 pub mod idempotent;
 pub mod orders;
 pub mod place;
+pub mod to_proto;
 
 pub use call::Call;
 

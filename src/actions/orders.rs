@@ -9,7 +9,7 @@
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use uuid::Uuid;
 
-use super::Call;
+use super::{Call, to_proto};
 use crate::{
     db::{
         audit::{self, Action, Event},
@@ -24,7 +24,7 @@ use crate::{
         state::{OrderState, Transition},
     },
     error::{ApiError, PreconditionViolation, on_constraint},
-    proto, wire,
+    proto,
 };
 
 /// One order with its lines and state history; another customer's order
@@ -49,8 +49,11 @@ pub async fn get_order(call: &Call, id: Uuid) -> Result<proto::GetOrderResponse,
         })
         .await?;
     Ok(proto::GetOrderResponse {
-        order: Some(wire::order(found)?),
-        state_history: history.into_iter().map(wire::state_change).collect::<Result<_, _>>()?,
+        order: Some(to_proto::order(found)?),
+        state_history: history
+            .into_iter()
+            .map(to_proto::state_change)
+            .collect::<Result<_, _>>()?,
     })
 }
 
@@ -64,7 +67,7 @@ pub async fn history(call: &Call, page: &HistoryPage) -> Result<proto::GetOrderH
         let listing = Listing::OrderHistory { customer_id };
         call.state.page_key.seal(listing, &cursor_after(&last.order))
     });
-    let orders = found.into_iter().map(wire::order).collect::<Result<_, _>>()?;
+    let orders = found.into_iter().map(to_proto::order).collect::<Result<_, _>>()?;
     Ok(proto::GetOrderHistoryResponse {
         orders,
         next_page_token,
@@ -95,7 +98,7 @@ pub async fn cancel(call: &Call, cancellation: &Cancellation) -> Result<proto::O
                     .filter(|o| &o.customer_id == customer_id)
                     .ok_or_else(|| order_not_found(id))?;
                 let lines = orders::lines_of(conn, &[id]).await?;
-                match wire::order_state(&order)?.cancel() {
+                match to_proto::order_state(&order)?.cancel() {
                     Transition::AlreadyDone => return Ok(OrderWithLines { order, lines }),
                     Transition::Refused => return Err(wrong_state(&order, "ORDER_NOT_CANCELLABLE", "cancelled")),
                     Transition::Apply => {}
@@ -121,7 +124,7 @@ pub async fn cancel(call: &Call, cancellation: &Cancellation) -> Result<proto::O
             .await
         })
         .await?;
-    wire::order(changed)
+    to_proto::order(changed)
 }
 
 /// Ships a placed order.
@@ -132,7 +135,7 @@ pub async fn ship(call: &Call, id: Uuid) -> Result<proto::Order, ApiError> {
             conn.transaction(async |conn| {
                 let order = orders::find(conn, id, true).await?.ok_or_else(|| order_not_found(id))?;
                 let lines = orders::lines_of(conn, &[id]).await?;
-                let order = match wire::order_state(&order)?.ship() {
+                let order = match to_proto::order_state(&order)?.ship() {
                     Transition::AlreadyDone => order,
                     Transition::Refused => return Err(wrong_state(&order, "ORDER_NOT_SHIPPABLE", "shipped")),
                     Transition::Apply => {
@@ -148,7 +151,7 @@ pub async fn ship(call: &Call, id: Uuid) -> Result<proto::Order, ApiError> {
             .await
         })
         .await?;
-    wire::order(changed)
+    to_proto::order(changed)
 }
 
 /// Putting stock back can only fail when a restock has since filled the

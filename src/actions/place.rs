@@ -15,6 +15,7 @@ use uuid::Uuid;
 use super::{
     Call,
     idempotent::{self, Start},
+    to_proto,
 };
 use crate::{
     db::{
@@ -28,7 +29,7 @@ use crate::{
         state::OrderState,
     },
     error::ApiError,
-    proto, wire,
+    proto,
 };
 
 /// Attempts before giving up on a catalog that keeps changing under us.
@@ -47,7 +48,7 @@ pub async fn place_order(
         let priced = price_order(&order.lines, &catalog)?;
         let rows = rows(order, &priced, Utc::now());
         let response = proto::CreateOrderResponse {
-            order: Some(wire::order(rows.clone())?),
+            order: Some(to_proto::order(rows.clone())?),
         };
         let encoded = response.encode_to_vec();
         let statement = PlaceOrder::new(&rows.order, &rows.lines, key, &encoded, &actor);

@@ -26,7 +26,7 @@ use http::HeaderMap;
 use policy::{Access, best_access, roles_allowed};
 pub use token::{Identity, TokenVerifier};
 
-use crate::{config::AuthSettings, domain::request::Method, error::ApiError};
+use crate::{config::AuthSettings, error::ApiError, proto::Method};
 
 /// Decides, for each call, whether it may proceed and as whom.
 #[derive(Debug)]

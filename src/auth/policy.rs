@@ -10,7 +10,7 @@
 
 use std::fmt;
 
-use crate::domain::request::Method;
+use crate::proto::Method;
 
 /// A role a token grants, from its `roles` claim.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -7,7 +7,7 @@
 
 pub mod audit;
 pub mod idempotency;
-pub mod local;
+pub mod launcher;
 pub mod migrations;
 pub mod orders;
 pub mod place;

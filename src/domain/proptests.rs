@@ -29,21 +29,24 @@ use super::{
     page::{Listing, OrderCursor, PageTokenKey, ProductCursor},
     product::{MAX_STOCK, NewProduct, Restock},
     query::{HistoryPage, ProductPage, parse_id},
-    request::{MALFORMED_MESSAGE, Method, decode_and_validate},
+    request::{MALFORMED_MESSAGE, decode_and_validate},
     violations::INVALID_FIELDS,
 };
-use crate::{error::ApiError, proto};
+use crate::{
+    error::ApiError,
+    proto::{self, Method},
+};
 
 /// The messages and RPCs of the API, read from its own descriptors.
-pub(super) struct Api {
+struct Api {
     /// Every message by full name without the leading dot, nested ones too
     /// (`orders.v1.CreateOrderRequest.LineItem`).
     messages: HashMap<String, DescriptorProto>,
     /// The request message of every RPC, by full gRPC path.
-    pub(super) inputs: HashMap<String, String>,
+    inputs: HashMap<String, String>,
 }
 
-pub(super) static API: LazyLock<Api> = LazyLock::new(|| {
+static API: LazyLock<Api> = LazyLock::new(|| {
     let set = FileDescriptorSet::decode(proto::FILE_DESCRIPTOR_SET).expect("the descriptor set decodes");
     let mut api = Api {
         messages: HashMap::new(),

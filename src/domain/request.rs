@@ -14,62 +14,16 @@ use super::{
     product::{NewProduct, Restock},
     query::{HistoryPage, ProductPage, parse_id},
 };
-use crate::{error::ApiError, proto};
+use crate::{
+    error::ApiError,
+    proto::{self, Method},
+};
 
 /// The `ErrorInfo.reason` of a body that is not a valid encoding of the
 /// request message (the server's codec-error layer uses the same reason).
 pub const MALFORMED_MESSAGE: &str = "MALFORMED_MESSAGE";
 /// What such a caller is told, here and by the server's codec-error layer.
 pub const MALFORMED_MESSAGE_TEXT: &str = "the request body is not a valid encoding of the request message";
-
-/// Every RPC of `orders.v1.OrderService` and `orders.v1.CatalogService`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Method {
-    CreateOrder,
-    GetOrder,
-    GetOrderHistory,
-    CancelOrder,
-    ShipOrder,
-    CreateProduct,
-    GetProduct,
-    ListProducts,
-    RestockProduct,
-}
-
-impl Method {
-    /// All methods, in a fixed order (the fuzz target picks by index).
-    pub const ALL: [Method; 9] = [
-        Method::CreateOrder,
-        Method::GetOrder,
-        Method::GetOrderHistory,
-        Method::CancelOrder,
-        Method::ShipOrder,
-        Method::CreateProduct,
-        Method::GetProduct,
-        Method::ListProducts,
-        Method::RestockProduct,
-    ];
-
-    /// The full gRPC path, e.g. `/orders.v1.OrderService/CreateOrder`.
-    pub fn path(self) -> &'static str {
-        match self {
-            Method::CreateOrder => "/orders.v1.OrderService/CreateOrder",
-            Method::GetOrder => "/orders.v1.OrderService/GetOrder",
-            Method::GetOrderHistory => "/orders.v1.OrderService/GetOrderHistory",
-            Method::CancelOrder => "/orders.v1.OrderService/CancelOrder",
-            Method::ShipOrder => "/orders.v1.OrderService/ShipOrder",
-            Method::CreateProduct => "/orders.v1.CatalogService/CreateProduct",
-            Method::GetProduct => "/orders.v1.CatalogService/GetProduct",
-            Method::ListProducts => "/orders.v1.CatalogService/ListProducts",
-            Method::RestockProduct => "/orders.v1.CatalogService/RestockProduct",
-        }
-    }
-
-    /// The method with this full gRPC path, if the API has one.
-    pub fn from_path(path: &str) -> Option<Method> {
-        Method::ALL.into_iter().find(|m| m.path() == path)
-    }
-}
 
 /// Decodes `bytes` as the request message of `method` and validates it as
 /// the service would, without touching any state. A body that does not
@@ -98,15 +52,10 @@ fn decode<M: Message + Default>(bytes: &[u8]) -> Result<M, ApiError> {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeSet;
-
     use tonic::Code;
 
     use super::*;
-    use crate::{
-        domain::{proptests::API, violations::INVALID_FIELDS},
-        error::FieldViolation,
-    };
+    use crate::{domain::violations::INVALID_FIELDS, error::FieldViolation};
 
     fn key() -> PageTokenKey {
         PageTokenKey::new(vec![3; 32]).unwrap()
@@ -124,17 +73,6 @@ mod tests {
 
     fn fields(violations: &[FieldViolation]) -> Vec<String> {
         violations.iter().map(|v| v.field.clone()).collect()
-    }
-
-    #[test]
-    fn every_rpc_of_the_api_has_a_method_and_paths_round_trip() {
-        let api: BTreeSet<&str> = API.inputs.keys().map(String::as_str).collect();
-        let ours: BTreeSet<&str> = Method::ALL.iter().map(|m| m.path()).collect();
-        assert_eq!(ours, api);
-        for method in Method::ALL {
-            assert_eq!(Method::from_path(method.path()), Some(method));
-        }
-        assert_eq!(Method::from_path("/orders.v1.OrderService/DropOrders"), None);
     }
 
     #[test]

@@ -7,8 +7,8 @@
 //! and its commit) runs in a spawned task, so dropping the call here cannot
 //! leave a transaction open on a pooled connection.
 //!
-//! The deadline is also handed to the handler as a [`CallDeadline`] request
-//! extension, so the database work stops at the same moment
+//! The deadline is also handed to the handler as the call's [`CallDeadline`]
+//! request extension, so the database work stops at the same moment
 //! ([`crate::actions::Call`]).
 
 use std::{
@@ -21,13 +21,7 @@ use tonic::Code;
 use tower::{Layer, Service};
 
 use super::{GrpcResponse, is_infrastructure, status_response};
-use crate::error::status_with_reason;
-
-/// When the call must be over: the earlier of the client's deadline and the
-/// server's maximum. Found in the extensions of every request that passed
-/// through [`DeadlineLayer`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CallDeadline(pub tokio::time::Instant);
+use crate::{actions::call::CallDeadline, error::status_with_reason};
 
 /// Applies the call deadline.
 #[derive(Debug, Clone, Copy)]

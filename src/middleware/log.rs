@@ -3,8 +3,8 @@
 //!
 //! The request id is the caller's `x-request-id` metadata when it sends a
 //! usable one (1 to 128 visible ASCII characters), else a fresh UUID. It is
-//! echoed in the response's `x-request-id`, handed to the handler as a
-//! [`RequestId`] extension and recorded in the audit trail, so one id ties
+//! echoed in the response's `x-request-id`, handed to the handler as the
+//! call's [`RequestId`] extension and recorded in the audit trail, so one id ties
 //! a caller's report, our log line and the audit row together. Health and
 //! reflection calls get none (their log line says `-`): they change
 //! nothing, and a load balancer's probes should cost as little as can be.
@@ -31,6 +31,7 @@ use http_body::{Body, Frame, SizeHint};
 use tower::{Layer, Service};
 
 use super::is_infrastructure;
+use crate::actions::call::RequestId;
 
 /// Logs every call once.
 #[derive(Debug, Clone, Copy, Default)]
@@ -64,8 +65,8 @@ where
 
     fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
         let path = request.uri().path();
-        let request_id = (!is_infrastructure(path)).then(|| RequestId::for_call(request.headers()));
-        let header = request_id.as_ref().map(RequestId::header_value);
+        let request_id = (!is_infrastructure(path)).then(|| request_id_for(request.headers()));
+        let header = request_id.as_ref().map(header_value);
         let record = CallRecord {
             method: path.to_owned(),
             request_id: request_id.clone(),
@@ -98,31 +99,25 @@ where
 /// The metadata key of the request id, in requests and responses.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
-/// The id of one call (see the module documentation).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RequestId(pub Arc<str>);
-
-impl RequestId {
-    /// The caller's `x-request-id` if it is usable, else a new UUID.
-    fn for_call(headers: &HeaderMap) -> RequestId {
-        let given = headers.get(REQUEST_ID_HEADER).and_then(|v| v.to_str().ok());
-        let usable = |id: &&str| (1..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_graphic());
-        match given.filter(usable) {
-            Some(id) => RequestId(id.into()),
-            None => RequestId(
-                uuid::Builder::from_random_bytes(rand::random())
-                    .into_uuid()
-                    .to_string()
-                    .into(),
-            ),
-        }
+/// The caller's `x-request-id` if it is usable, else a new UUID.
+fn request_id_for(headers: &HeaderMap) -> RequestId {
+    let given = headers.get(REQUEST_ID_HEADER).and_then(|v| v.to_str().ok());
+    let usable = |id: &&str| (1..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_graphic());
+    match given.filter(usable) {
+        Some(id) => RequestId(id.into()),
+        None => RequestId(
+            uuid::Builder::from_random_bytes(rand::random())
+                .into_uuid()
+                .to_string()
+                .into(),
+        ),
     }
+}
 
-    fn header_value(&self) -> HeaderValue {
-        let mut value = HeaderValue::from_str(&self.0).expect("request ids are visible ASCII");
-        value.set_sensitive(true);
-        value
-    }
+fn header_value(id: &RequestId) -> HeaderValue {
+    let mut value = HeaderValue::from_str(&id.0).expect("request ids are visible ASCII");
+    value.set_sensitive(true);
+    value
 }
 
 /// Where the auth layer, further in, leaves the caller's verified subject
@@ -204,31 +199,9 @@ impl<B: Body> Body for LoggedBody<B> {
 fn grpc_code(headers: &HeaderMap) -> Option<&'static str> {
     let value = headers.get("grpc-status")?.to_str().ok()?;
     Some(
-        CODE_NAMES
+        crate::proto::CODE_NAMES
             .get(value.parse::<usize>().ok()?)
             .copied()
             .unwrap_or("UNKNOWN"),
     )
 }
-
-/// The canonical names of the gRPC status codes, indexed by number (also
-/// used by `orders-load` to name the codes it counts).
-pub const CODE_NAMES: [&str; 17] = [
-    "OK",
-    "CANCELLED",
-    "UNKNOWN",
-    "INVALID_ARGUMENT",
-    "DEADLINE_EXCEEDED",
-    "NOT_FOUND",
-    "ALREADY_EXISTS",
-    "PERMISSION_DENIED",
-    "RESOURCE_EXHAUSTED",
-    "FAILED_PRECONDITION",
-    "ABORTED",
-    "OUT_OF_RANGE",
-    "UNIMPLEMENTED",
-    "INTERNAL",
-    "UNAVAILABLE",
-    "DATA_LOSS",
-    "UNAUTHENTICATED",
-];

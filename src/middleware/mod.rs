@@ -4,9 +4,9 @@
 //!    status code, latency), including calls refused by the layers below;
 //! 2. [`auth::AuthLayer`]: authenticates the caller and checks that its
 //!    role may call the method (UNAUTHENTICATED / PERMISSION_DENIED);
-//! 3. [`rate::RateLimitLayer`]: a per-caller rate limit, refusing the
+//! 3. [`rate_limit::RateLimitLayer`]: a per-caller rate limit, refusing the
 //!    excess at once (off with `--rate-limit-rps 0`);
-//! 4. [`limit::GlobalConcurrencyLimitLayer`]: a limit on calls in progress
+//! 4. [`concurrency_limit::GlobalConcurrencyLimitLayer`]: a limit on calls in progress
 //!    across all connections, refusing the excess at once;
 //! 5. [`deadline::DeadlineLayer`]: ends a call at the earlier of the
 //!    client's deadline and the server's maximum, with DEADLINE_EXCEEDED;
@@ -17,10 +17,10 @@
 pub mod auth;
 pub mod check;
 pub mod codec_errors;
+pub mod concurrency_limit;
 pub mod deadline;
-pub mod limit;
 pub mod log;
-pub mod rate;
+pub mod rate_limit;
 
 /// The services that are never limited or timed out: load balancers must be
 /// able to ask for health even when the server is saturated.

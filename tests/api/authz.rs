@@ -11,8 +11,7 @@
 
 use orders::{
     auth::policy::{Access, Role, access},
-    domain::request::Method,
-    proto,
+    proto::{self, Method},
 };
 use tonic::{Code, Status};
 

@@ -10,7 +10,7 @@ use std::{
     sync::atomic::{AtomicUsize, Ordering},
 };
 
-use orders::db::local::LocalPostgres;
+use orders::db::launcher::LocalPostgres;
 
 use crate::helpers::{TestDatabase, block_on_aside, build_template, init_tracing};
 

@@ -27,7 +27,7 @@ use orders::{
     config::Settings,
     db::{
         Pool,
-        local::{LocalPostgres, with_database},
+        launcher::{LocalPostgres, with_database},
     },
     proto::{catalog_service_client::CatalogServiceClient, order_service_client::OrderServiceClient},
     startup::{Application, StartupError},

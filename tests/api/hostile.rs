@@ -14,8 +14,7 @@ use base64::{
     engine::general_purpose::{STANDARD, URL_SAFE, URL_SAFE_NO_PAD},
 };
 use orders::{
-    domain::request::Method,
-    proto::{self, create_order_request::LineItem},
+    proto::{self, Method, create_order_request::LineItem},
     startup::MAX_MESSAGE_BYTES,
 };
 use prost::Message;

@@ -151,7 +151,7 @@ async fn reflection_lists_the_services_on_both_versions() {
 
 /// An admin connection to the server of `app`, and the name of its database.
 async fn admin(app: &TestApp) -> (AsyncPgConnection, String) {
-    let admin_url = orders::db::local::with_database(&app.db_url, "postgres");
+    let admin_url = orders::db::launcher::with_database(&app.db_url, "postgres");
     let (_, name) = app.db_url.split('?').next().unwrap().rsplit_once('/').unwrap();
     let admin = AsyncPgConnection::establish(&admin_url)
         .await

@@ -7,7 +7,7 @@ mod text;
 
 use std::time::Instant;
 
-use orders::middleware::log::CODE_NAMES;
+use orders::proto::CODE_NAMES;
 use serde::{Serialize, ser::SerializeMap};
 
 pub use recorder::Recorder;

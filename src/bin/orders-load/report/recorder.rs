@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
-use orders::middleware::log::CODE_NAMES;
+use orders::proto::CODE_NAMES;
 use tonic::Code;
 
 use crate::workloads::Kind;

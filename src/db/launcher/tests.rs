@@ -1,4 +1,4 @@
-//! Tests for `local.rs` against the real machine: the system cluster on 5432 and a private
+//! Tests for the launcher against the real machine: the system cluster on 5432 and a private
 //! cluster started under /var/lib. They need PostgreSQL binaries, as the service itself does.
 
 use std::path::{Path, PathBuf};

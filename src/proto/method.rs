@@ -1,0 +1,84 @@
+//! The RPCs of the API as a Rust enum: the one list of methods that the
+//! access policy ([`crate::auth::policy`]), request validation
+//! ([`crate::domain::request`]) and the fuzz target share. It lives with
+//! the generated code because it is a fact of the protocol: a test checks
+//! it against the descriptors compiled from `proto/`.
+
+/// Every RPC of `orders.v1.OrderService` and `orders.v1.CatalogService`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    CreateOrder,
+    GetOrder,
+    GetOrderHistory,
+    CancelOrder,
+    ShipOrder,
+    CreateProduct,
+    GetProduct,
+    ListProducts,
+    RestockProduct,
+}
+
+impl Method {
+    /// All methods, in a fixed order (the fuzz target picks by index).
+    pub const ALL: [Method; 9] = [
+        Method::CreateOrder,
+        Method::GetOrder,
+        Method::GetOrderHistory,
+        Method::CancelOrder,
+        Method::ShipOrder,
+        Method::CreateProduct,
+        Method::GetProduct,
+        Method::ListProducts,
+        Method::RestockProduct,
+    ];
+
+    /// The full gRPC path, e.g. `/orders.v1.OrderService/CreateOrder`.
+    pub fn path(self) -> &'static str {
+        match self {
+            Method::CreateOrder => "/orders.v1.OrderService/CreateOrder",
+            Method::GetOrder => "/orders.v1.OrderService/GetOrder",
+            Method::GetOrderHistory => "/orders.v1.OrderService/GetOrderHistory",
+            Method::CancelOrder => "/orders.v1.OrderService/CancelOrder",
+            Method::ShipOrder => "/orders.v1.OrderService/ShipOrder",
+            Method::CreateProduct => "/orders.v1.CatalogService/CreateProduct",
+            Method::GetProduct => "/orders.v1.CatalogService/GetProduct",
+            Method::ListProducts => "/orders.v1.CatalogService/ListProducts",
+            Method::RestockProduct => "/orders.v1.CatalogService/RestockProduct",
+        }
+    }
+
+    /// The method with this full gRPC path, if the API has one.
+    pub fn from_path(path: &str) -> Option<Method> {
+        Method::ALL.into_iter().find(|m| m.path() == path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use prost::Message;
+    use prost_types::FileDescriptorSet;
+
+    use super::*;
+
+    #[test]
+    fn every_rpc_of_the_api_has_a_method_and_paths_round_trip() {
+        let set = FileDescriptorSet::decode(crate::proto::FILE_DESCRIPTOR_SET).expect("the descriptor set decodes");
+        let api: BTreeSet<String> = (set.file.iter().filter(|f| f.package() == "orders.v1"))
+            .flat_map(|file| &file.service)
+            .flat_map(|service| {
+                service
+                    .method
+                    .iter()
+                    .map(|m| format!("/orders.v1.{}/{}", service.name(), m.name()))
+            })
+            .collect();
+        let ours: BTreeSet<String> = Method::ALL.iter().map(|m| m.path().to_owned()).collect();
+        assert_eq!(ours, api);
+        for method in Method::ALL {
+            assert_eq!(Method::from_path(method.path()), Some(method));
+        }
+        assert_eq!(Method::from_path("/orders.v1.OrderService/DropOrders"), None);
+    }
+}
