@@ -8,8 +8,10 @@ use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+pub mod database_url;
 pub mod security;
 
+pub use database_url::DatabaseUrl;
 pub use security::{AuthSettings, SecuritySettings, TlsSettings};
 
 /// The orders service: catalog and order lifecycle over gRPC on PostgreSQL.
@@ -81,7 +83,7 @@ pub struct DatabaseSettings {
     /// it, a local PostgreSQL is used (an `orders` database is created if
     /// missing); where none runs, a private cluster is started in --data-dir.
     #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
-    pub database_url: Option<String>,
+    pub database_url: Option<DatabaseUrl>,
 
     /// Maximum number of pooled database connections.
     #[arg(long, env = "ORDERS_DB_POOL_SIZE", default_value_t = 16, global = true)]
@@ -179,6 +181,15 @@ mod tests {
         assert_eq!(settings.addr.to_string(), "127.0.0.1:50051");
         assert_eq!(settings.database.database_url, None);
         assert_eq!(settings.server.drain_timeout, Duration::from_secs(10));
+    }
+
+    #[test]
+    fn printed_settings_hide_the_database_password() {
+        let mut settings = Settings::defaults();
+        settings.database.database_url = Some("postgres://orders:hunter2@db/orders".into());
+        let printed = format!("{settings:?}");
+        assert!(!printed.contains("hunter2"), "{printed}");
+        assert!(printed.contains("postgres://orders:***@db/orders"), "{printed}");
     }
 
     #[test]

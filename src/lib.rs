@@ -1,21 +1,70 @@
 //! The orders service: a product catalog and the order lifecycle (place,
 //! look up, list, cancel, ship) over gRPC, stored in PostgreSQL.
 //!
-//! The crate is layered so that each layer can be read on its own:
+//! # The map
 //!
-//! * [`proto`]: the code generated from `proto/orders/v1/*.proto`.
-//! * [`domain`]: validated types (requests parsed into commands that cannot
-//!   hold invalid values), money arithmetic, the order state machine and the
-//!   page-token format. No I/O.
-//! * [`db`]: the PostgreSQL schema, connection pool, migrations and one query
-//!   module per table.
-//! * [`auth`]: who is calling (bearer tokens) and what each role may do.
-//! * [`service`]: the gRPC services, thin: parse → domain/db → map to proto.
-//! * [`middleware`]: tower layers wrapped around every call (log line,
-//!   authentication, rate limit, global concurrency limit, deadline).
+//! Rooms from the outside in; each uses only rooms further down the list,
+//! never one above it (the last four are shared by all).
+//!
+//! * [`startup`]: builds the application from [`config::Settings`] (finds
+//!   the database, migrates, binds the port) and serves until shutdown.
+//! * [`telemetry`]: the log subscriber.
 //! * [`tls`]: TLS and mutual TLS for the server.
-//! * [`startup`]: builds the whole application from [`config::Settings`] and
-//!   runs it until a shutdown signal.
+//! * [`middleware`]: the tower layers around every call: the log line and
+//!   request id, authentication, the per-caller rate limit, the global
+//!   concurrency limit, the deadline, honest codes for undecodable bodies.
+//! * [`service`]: the gRPC services, thin: parse the request, run the
+//!   action, answer; and health.
+//! * [`actions`]: the unit of work behind each RPC, on the database within
+//!   the call's deadline ([`actions::Call`]), detached from the caller and
+//!   run again after a conflict ([`actions::detached()`]); the catalog cache;
+//!   rows to messages ([`actions::to_proto`]).
+//! * [`auth`]: who is calling (bearer tokens, keys) and what each role may
+//!   do (the access table); the [`auth::Caller`] an action acts for.
+//! * [`db`]: the schema (generated), the pool, migrations, one query module
+//!   per table, CreateOrder's one statement, idempotency keys, and the
+//!   launcher that finds or starts a PostgreSQL when none is configured.
+//! * [`domain`]: requests parsed into types that cannot hold invalid values,
+//!   money, pricing, the order state machine, page tokens. No I/O.
+//! * [`config`]: every setting, from flags or the environment.
+//! * [`error`]: [`error::ApiError`], the one error type, its mapping to a
+//!   gRPC status with rich details, and the classification of database errors.
+//! * [`proto`]: the code generated from `proto/orders/v1/*.proto`, the list
+//!   of RPC methods, the names of status codes.
+//! * [`pg_enum`](mod@pg_enum): Rust enums stored as text (order states, audit actions,
+//!   placement outcomes).
+//!
+//! # One call, from the socket to the database and back: CreateOrder
+//!
+//! 1. `startup.rs` bound the socket and built the router: layers, then
+//!    services. hyper reads the HTTP/2 request; tonic routes it by path.
+//! 2. `middleware/log.rs` takes or makes the request id ([`actions::call::RequestId`]);
+//!    `middleware/auth.rs` has `auth/mod.rs`'s gate verify the token
+//!    (`auth/token.rs`, `auth/keys.rs`) and check the method against the
+//!    access table (`auth/policy.rs`, with the methods of `proto/method.rs`),
+//!    leaving an [`auth::Caller`]; `middleware/rate_limit.rs` and
+//!    `middleware/concurrency_limit.rs` refuse the excess at once;
+//!    `middleware/deadline.rs` sets the [`actions::call::CallDeadline`].
+//! 3. tonic decodes the `CreateOrderRequest` (`proto.rs`) and calls
+//!    `service/orders.rs`: [`actions::Call::new`] collects caller, request id
+//!    and deadline; `domain/order.rs` parses the request into a
+//!    [`domain::order::NewOrder`] (with `domain/address.rs`,
+//!    `domain/fields.rs`, `domain/violations.rs`); the caller must act for
+//!    that customer; `db/idempotency.rs` turns the request into its key;
+//!    `actions/detached.rs` runs the action in a task of its own.
+//! 4. `actions/place.rs` prices the order from `actions/catalog_cache.rs`
+//!    (`db/products.rs` on a miss) with `domain/pricing.rs` and
+//!    `domain/money.rs`, renders the response (`actions/to_proto.rs`) and
+//!    runs `db/place.rs`'s one statement on a pooled connection
+//!    (`actions/call.rs`, `db/pool.rs`): the SQL function `place_order`
+//!    (`migrations/…_place_order_function`) takes the stock, stores the
+//!    order, its lines, the key and the audit row, or changes nothing and
+//!    says why ([`db::place::Outcome`]).
+//! 5. Back up: the outcome becomes the response or an [`error::ApiError`];
+//!    `error/mod.rs` turns an error into a status with an `ErrorInfo`;
+//!    `middleware/deadline.rs` answers DEADLINE_EXCEEDED if the call ran
+//!    out of time; `middleware/log.rs` echoes the request id and writes the
+//!    call's log line when the status goes out.
 
 pub mod actions;
 pub mod auth;
@@ -24,6 +73,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod middleware;
+pub mod pg_enum;
 pub mod proto;
 pub mod service;
 pub mod startup;

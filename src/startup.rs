@@ -270,7 +270,7 @@ async fn drain(
 /// (found, or started as a private cluster) with an `orders` database.
 pub async fn database_url(settings: &DatabaseSettings) -> Result<String, StartupError> {
     if let Some(url) = &settings.database_url {
-        return Ok(url.clone());
+        return Ok(url.expose().to_owned());
     }
     let mut local = LocalPostgres::from_env();
     if let Some(dir) = &settings.data_dir {

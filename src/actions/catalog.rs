@@ -4,22 +4,18 @@ use diesel::result::Error as DieselError;
 use diesel_async::AsyncConnection;
 use uuid::Uuid;
 
-use super::{
-    Call,
-    idempotent::{self, Start},
-    to_proto,
-};
+use super::{Call, to_proto};
 use crate::{
     db::{
         audit::{self, Action, Event},
-        idempotency::IdempotencyKey,
+        idempotency::{self, IdempotencyKey, Start},
         products,
     },
     domain::{
         order::PRODUCT_RESOURCE,
         page::{Listing, ProductCursor, finish_page},
         product::{MAX_STOCK, NewProduct, Restock},
-        query::ProductPage,
+        reads::ProductPage,
     },
     error::{ApiError, on_constraint},
     proto,
@@ -34,7 +30,7 @@ pub async fn create_product(
     let actor = call.actor(product.request_id);
     call.run(async |conn| {
         conn.transaction(async |conn| {
-            if let Start::Replay(response) = idempotent::start(conn, key).await? {
+            if let Start::Replay(response) = idempotency::start(conn, key).await? {
                 return Ok(response);
             }
             let row = products::insert(conn, product)
@@ -45,7 +41,7 @@ pub async fn create_product(
             let response = proto::CreateProductResponse {
                 product: Some(to_proto::product(row)),
             };
-            idempotent::finish(conn, key, &response).await?;
+            idempotency::finish(conn, key, &response).await?;
             Ok(response)
         })
         .await
@@ -97,7 +93,7 @@ pub async fn restock(
     let actor = call.actor(restock.request_id);
     call.run(async |conn| {
         conn.transaction(async |conn| {
-            if let Start::Replay(response) = idempotent::start(conn, key).await? {
+            if let Start::Replay(response) = idempotency::start(conn, key).await? {
                 return Ok(response);
             }
             let Some(row) = products::add_stock(conn, restock.product_id, restock.quantity).await? else {
@@ -113,7 +109,7 @@ pub async fn restock(
             let response = proto::RestockProductResponse {
                 product: Some(to_proto::product(row)),
             };
-            idempotent::finish(conn, key, &response).await?;
+            idempotency::finish(conn, key, &response).await?;
             Ok(response)
         })
         .await

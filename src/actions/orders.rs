@@ -20,7 +20,7 @@ use crate::{
         order::{Cancellation, ORDER_RESOURCE},
         page::{Listing, OrderCursor, finish_page},
         product::MAX_STOCK,
-        query::HistoryPage,
+        reads::HistoryPage,
         state::{OrderState, Transition},
     },
     error::{ApiError, PreconditionViolation, on_constraint},
@@ -49,11 +49,8 @@ pub async fn get_order(call: &Call, id: Uuid) -> Result<proto::GetOrderResponse,
         })
         .await?;
     Ok(proto::GetOrderResponse {
-        order: Some(to_proto::order(found)?),
-        state_history: history
-            .into_iter()
-            .map(to_proto::state_change)
-            .collect::<Result<_, _>>()?,
+        order: Some(to_proto::order(found)),
+        state_history: history.into_iter().map(to_proto::state_change).collect(),
     })
 }
 
@@ -67,9 +64,8 @@ pub async fn history(call: &Call, page: &HistoryPage) -> Result<proto::GetOrderH
         let listing = Listing::OrderHistory { customer_id };
         call.state.page_key.seal(listing, &cursor_after(&last.order))
     });
-    let orders = found.into_iter().map(to_proto::order).collect::<Result<_, _>>()?;
     Ok(proto::GetOrderHistoryResponse {
-        orders,
+        orders: found.into_iter().map(to_proto::order).collect(),
         next_page_token,
     })
 }
@@ -98,7 +94,7 @@ pub async fn cancel(call: &Call, cancellation: &Cancellation) -> Result<proto::O
                     .filter(|o| &o.customer_id == customer_id)
                     .ok_or_else(|| order_not_found(id))?;
                 let lines = orders::lines_of(conn, &[id]).await?;
-                match to_proto::order_state(&order)?.cancel() {
+                match order.state.cancel() {
                     Transition::AlreadyDone => return Ok(OrderWithLines { order, lines }),
                     Transition::Refused => return Err(wrong_state(&order, "ORDER_NOT_CANCELLABLE", "cancelled")),
                     Transition::Apply => {}
@@ -124,7 +120,7 @@ pub async fn cancel(call: &Call, cancellation: &Cancellation) -> Result<proto::O
             .await
         })
         .await?;
-    to_proto::order(changed)
+    Ok(to_proto::order(changed))
 }
 
 /// Ships a placed order.
@@ -135,7 +131,7 @@ pub async fn ship(call: &Call, id: Uuid) -> Result<proto::Order, ApiError> {
             conn.transaction(async |conn| {
                 let order = orders::find(conn, id, true).await?.ok_or_else(|| order_not_found(id))?;
                 let lines = orders::lines_of(conn, &[id]).await?;
-                let order = match to_proto::order_state(&order)?.ship() {
+                let order = match order.state.ship() {
                     Transition::AlreadyDone => order,
                     Transition::Refused => return Err(wrong_state(&order, "ORDER_NOT_SHIPPABLE", "shipped")),
                     Transition::Apply => {
@@ -151,7 +147,7 @@ pub async fn ship(call: &Call, id: Uuid) -> Result<proto::Order, ApiError> {
             .await
         })
         .await?;
-    to_proto::order(changed)
+    Ok(to_proto::order(changed))
 }
 
 /// Putting stock back can only fail when a restock has since filled the
@@ -171,7 +167,7 @@ fn stock_limit_on_return(error: diesel::result::Error, order_id: Uuid) -> ApiErr
 }
 
 fn wrong_state(order: &OrderRow, reason: &'static str, verb: &str) -> ApiError {
-    let state = order.state.to_lowercase();
+    let state = order.state.in_words();
     ApiError::FailedPrecondition {
         reason,
         message: format!("order {} is {state} and can no longer be {verb}", order.id),

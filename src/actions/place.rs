@@ -12,16 +12,12 @@ use chrono::{DateTime, SubsecRound, Utc};
 use prost::Message;
 use uuid::Uuid;
 
-use super::{
-    Call,
-    idempotent::{self, Start},
-    to_proto,
-};
+use super::{Call, to_proto};
 use crate::{
     db::{
-        idempotency::{self as keys, IdempotencyKey},
+        idempotency::{self, IdempotencyKey, StoredKey},
         orders::{OrderRow, OrderWithLines, line_row},
-        place::{PlaceOrder, Placement},
+        place::{Outcome, PlaceOrder, Placement},
     },
     domain::{
         order::{NewOrder, PRODUCT_RESOURCE},
@@ -32,8 +28,10 @@ use crate::{
     proto,
 };
 
-/// Attempts before giving up on a catalog that keeps changing under us.
-const ATTEMPTS: usize = 3;
+/// Attempts to price an order before giving up on a catalog that keeps
+/// changing under us (a transaction conflict is retried elsewhere:
+/// [`super::detached()`]).
+const PRICING_ATTEMPTS: usize = 3;
 
 /// Places an order: all stock or none, prices from the catalog.
 pub async fn place_order(
@@ -43,23 +41,22 @@ pub async fn place_order(
 ) -> Result<proto::CreateOrderResponse, ApiError> {
     let ids: Vec<Uuid> = order.lines.iter().map(|line| line.product_id).collect();
     let actor = call.actor(order.request_id);
-    for _ in 0..ATTEMPTS {
+    for _ in 0..PRICING_ATTEMPTS {
         let catalog = call.state.products.entries(call, &ids).await?;
         let priced = price_order(&order.lines, &catalog)?;
         let rows = rows(order, &priced, Utc::now());
         let response = proto::CreateOrderResponse {
-            order: Some(to_proto::order(rows.clone())?),
+            order: Some(to_proto::order(rows.clone())),
         };
         let encoded = response.encode_to_vec();
         let statement = PlaceOrder::new(&rows.order, &rows.lines, key, &encoded, &actor);
         let placement = call.run(async |conn| Ok(statement.run(conn).await?)).await?;
-        match placement.outcome.as_str() {
-            "placed" => return Ok(response),
-            "replay" => return replay(key, placement),
-            "short" => return Err(shortage(&priced, &placement)),
-            "missing" => return Err(missing(&ids, &placement)),
-            "stale" => call.state.products.forget(&ids),
-            other => return Err(ApiError::internal(format!("place_order answered {other:?}"))),
+        match placement.outcome {
+            Outcome::Placed => return Ok(response),
+            Outcome::Replay => return replay(key, placement),
+            Outcome::Short => return Err(shortage(&priced, &placement)),
+            Outcome::Missing => return Err(missing(&ids, &placement)),
+            Outcome::Stale => call.state.products.forget(&ids),
         }
     }
     Err(ApiError::internal(
@@ -76,7 +73,7 @@ fn rows(order: &NewOrder, priced: &PricedOrder, now: DateTime<Utc>) -> OrderWith
     let row = OrderRow {
         id,
         customer_id: order.customer_id.clone(),
-        state: OrderState::Placed.as_db().to_owned(),
+        state: OrderState::Placed,
         currency_code: priced.total.currency_code().to_owned(),
         total_units: priced.total.units(),
         total_nanos: priced.total.nanos(),
@@ -102,11 +99,11 @@ fn rows(order: &NewOrder, priced: &PricedOrder, now: DateTime<Utc>) -> OrderWith
 /// The first response to this `request_id`, or REQUEST_ID_REUSED.
 fn replay(key: Option<&IdempotencyKey>, placement: Placement) -> Result<proto::CreateOrderResponse, ApiError> {
     let key = key.ok_or_else(|| ApiError::internal("place_order replayed a request without a key"))?;
-    let hash = placement.prior_hash.unwrap_or_default();
-    match idempotent::resolve(key, keys::seen_before(key, &hash, placement.prior_response)?)? {
-        Start::Replay(response) => Ok(response),
-        Start::Fresh => Err(ApiError::internal("place_order replayed an unclaimed key")),
-    }
+    let stored = StoredKey {
+        request_hash: placement.prior_hash.unwrap_or_default(),
+        response: placement.prior_response,
+    };
+    idempotency::replay(key, stored)
 }
 
 /// INSUFFICIENT_STOCK naming every short product, from the stock the

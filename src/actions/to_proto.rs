@@ -5,11 +5,10 @@ use chrono::{DateTime, Utc};
 use crate::{
     db::{
         audit::StateChangeRow,
-        orders::{LineItemRow, OrderRow, OrderWithLines},
+        orders::{LineItemRow, OrderWithLines},
         products::ProductRow,
     },
     domain::state::OrderState,
-    error::ApiError,
     proto,
 };
 
@@ -49,14 +48,12 @@ pub fn product(row: ProductRow) -> proto::Product {
     }
 }
 
-/// An order with its lines. Fails only if the stored state is unknown,
-/// which the schema's CHECK rules out.
-pub fn order(OrderWithLines { order, lines }: OrderWithLines) -> Result<proto::Order, ApiError> {
-    let state = order_state(&order)?;
+/// An order with its lines.
+pub fn order(OrderWithLines { order, lines }: OrderWithLines) -> proto::Order {
     let currency = order.currency_code.clone();
-    Ok(proto::Order {
+    proto::Order {
         order_id: id(order.id),
-        state: proto::OrderState::from(state).into(),
+        state: proto::OrderState::from(order.state).into(),
         line_items: lines.into_iter().map(|line| line_item(&currency, line)).collect(),
         shipping_address: Some(proto::Address {
             recipient: order.ship_recipient,
@@ -74,35 +71,22 @@ pub fn order(OrderWithLines { order, lines }: OrderWithLines) -> Result<proto::O
         cancel_time: order.cancel_time.map(timestamp),
         cancel_reason: order.cancel_reason.unwrap_or_default(),
         customer_id: order.customer_id,
-    })
+    }
 }
 
-/// The lifecycle state stored in `order`. Fails only for a state the
-/// schema's CHECK rules out.
-pub fn order_state(order: &OrderRow) -> Result<OrderState, ApiError> {
-    OrderState::from_db(&order.state)
-        .ok_or_else(|| ApiError::internal(format!("order {} has unknown state {:?}", order.id, order.state)))
-}
-
-/// One recorded state change of an order. Fails only for a state the
-/// audit table's CHECK rules out.
-pub fn state_change(row: StateChangeRow) -> Result<proto::OrderStateChange, ApiError> {
-    let state = |stored: Option<&str>| match stored {
-        None => Ok(proto::OrderState::Unspecified),
-        Some(stored) => OrderState::from_db(stored)
-            .map(proto::OrderState::from)
-            .ok_or_else(|| ApiError::internal(format!("audit trail has unknown order state {stored:?}"))),
-    };
-    Ok(proto::OrderStateChange {
-        from_state: state(row.from_state.as_deref())?.into(),
-        to_state: state(row.to_state.as_deref())?.into(),
+/// One recorded state change of an order (a creation has no `from_state`).
+pub fn state_change(row: StateChangeRow) -> proto::OrderStateChange {
+    let state = |stored: Option<OrderState>| stored.map_or(proto::OrderState::Unspecified, proto::OrderState::from);
+    proto::OrderStateChange {
+        from_state: state(row.from_state).into(),
+        to_state: state(row.to_state).into(),
         change_time: Some(timestamp(row.event_time)),
         actor: Some(proto::Actor {
             subject: row.actor_subject,
             role: row.actor_role,
         }),
         reason: row.reason.unwrap_or_default(),
-    })
+    }
 }
 
 fn line_item(currency: &str, line: LineItemRow) -> proto::LineItem {

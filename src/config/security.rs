@@ -46,7 +46,7 @@ pub struct AuthSettings {
     #[arg(long, env = "ORDERS_AUTH_HS256_SECRET_FILE", global = true)]
     pub auth_hs256_secret_file: Option<PathBuf>,
 
-    /// The `iss` every token must carry, e.g. https://id.example.com/.
+    /// The `iss` every token must carry, e.g. `https://id.example.com/`.
     #[arg(long, env = "ORDERS_AUTH_ISSUER", global = true)]
     pub auth_issuer: Option<String>,
 

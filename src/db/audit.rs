@@ -28,28 +28,18 @@ pub struct Actor {
     pub request_id: String,
 }
 
-/// What changed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
-    OrderCreated,
-    OrderCancelled,
-    OrderShipped,
-    ProductCreated,
-    ProductRestocked,
+crate::pg_enum! {
+    /// What changed, as stored in `audit_events.action`.
+    pub enum Action {
+        OrderCreated = "ORDER_CREATED",
+        OrderCancelled = "ORDER_CANCELLED",
+        OrderShipped = "ORDER_SHIPPED",
+        ProductCreated = "PRODUCT_CREATED",
+        ProductRestocked = "PRODUCT_RESTOCKED",
+    }
 }
 
 impl Action {
-    /// The spelling stored in `audit_events.action`.
-    pub fn as_db(self) -> &'static str {
-        match self {
-            Action::OrderCreated => "ORDER_CREATED",
-            Action::OrderCancelled => "ORDER_CANCELLED",
-            Action::OrderShipped => "ORDER_SHIPPED",
-            Action::ProductCreated => "PRODUCT_CREATED",
-            Action::ProductRestocked => "PRODUCT_RESTOCKED",
-        }
-    }
-
     /// The `ResourceInfo.resource_type` of what the action changes.
     pub fn resource_type(self) -> &'static str {
         match self {
@@ -103,11 +93,11 @@ pub async fn record(conn: &mut AsyncPgConnection, actor: &Actor, event: &Event<'
             events::actor_subject.eq(&actor.subject),
             events::actor_role.eq(actor.role),
             events::request_id.eq(&actor.request_id),
-            events::action.eq(event.action.as_db()),
+            events::action.eq(event.action),
             events::resource_type.eq(event.action.resource_type()),
             events::resource_id.eq(event.resource_id),
-            events::from_state.eq(event.from_state.map(OrderState::as_db)),
-            events::to_state.eq(event.to_state.map(OrderState::as_db)),
+            events::from_state.eq(event.from_state),
+            events::to_state.eq(event.to_state),
             events::reason.eq(event.reason),
             events::quantity.eq(event.quantity),
         ))
@@ -123,8 +113,8 @@ pub struct StateChangeRow {
     pub event_time: DateTime<Utc>,
     pub actor_subject: String,
     pub actor_role: String,
-    pub from_state: Option<String>,
-    pub to_state: Option<String>,
+    pub from_state: Option<OrderState>,
+    pub to_state: Option<OrderState>,
     pub reason: Option<String>,
 }
 

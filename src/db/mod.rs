@@ -13,7 +13,6 @@ pub mod orders;
 pub mod place;
 pub mod pool;
 pub mod products;
-pub mod retry;
 #[rustfmt::skip] // generated: see the header of schema.rs
 pub mod schema;
 pub mod secrets;

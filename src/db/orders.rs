@@ -18,7 +18,7 @@ use crate::domain::{page::OrderCursor, pricing::PricedLine, state::OrderState};
 pub struct OrderRow {
     pub id: Uuid,
     pub customer_id: String,
-    pub state: String,
+    pub state: OrderState,
     pub currency_code: String,
     pub total_units: i64,
     pub total_nanos: i32,
@@ -206,7 +206,7 @@ fn first_page_cursor() -> OrderCursor {
 pub async fn mark_shipped(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<OrderRow> {
     diesel::update(orders::table.find(id))
         .set((
-            orders::state.eq(OrderState::Shipped.as_db()),
+            orders::state.eq(OrderState::Shipped),
             orders::ship_time.eq(diesel::dsl::now),
             orders::update_time.eq(diesel::dsl::now),
         ))
@@ -219,7 +219,7 @@ pub async fn mark_shipped(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult
 pub async fn mark_cancelled(conn: &mut AsyncPgConnection, id: Uuid, reason: &str) -> QueryResult<OrderRow> {
     diesel::update(orders::table.find(id))
         .set((
-            orders::state.eq(OrderState::Cancelled.as_db()),
+            orders::state.eq(OrderState::Cancelled),
             orders::cancel_reason.eq(reason),
             orders::cancel_time.eq(diesel::dsl::now),
             orders::update_time.eq(diesel::dsl::now),

@@ -42,11 +42,29 @@ pub struct PlaceOrder<'a> {
     response: &'a [u8],
 }
 
-/// What the statement did (see the migration for each `outcome`).
+crate::pg_enum! {
+    /// What `place_order` did; the migration says when it answers each.
+    pub enum Outcome {
+        /// Stock taken, order, lines and key stored: committed.
+        Placed = "placed",
+        /// The `request_id` was seen before: `prior_hash`/`prior_response`
+        /// hold what it stored. Nothing changed.
+        Replay = "replay",
+        /// A product does not exist. Nothing changed.
+        Missing = "missing",
+        /// A price or currency differs from what the server priced with: its
+        /// catalog cache is out of date. Nothing changed.
+        Stale = "stale",
+        /// Some line lacks stock. Nothing changed.
+        Short = "short",
+    }
+}
+
+/// What the statement did, and what it found under its locks.
 #[derive(Debug, QueryableByName)]
 pub struct Placement {
     #[diesel(sql_type = Text)]
-    pub outcome: String,
+    pub outcome: Outcome,
     #[diesel(sql_type = Nullable<Bytea>)]
     pub prior_hash: Option<Vec<u8>>,
     #[diesel(sql_type = Nullable<Bytea>)]
@@ -178,15 +196,14 @@ impl PlaceOrder<'_> {
             out.push_sql(", ");
             out.push_bind_param::<Text, _>(text)?;
         }
-        let action = Action::OrderCreated;
-        for text in [action.as_db(), action.resource_type()] {
-            out.push_sql(", ");
-            out.push_bind_param::<Text, _>(text)?;
-        }
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(&Action::OrderCreated)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(Action::OrderCreated.resource_type())?;
         out.push_sql(", ");
         out.push_bind_param::<SqlUuid, _>(&self.order.id)?;
         out.push_sql(", ");
-        out.push_bind_param::<Text, _>(OrderState::Placed.as_db())?;
+        out.push_bind_param::<Text, _>(&OrderState::Placed)?;
         out.push_sql(" FROM placed WHERE outcome = 'placed'");
         Ok(())
     }

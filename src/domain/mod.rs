@@ -12,7 +12,7 @@ pub mod order;
 pub mod page;
 pub mod pricing;
 pub mod product;
-pub mod query;
+pub mod reads;
 pub mod request;
 pub mod state;
 pub mod violations;

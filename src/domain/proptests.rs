@@ -28,7 +28,7 @@ use super::{
     order::{Cancellation, MAX_LINES, MAX_QUANTITY, NewOrder, RequestedLine},
     page::{Listing, OrderCursor, PageTokenKey, ProductCursor},
     product::{MAX_STOCK, NewProduct, Restock},
-    query::{HistoryPage, ProductPage, parse_id},
+    reads::{HistoryPage, ProductPage, parse_id},
     request::{MALFORMED_MESSAGE, decode_and_validate},
     violations::INVALID_FIELDS,
 };

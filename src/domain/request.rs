@@ -12,7 +12,7 @@ use super::{
     order::{Cancellation, NewOrder},
     page::PageTokenKey,
     product::{NewProduct, Restock},
-    query::{HistoryPage, ProductPage, parse_id},
+    reads::{HistoryPage, ProductPage, parse_id},
 };
 use crate::{
     error::ApiError,

@@ -5,12 +5,14 @@
 
 use crate::proto;
 
-/// The lifecycle state of an order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OrderState {
-    Placed,
-    Shipped,
-    Cancelled,
+crate::pg_enum! {
+    /// The lifecycle state of an order, as stored in `orders.state` and in
+    /// the audit trail's `from_state`/`to_state`.
+    pub enum OrderState {
+        Placed = "PLACED",
+        Shipped = "SHIPPED",
+        Cancelled = "CANCELLED",
+    }
 }
 
 /// What a requested state change does to an order in a given state.
@@ -25,20 +27,9 @@ pub enum Transition {
 }
 
 impl OrderState {
-    /// The spelling stored in the `orders.state` column.
-    pub fn as_db(self) -> &'static str {
-        match self {
-            OrderState::Placed => "PLACED",
-            OrderState::Shipped => "SHIPPED",
-            OrderState::Cancelled => "CANCELLED",
-        }
-    }
-
-    /// Reads the `orders.state` column.
-    pub fn from_db(value: &str) -> Option<Self> {
-        [OrderState::Placed, OrderState::Shipped, OrderState::Cancelled]
-            .into_iter()
-            .find(|state| state.as_db() == value)
+    /// The state in words, for messages: "placed", "shipped", "cancelled".
+    pub fn in_words(self) -> String {
+        self.as_db().to_lowercase()
     }
 
     /// Cancelling: only a placed order; a cancelled one stays as it is.
@@ -73,6 +64,7 @@ impl From<OrderState> for proto::OrderState {
 #[cfg(test)]
 mod tests {
     use super::{OrderState::*, Transition::*, *};
+    use crate::pg_enum::read_stored;
 
     #[test]
     fn the_lifecycle_is_placed_then_shipped_or_cancelled() {
@@ -89,8 +81,8 @@ mod tests {
     #[test]
     fn the_stored_spelling_round_trips() {
         for state in [Placed, Shipped, Cancelled] {
-            assert_eq!(OrderState::from_db(state.as_db()), Some(state));
+            assert_eq!(read_stored::<OrderState>(state.as_db().as_bytes()).unwrap(), state);
         }
-        assert_eq!(OrderState::from_db("LOST"), None);
+        assert!(read_stored::<OrderState>(b"LOST").is_err());
     }
 }

@@ -5,11 +5,11 @@
 //! (reason `RATE_LIMITED`, with `RetryInfo` saying when the next call would
 //! be admitted). Refusing instead of queueing is what keeps one noisy caller
 //! from slowing the others: no call ever waits here, and callers share
-//! nothing but a briefly held lock on one of [`SHARDS`] maps.
+//! nothing but a briefly held lock on one of `SHARDS` maps.
 //!
 //! Callers without a key (no token, no client certificate) and health and
 //! reflection calls are not limited. Buckets of callers that have gone
-//! quiet are dropped once a shard grows past [`PRUNE_AT`], so memory follows
+//! quiet are dropped once a shard grows past `PRUNE_AT`, so memory follows
 //! the number of active callers, not of all callers ever seen.
 
 use std::{

@@ -2,12 +2,14 @@
 
 use tonic::{Request, Response, Status};
 
+use futures_util::FutureExt;
+
 use crate::{
-    actions::{AppState, Call, catalog, detached, idempotent},
-    db::retry::retry_transient,
+    actions::{AppState, Call, catalog, detached},
+    db::idempotency,
     domain::{
         product::{NewProduct, Restock},
-        query::{ProductPage, parse_id},
+        reads::{ProductPage, parse_id},
     },
     proto::{self, catalog_service_server::CatalogService},
 };
@@ -33,15 +35,11 @@ impl CatalogService for CatalogApi {
         let call = Call::new(&self.state, &request)?;
         let request = request.into_inner();
         let product = NewProduct::try_from(&request)?;
-        let content = proto::CreateProductRequest {
-            request_id: String::new(),
-            ..request
-        };
-        let key = idempotent::key("CreateProduct".to_owned(), product.request_id, &content);
-        let response =
-            detached(async move { retry_transient(|| catalog::create_product(&call, &product, key.as_ref())).await })
-                .await?;
-        Ok(Response::new(response))
+        let key = idempotency::key(product.request_id, request);
+        let response = detached((call, product, key), |(call, product, key)| {
+            catalog::create_product(call, product, key.as_ref()).boxed()
+        });
+        Ok(Response::new(response.await?))
     }
 
     async fn get_product(
@@ -50,9 +48,8 @@ impl CatalogService for CatalogApi {
     ) -> Result<Response<proto::GetProductResponse>, Status> {
         let id = parse_id("product_id", &request.get_ref().product_id)?;
         let call = Call::new(&self.state, &request)?;
-        Ok(Response::new(
-            detached(async move { catalog::get_product(&call, id).await }).await?,
-        ))
+        let response = detached((call, id), |(call, id)| catalog::get_product(call, *id).boxed());
+        Ok(Response::new(response.await?))
     }
 
     async fn list_products(
@@ -61,9 +58,8 @@ impl CatalogService for CatalogApi {
     ) -> Result<Response<proto::ListProductsResponse>, Status> {
         let page = ProductPage::parse(request.get_ref(), &self.state.page_key)?;
         let call = Call::new(&self.state, &request)?;
-        Ok(Response::new(
-            detached(async move { catalog::list_products(&call, &page).await }).await?,
-        ))
+        let response = detached((call, page), |(call, page)| catalog::list_products(call, page).boxed());
+        Ok(Response::new(response.await?))
     }
 
     async fn restock_product(
@@ -73,13 +69,10 @@ impl CatalogService for CatalogApi {
         let call = Call::new(&self.state, &request)?;
         let request = request.into_inner();
         let restock = Restock::try_from(&request)?;
-        let content = proto::RestockProductRequest {
-            request_id: String::new(),
-            ..request
-        };
-        let key = idempotent::key("RestockProduct".to_owned(), restock.request_id, &content);
-        let response =
-            detached(async move { retry_transient(|| catalog::restock(&call, &restock, key.as_ref())).await }).await?;
-        Ok(Response::new(response))
+        let key = idempotency::key(restock.request_id, request);
+        let response = detached((call, restock, key), |(call, restock, key)| {
+            catalog::restock(call, restock, key.as_ref()).boxed()
+        });
+        Ok(Response::new(response.await?))
     }
 }

@@ -7,12 +7,14 @@
 
 use tonic::{Request, Response, Status};
 
+use futures_util::FutureExt;
+
 use crate::{
-    actions::{AppState, Call, detached, idempotent, orders, place},
-    db::retry::retry_transient,
+    actions::{AppState, Call, detached, orders, place},
+    db::idempotency,
     domain::{
         order::{Cancellation, NewOrder},
-        query::{HistoryPage, parse_id},
+        reads::{HistoryPage, parse_id},
     },
     proto::{self, order_service_server::OrderService},
 };
@@ -39,16 +41,11 @@ impl OrderService for OrderApi {
         let request = request.into_inner();
         let order = NewOrder::try_from(&request)?;
         call.caller.act_for(&order.customer_id)?;
-        let content = proto::CreateOrderRequest {
-            request_id: String::new(),
-            ..request
-        };
-        // Keys are scoped per customer: two customers may pick the same UUID.
-        let scope = format!("CreateOrder/{}", order.customer_id);
-        let key = idempotent::key(scope, order.request_id, &content);
-        let response =
-            detached(async move { retry_transient(|| place::place_order(&call, &order, key.as_ref())).await }).await?;
-        Ok(Response::new(response))
+        let key = idempotency::key(order.request_id, request);
+        let response = detached((call, order, key), |(call, order, key)| {
+            place::place_order(call, order, key.as_ref()).boxed()
+        });
+        Ok(Response::new(response.await?))
     }
 
     async fn get_order(
@@ -57,9 +54,8 @@ impl OrderService for OrderApi {
     ) -> Result<Response<proto::GetOrderResponse>, Status> {
         let id = parse_id("order_id", &request.get_ref().order_id)?;
         let call = Call::new(&self.state, &request)?;
-        Ok(Response::new(
-            detached(async move { orders::get_order(&call, id).await }).await?,
-        ))
+        let response = detached((call, id), |(call, id)| orders::get_order(call, *id).boxed());
+        Ok(Response::new(response.await?))
     }
 
     async fn get_order_history(
@@ -69,9 +65,8 @@ impl OrderService for OrderApi {
         let page = HistoryPage::parse(request.get_ref(), &self.state.page_key)?;
         let call = Call::new(&self.state, &request)?;
         call.caller.act_for(&page.customer_id)?;
-        Ok(Response::new(
-            detached(async move { orders::history(&call, &page).await }).await?,
-        ))
+        let response = detached((call, page), |(call, page)| orders::history(call, page).boxed());
+        Ok(Response::new(response.await?))
     }
 
     async fn cancel_order(
@@ -81,7 +76,7 @@ impl OrderService for OrderApi {
         let c = Cancellation::try_from(request.get_ref())?;
         let call = Call::new(&self.state, &request)?;
         call.caller.act_for(&c.customer_id)?;
-        let order = detached(async move { retry_transient(|| orders::cancel(&call, &c)).await }).await?;
+        let order = detached((call, c), |(call, c)| orders::cancel(call, c).boxed()).await?;
         Ok(Response::new(proto::CancelOrderResponse { order: Some(order) }))
     }
 
@@ -91,7 +86,7 @@ impl OrderService for OrderApi {
     ) -> Result<Response<proto::ShipOrderResponse>, Status> {
         let id = parse_id("order_id", &request.get_ref().order_id)?;
         let call = Call::new(&self.state, &request)?;
-        let order = detached(async move { retry_transient(|| orders::ship(&call, id)).await }).await?;
+        let order = detached((call, id), |(call, id)| orders::ship(call, *id).boxed()).await?;
         Ok(Response::new(proto::ShipOrderResponse { order: Some(order) }))
     }
 }

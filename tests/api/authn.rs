@@ -6,8 +6,10 @@ use serde_json::{Value, json};
 use tonic::{Code, Status};
 
 use crate::{
-    helpers::{Bearer, Clients, TestApp, spawn_secured_app, spawn_secured_app_with},
-    support::*,
+    app::{Bearer, Clients, TestApp, spawn_secured_app, spawn_secured_app_with},
+    assertions::assert_error,
+    direct_sql::count_rows,
+    requests::product_request,
     tokens::{self, Signer, claims, now, sign, token, unsigned},
 };
 
@@ -39,122 +41,190 @@ async fn tokens_signed_by_every_configured_key_are_accepted() {
 #[tokio::test]
 async fn every_bad_token_is_unauthenticated_with_its_own_reason() {
     let app = spawn_secured_app().await;
-    let rsa_public = std::fs::read(tokens::fixture("rsa-public.pem")).unwrap();
-    let confused = {
-        // HS256 "signed" with the RSA public key as the secret: the classic
-        // algorithm-confusion forgery.
-        let key = jsonwebtoken::EncodingKey::from_secret(&rsa_public).unwrap();
-        let claims = admin_claims(|_| {});
-        jsonwebtoken::encode(
-            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
-            &claims,
-            &key,
-        )
-        .unwrap()
-    };
-    let unknown_kid = {
-        let key = std::fs::read(tokens::fixture("ed25519-private.pem")).unwrap();
-        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::EdDSA);
-        header.kid = Some("ed-1999".into());
-        let key = jsonwebtoken::EncodingKey::from_ed_pem(&key).unwrap();
-        jsonwebtoken::encode(&header, &admin_claims(|_| {}), &key).unwrap()
-    };
-    let bearer = |token: String| Bearer::token(&token);
-    let signed = |edit: fn(&mut serde_json::Map<String, Value>)| bearer(sign(Signer::Rsa, &admin_claims(edit)));
-    let cases: Vec<(&str, Bearer, &str, &str)> = vec![
-        ("no token", Bearer::default(), "TOKEN_MISSING", "needs a bearer token"),
-        (
+    let cases = [malformed_tokens(), badly_signed_tokens(), tokens_with_bad_claims()];
+    for case in cases.into_iter().flatten() {
+        assert_refused_with_its_own_reason(&app, case).await;
+    }
+    assert_eq!(count_rows(&app, "products").await, 0);
+    assert_eq!(count_rows(&app, "audit_events").await, 0);
+}
+
+/// A token the server must refuse: what it is, the `authorization` it is
+/// sent as, and the `ErrorInfo.reason` and a part of the message it must
+/// be refused with.
+struct BadToken {
+    case: &'static str,
+    bearer: Bearer,
+    reason: &'static str,
+    says: &'static str,
+}
+
+fn bad(case: &'static str, bearer: Bearer, reason: &'static str, says: &'static str) -> BadToken {
+    BadToken {
+        case,
+        bearer,
+        reason,
+        says,
+    }
+}
+
+/// A change with `case`'s token is UNAUTHENTICATED with its reason and a
+/// message that says what is wrong without quoting the token.
+async fn assert_refused_with_its_own_reason(app: &TestApp, case: BadToken) {
+    let BadToken {
+        case,
+        bearer,
+        reason,
+        says,
+    } = case;
+    let status = create_product_as(&app.with_bearer(bearer), "SKU-1").await.unwrap_err();
+    assert_error(&status, Code::Unauthenticated, reason);
+    assert!(
+        status.message().contains(says),
+        "{case}: {:?} lacks {says:?}",
+        status.message()
+    );
+    assert!(
+        !status.message().contains("eyJ"),
+        "{case}: the message quotes a token: {status:?}"
+    );
+}
+
+/// No token, another scheme, not a JWT, or a JWT signed with "none".
+fn malformed_tokens() -> Vec<BadToken> {
+    vec![
+        bad("no token", Bearer::default(), "TOKEN_MISSING", "needs a bearer token"),
+        bad(
             "basic auth",
             Bearer::header("Basic YWRtaW46c2VjcmV0"),
             "TOKEN_MALFORMED",
             "must be `Bearer <token>`",
         ),
-        (
+        bad(
             "not a JWT",
             bearer("not-a-jwt".into()),
             "TOKEN_MALFORMED",
             "not a well-formed JWT",
         ),
-        (
+        bad(
             "alg none",
             bearer(unsigned(&admin_claims(|_| {}))),
             "TOKEN_ALGORITHM_REJECTED",
             "signed with \"none\"",
         ),
-        (
+    ]
+}
+
+/// Valid claims signed by a key the server does not trust, or does not
+/// know, or as an algorithm-confusion forgery.
+fn badly_signed_tokens() -> Vec<BadToken> {
+    vec![
+        bad(
             "unknown key",
             bearer(sign(Signer::Untrusted, &admin_claims(|_| {}))),
             "TOKEN_SIGNATURE_INVALID",
             "signature",
         ),
-        ("unknown kid", bearer(unknown_kid), "TOKEN_KEY_UNKNOWN", "\"ed-1999\""),
-        ("confusion", bearer(confused), "TOKEN_SIGNATURE_INVALID", "signature"),
-        (
+        bad(
+            "unknown kid",
+            bearer(signed_with_unknown_kid()),
+            "TOKEN_KEY_UNKNOWN",
+            "\"ed-1999\"",
+        ),
+        bad(
+            "confusion",
+            bearer(algorithm_confusion_forgery()),
+            "TOKEN_SIGNATURE_INVALID",
+            "signature",
+        ),
+    ]
+}
+
+/// Tokens signed by a trusted key whose claims are expired, not yet valid,
+/// for another issuer or audience, or missing or malformed.
+fn tokens_with_bad_claims() -> Vec<BadToken> {
+    vec![
+        bad(
             "expired",
             signed(|c| drop(c.insert("exp".into(), json!(now() - 120)))),
             "TOKEN_EXPIRED",
             "expired",
         ),
-        (
+        bad(
             "not yet",
             signed(|c| drop(c.insert("nbf".into(), json!(now() + 300)))),
             "TOKEN_NOT_YET_VALID",
             "nbf",
         ),
-        (
+        bad(
             "issuer",
             signed(|c| drop(c.insert("iss".into(), json!("https://evil.test/")))),
             "TOKEN_ISSUER_INVALID",
             tokens::ISSUER,
         ),
-        (
+        bad(
             "audience",
             signed(|c| drop(c.insert("aud".into(), json!("billing")))),
             "TOKEN_AUDIENCE_INVALID",
             "\"orders\"",
         ),
-        (
+        bad(
             "no exp",
             signed(|c| drop(c.remove("exp"))),
             "TOKEN_CLAIMS_INVALID",
             "`exp`",
         ),
-        (
+        bad(
             "no sub",
             signed(|c| drop(c.remove("sub"))),
             "TOKEN_CLAIMS_INVALID",
             "`sub`",
         ),
-        (
+        bad(
             "empty sub",
             signed(|c| drop(c.insert("sub".into(), json!("")))),
             "TOKEN_CLAIMS_INVALID",
             "`sub`",
         ),
-        (
+        bad(
             "roles",
             signed(|c| drop(c.insert("roles".into(), json!(5)))),
             "TOKEN_CLAIMS_INVALID",
             "`roles`",
         ),
-    ];
-    for (case, bearer, reason, says) in cases {
-        let status = create_product_as(&app.with_bearer(bearer.clone()), "SKU-1")
-            .await
-            .unwrap_err();
-        assert_error(&status, Code::Unauthenticated, reason);
-        assert!(
-            status.message().contains(says),
-            "{case}: {:?} lacks {says:?}",
-            status.message()
-        );
-        assert!(
-            !status.message().contains("eyJ"),
-            "{case}: the message quotes a token: {status:?}"
-        );
-    }
-    assert_eq!(count_rows(&app, "products").await, 0);
-    assert_eq!(count_rows(&app, "audit_events").await, 0);
+    ]
+}
+
+fn bearer(token: String) -> Bearer {
+    Bearer::token(&token)
+}
+
+/// A bearer of admin claims edited by `edit`, signed with the trusted RSA key.
+fn signed(edit: fn(&mut serde_json::Map<String, Value>)) -> Bearer {
+    bearer(sign(Signer::Rsa, &admin_claims(edit)))
+}
+
+/// HS256 "signed" with the RSA public key as the secret: the classic
+/// algorithm-confusion forgery.
+fn algorithm_confusion_forgery() -> String {
+    let rsa_public = std::fs::read(tokens::fixture("rsa-public.pem")).unwrap();
+    let key = jsonwebtoken::EncodingKey::from_secret(&rsa_public).unwrap();
+    let claims = admin_claims(|_| {});
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        &key,
+    )
+    .unwrap()
+}
+
+/// Signed by the trusted Ed25519 key, but naming a `kid` the server has never had.
+fn signed_with_unknown_kid() -> String {
+    let key = std::fs::read(tokens::fixture("ed25519-private.pem")).unwrap();
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::EdDSA);
+    header.kid = Some("ed-1999".into());
+    let key = jsonwebtoken::EncodingKey::from_ed_pem(&key).unwrap();
+    jsonwebtoken::encode(&header, &admin_claims(|_| {}), &key).unwrap()
 }
 
 #[tokio::test]

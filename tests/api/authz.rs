@@ -16,9 +16,12 @@ use orders::{
 use tonic::{Code, Status};
 
 use crate::{
-    clients::repo,
-    helpers::{Clients, TestApp, spawn_secured_app},
-    support::*,
+    api_calls::{get_order, place_order, product_id},
+    app::{Clients, TestApp, spawn_secured_app},
+    assertions::{assert_error, assert_not_found},
+    direct_sql::{count_rows, query_n},
+    local_machine::repo,
+    requests::{cancel_request, order_request, product_request},
     tokens::token,
 };
 

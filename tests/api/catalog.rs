@@ -6,8 +6,14 @@
 use orders::proto::{self, CreateProductRequest};
 use tonic::Code;
 
-use crate::helpers::{TestApp, spawn_app};
-use crate::support::*;
+use crate::{
+    api_calls::{create_product, get_product, list, product_id, stock_of, try_restock},
+    app::{TestApp, spawn_app},
+    assertions::{assert_error, assert_invalid_fields, assert_not_found, bad_fields, precondition_violations, time},
+    direct_sql::{count_rows, execute_sql},
+    requests::{keyed_product_request, money, product_request, request_id},
+    timing::within,
+};
 
 const PRODUCT: &str = "orders.v1.Product";
 
@@ -259,8 +265,7 @@ async fn restock_refuses_bad_quantities_unknown_products_and_the_limit() {
 #[tokio::test]
 async fn create_product_is_idempotent_per_request_id() {
     let app = spawn_app().await;
-    let mut request = product_request("SKU-1", (2, 500_000_000, "EUR"), 3);
-    request.request_id = request_id();
+    let request = keyed_product_request("SKU-1", (2, 500_000_000, "EUR"), 3);
     let create = async || {
         app.catalog
             .clone()

@@ -20,7 +20,7 @@ use rcgen::{
 use sha2::{Digest, Sha256};
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
 
-use crate::helpers::TestApp;
+use crate::app::TestApp;
 
 /// The name clients verify the server's certificate against.
 pub const SERVER_NAME: &str = "localhost";
@@ -68,7 +68,7 @@ pub struct Certs {
 impl Certs {
     /// Generates a fresh set and writes it to a new temporary directory.
     pub fn new() -> Certs {
-        let dir = crate::support::fresh_dir("certs");
+        let dir = crate::local_machine::fresh_dir("certs");
         let ca = new_ca("orders test CA");
         let rogue_ca = new_ca("rogue CA");
         let server_sans = vec![SERVER_NAME.to_owned(), "127.0.0.1".to_owned()];

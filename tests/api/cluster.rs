@@ -12,7 +12,10 @@ use std::{
 
 use orders::db::launcher::LocalPostgres;
 
-use crate::helpers::{TestDatabase, block_on_aside, build_template, init_tracing};
+use crate::{
+    local_machine::free_port,
+    test_database::{TestDatabase, block_on_aside, build_template, init_tracing},
+};
 
 pub struct PrivateCluster {
     local: LocalPostgres,
@@ -63,10 +66,4 @@ impl Drop for PrivateCluster {
             let _ = std::fs::remove_dir_all(&local.data_dir);
         });
     }
-}
-
-/// A TCP port that was free a moment ago.
-pub fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().port()
 }

@@ -10,7 +10,14 @@ use orders::proto::{self, OrderState};
 use tonic::Code;
 use uuid::Uuid;
 
-use crate::{helpers::spawn_app, support::*};
+use crate::{
+    api_calls::{get_order, place_order, product_id, stock_of, stocks},
+    app::spawn_app,
+    assertions::assert_error,
+    direct_sql::{count_rows, wait_for_lock_waiters},
+    requests::{cancel_request, keyed_order_request, order_request},
+    timing::{concurrently, within},
+};
 
 #[tokio::test]
 async fn two_hundred_buyers_of_ten_units_never_oversell() {
@@ -35,8 +42,7 @@ async fn two_hundred_buyers_of_ten_units_never_oversell() {
 async fn fifty_racing_retries_make_one_order_and_take_stock_once() {
     let app = spawn_app().await;
     let a = product_id(&app, "A", 100).await;
-    let mut request = order_request("alice", &[(&a, 3)]);
-    request.request_id = request_id();
+    let request = keyed_order_request("alice", &[(&a, 3)]);
     let results = concurrently(50, |_| {
         let (mut client, request) = (app.orders.clone(), request.clone());
         async move { client.create_order(request).await }

@@ -17,8 +17,12 @@ use rand::{Rng, SeedableRng, rngs::StdRng, seq::IndexedRandom};
 use tonic::Code;
 
 use crate::{
-    helpers::{self, Orders, spawn_app},
-    support::*,
+    api_calls::{create_product, get_order, stock_of},
+    app::{self, Orders, spawn_app},
+    assertions::assert_error,
+    direct_sql::count_rows,
+    requests::{cancel_request, keyed_order_request, request_id},
+    timing::within,
 };
 
 const WORKERS: u64 = 8;
@@ -45,7 +49,7 @@ struct Log {
 
 struct Worker {
     orders: Orders,
-    catalog: helpers::Catalog,
+    catalog: app::Catalog,
     products: Catalog,
     customer: String,
     rng: StdRng,
@@ -119,8 +123,7 @@ impl Worker {
         let lines: Vec<(&str, i32)> = (chosen.iter())
             .map(|(id, _)| (id.as_str(), self.rng.random_range(1..=4)))
             .collect();
-        let mut request = order_request(&self.customer, &lines);
-        request.request_id = request_id();
+        let request = keyed_order_request(&self.customer, &lines);
         match self.orders.create_order(request.clone()).await {
             Ok(reply) => {
                 let order = reply.into_inner().order.unwrap();

@@ -15,16 +15,19 @@ use tokio::time::Instant;
 use tonic::Code;
 
 use crate::{
-    helpers::{TestApp, spawn_app, spawn_app_with},
-    support::*,
+    api_calls::{product_id, stock_of, try_restock},
+    app::{TestApp, spawn_app, spawn_app_with},
+    assertions::assert_error,
+    direct_sql::{count_rows, lock_product, query_n},
+    requests::{keyed_order_request, request_id},
+    timing::{eventually, within},
 };
 
 #[tokio::test]
 async fn a_client_deadline_ends_the_call_and_its_sql() {
     let app = spawn_app().await;
     let a = product_id(&app, "A", 5).await;
-    let mut order = order_request("alice", &[(&a, 2)]);
-    order.request_id = request_id();
+    let order = keyed_order_request("alice", &[(&a, 2)]);
     let mut request = tonic::Request::new(order);
     request.set_timeout(Duration::from_millis(300));
     let mut client = app.orders.clone();

@@ -12,11 +12,16 @@ use tonic::Code;
 use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus};
 
 use crate::{
+    api_calls::{get_order, place_order, product_id, stock_of, stocks, try_create_order},
+    app::{TestApp, spawn_app, spawn_app_in},
+    assertions::assert_error,
     cluster::PrivateCluster,
-    helpers::{TestApp, TestDatabase, spawn_app, spawn_app_in},
+    direct_sql::{count_rows, query_n, query_n_on},
     load::{Attempt, start_order_load},
     proxy::FaultProxy,
-    support::*,
+    requests::{keyed_order_request, order_request},
+    test_database::TestDatabase,
+    timing::{eventually, within},
 };
 
 const STOCK: i64 = 1_000_000;
@@ -27,10 +32,9 @@ async fn a_lost_reply_after_the_commit_is_unavailable_and_the_retry_returns_the_
     let upstream = database.admin_url.split('@').nth(1).unwrap().split('/').next().unwrap();
     let proxy = FaultProxy::start(upstream.parse().expect("a host:port URL")).await;
     let via_proxy = proxy.url_for(&database.url);
-    let app = spawn_app_in(database, |s| s.database.database_url = Some(via_proxy)).await;
+    let app = spawn_app_in(database, |s| s.database.database_url = Some(via_proxy.into())).await;
     let a = product_id(&app, "A", 10).await;
-    let mut request = order_request("alice", &[(&a, 3)]);
-    request.request_id = request_id();
+    let request = keyed_order_request("alice", &[(&a, 3)]);
 
     // CreateOrder is one statement, its own transaction: the reply carrying
     // its outcome comes after the commit.

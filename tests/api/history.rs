@@ -6,8 +6,13 @@ use std::collections::{HashMap, HashSet};
 
 use orders::proto;
 
-use crate::helpers::{TestApp, spawn_app};
-use crate::support::*;
+use crate::{
+    api_calls::{history, place_order, product_id},
+    app::{TestApp, spawn_app},
+    assertions::assert_invalid_fields,
+    direct_sql::execute_sql,
+    timing::within,
+};
 
 /// Places `n` orders for `customer`, the i-th (from 0) for `i % 7 + 1` units.
 async fn place_orders(app: &TestApp, product_id: &str, customer: &str, n: usize) -> Vec<proto::Order> {

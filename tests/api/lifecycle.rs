@@ -5,8 +5,11 @@
 use orders::proto::{self, OrderState};
 use tonic::Code;
 
-use crate::helpers::{TestApp, spawn_app};
-use crate::support::*;
+use crate::{
+    api_calls::{cancel, get_order, place_order, product_id, stock_of, try_restock},
+    app::{TestApp, spawn_app},
+    assertions::{assert_error, assert_invalid_fields, assert_not_found, precondition_violations, time},
+};
 
 const ORDER: &str = "orders.v1.Order";
 

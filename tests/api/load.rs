@@ -9,10 +9,7 @@ use orders::proto;
 use tokio::{sync::watch, task::JoinHandle, time::Instant};
 use tonic::{Code, Status};
 
-use crate::{
-    helpers::Orders,
-    support::{order_request, request_id},
-};
+use crate::{app::Orders, requests::keyed_order_request};
 
 /// One call and what came of it.
 #[derive(Debug)]
@@ -91,7 +88,5 @@ async fn caller_loop(
 }
 
 fn new_request(caller: usize, product: &str) -> proto::CreateOrderRequest {
-    let mut request = order_request(&format!("load-{caller}"), &[(product, 1)]);
-    request.request_id = request_id();
-    request
+    keyed_order_request(&format!("load-{caller}"), &[(product, 1)])
 }

@@ -4,33 +4,43 @@
 //! One test binary (modules below) instead of one per file: linking is the
 //! slow part of building tests.
 
-mod helpers;
-mod schema;
+// The harness: no tests, only what the tests below are written with.
+mod api_calls;
+mod app;
+mod assertions;
+mod certs;
+mod cluster;
+mod direct_sql;
+mod load;
+mod local_machine;
+mod proxy;
+mod raw_calls;
+mod requests;
+mod test_database;
+mod timing;
+mod tokens;
 
+// The tests, one concern each.
 mod audit;
 mod authn;
 mod authz;
 mod catalog;
-mod certs;
 mod concurrency;
 mod conservation;
 mod deadlines;
+mod faults;
 mod history;
 mod hostile;
 mod lifecycle;
 mod orders;
 mod overload;
+mod python_client;
 mod ratelimit;
+mod readme_examples;
+mod schema;
 mod security;
 mod server;
-mod support;
-mod tls;
-mod tokens;
-
-mod clients;
-mod cluster;
-mod faults;
-mod load;
-mod proxy;
 mod shutdown;
+mod stored_values;
+mod tls;
 mod wire;

@@ -5,8 +5,18 @@
 use orders::proto::{self, OrderState};
 use tonic::Code;
 
-use crate::helpers::spawn_app;
-use crate::support::*;
+use crate::{
+    api_calls::{
+        create_product, get_order, get_product, place_order, product_id, stock_of, stocks, try_create_order,
+        try_restock,
+    },
+    app::spawn_app,
+    assertions::{
+        assert_error, assert_invalid_fields, assert_not_found, bad_fields, precondition_violations, show_money,
+    },
+    direct_sql::{count_rows, execute_sql},
+    requests::{address, edit_address, keyed_order_request, money, order_request},
+};
 
 const ORDER: &str = "orders.v1.Order";
 
@@ -197,8 +207,7 @@ async fn short_stock_names_every_short_product_and_takes_nothing() {
 async fn create_order_is_idempotent_per_customer_and_request_id() {
     let app = spawn_app().await;
     let a = product_id(&app, "A", 10).await;
-    let mut request = order_request("alice", &[(&a, 3)]);
-    request.request_id = request_id();
+    let request = keyed_order_request("alice", &[(&a, 3)]);
     let first = try_create_order(&app, request.clone()).await.unwrap();
     assert_eq!(try_create_order(&app, request.clone()).await.unwrap(), first);
     assert_eq!((stock_of(&app, &a).await, count_rows(&app, "orders").await), (7, 1));
@@ -221,8 +230,7 @@ async fn create_order_is_idempotent_per_customer_and_request_id() {
 async fn a_failed_request_does_not_use_up_its_request_id() {
     let app = spawn_app().await;
     let a = product_id(&app, "A", 1).await;
-    let mut request = order_request("alice", &[(&a, 3)]);
-    request.request_id = request_id();
+    let request = keyed_order_request("alice", &[(&a, 3)]);
     let status = try_create_order(&app, request.clone()).await.unwrap_err();
     assert_error(&status, Code::FailedPrecondition, "INSUFFICIENT_STOCK");
     try_restock(&app, &a, 2, "").await.unwrap();

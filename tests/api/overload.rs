@@ -11,8 +11,12 @@ use tonic::Code;
 use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus};
 
 use crate::{
-    helpers::{connect_channel, spawn_app_with},
-    support::*,
+    api_calls::{product_id, stock_of},
+    app::{connect_channel, spawn_app_with},
+    assertions::assert_error,
+    direct_sql::{count_rows, lock_product},
+    requests::order_request,
+    timing::within,
 };
 
 const LIMIT: usize = 4;

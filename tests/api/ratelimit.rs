@@ -12,9 +12,11 @@ use tonic::{Code, Status};
 use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus};
 
 use crate::{
+    api_calls::list_products_as,
+    app::{Bearer, Clients, TestApp, connect_channel, spawn_app_with, spawn_secured_app_with},
+    assertions::assert_error,
     certs::{Certs, ClientAuth, tls_channel, use_tls},
-    helpers::{Bearer, Clients, TestApp, connect_channel, spawn_app_with, spawn_secured_app_with},
-    support::*,
+    timing::concurrently,
     tokens::token,
 };
 

@@ -8,7 +8,7 @@
 use diesel::{QueryableByName, sql_types::Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
-use crate::helpers::spawn_app;
+use crate::app::spawn_app;
 
 const HEADER: &str =
     "// @generated from the migrations by `UPDATE_SCHEMA=1 cargo test --test api schema`; do not edit.\n";

@@ -18,9 +18,11 @@ use tokio::{
 use tonic::Code;
 
 use crate::{
-    cluster::free_port,
-    helpers::{Clients, TestDatabase, spawn_secured_app, test_settings},
-    support::*,
+    app::{Clients, spawn_secured_app, test_settings},
+    assertions::assert_error,
+    local_machine::{free_port, fresh_dir},
+    test_database::TestDatabase,
+    timing::{eventually, within},
     tokens::{self, HS256_SECRET, Signer, claims, now, sign},
 };
 
@@ -273,7 +275,7 @@ async fn neither_the_secret_nor_any_token_reaches_the_log() {
     let expired = sign(Signer::Hs256, &expired);
     let forged = sign(Signer::Untrusted, &claims("alice", &["customer"]));
     for token in [&good, &expired, &forged] {
-        let clients = Clients::new(channel.clone(), crate::helpers::Bearer::token(token));
+        let clients = Clients::new(channel.clone(), crate::app::Bearer::token(token));
         let _ = history_of(&clients, "alice").await;
     }
     let log = server.stop().await;

@@ -9,8 +9,13 @@ use prost::Message;
 use tonic::{Code, transport::Channel};
 use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus};
 
-use crate::helpers::{TestApp, spawn_app};
-use crate::support::*;
+use crate::{
+    api_calls::{place_order, product_id, try_create_order, try_restock},
+    app::{TestApp, spawn_app},
+    assertions::{DOMAIN, assert_clean_message, assert_error, details},
+    requests::{order_request, product_request},
+    timing::{eventually, within},
+};
 
 const HEALTH: &str = "grpc.health.v1.Health";
 const SERVICES: [&str; 3] = ["", "orders.v1.OrderService", "orders.v1.CatalogService"];

@@ -4,20 +4,27 @@
 //! and the server stops within its drain timeout.
 
 use std::{
+    net::SocketAddr,
     process::{Command, Stdio},
     time::Duration,
 };
 
 use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 use orders::proto::{self, catalog_service_client::CatalogServiceClient, order_service_client::OrderServiceClient};
-use tokio::time::Instant;
-use tonic::{Code, transport::Channel};
-use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient};
+use tokio::{process::Child, task::JoinHandle, time::Instant};
+use tonic::{Code, Status, Streaming, transport::Channel};
+use tonic_health::pb::{
+    HealthCheckRequest, HealthCheckResponse, health_check_response::ServingStatus, health_client::HealthClient,
+};
 
 use crate::{
-    cluster::free_port,
-    helpers::{TestDatabase, spawn_app_with},
-    support::*,
+    api_calls::product_id,
+    app::spawn_app_with,
+    direct_sql::{lock_product, query_n_on, wait_for_lock_waiters},
+    local_machine::free_port,
+    requests::{order_request, product_request},
+    test_database::TestDatabase,
+    timing::{eventually, within},
 };
 
 #[tokio::test]
@@ -69,73 +76,18 @@ async fn in_flight_calls_finish_after_shutdown_starts_and_health_says_not_servin
 #[tokio::test]
 async fn sigterm_under_load_drains_in_flight_calls_and_exits_within_the_drain_timeout() {
     let database = TestDatabase::create().await;
-    let addr: std::net::SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
     let drain_timeout = Duration::from_secs(3);
-    let mut server = tokio::process::Command::new(env!("CARGO_BIN_EXE_orders"))
-        .args(["serve", "--addr", &addr.to_string(), "--drain-timeout", "3s"])
-        .args(["--health-check-interval", "200ms"])
-        .env("DATABASE_URL", &database.url)
-        .stdout(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("the server binary starts");
+    let (mut server, addr) = start_the_binary(&database.url);
     let channel = within(30, connect_when_listening(addr)).await;
-    let (mut catalog, mut health) = (
-        CatalogServiceClient::new(channel.clone()),
-        HealthClient::new(channel.clone()),
-    );
-    let product = catalog
-        .create_product(product_request("A", (1, 0, "EUR"), 100))
-        .await
-        .unwrap();
-    let id = product.into_inner().product.unwrap().product_id;
-    let watch = HealthCheckRequest { service: String::new() };
-    let mut statuses = health.watch(watch).await.unwrap().into_inner();
-    assert_eq!(
-        statuses.message().await.unwrap().unwrap().status(),
-        ServingStatus::Serving
-    );
-
-    // Eight calls in flight, each stuck behind a row lock we hold.
-    let mut lock = lock_product(&database.url, &id).await;
-    let in_flight: Vec<_> = (0..8)
-        .map(|i| {
-            let mut client = OrderServiceClient::new(channel.clone());
-            let request = order_request(&format!("c{i}"), &[(&id, 1)]);
-            tokio::spawn(async move { client.create_order(request).await })
-        })
-        .collect();
-    within(5, wait_for_lock_waiters(&database.url, 8)).await;
+    let id = create_a_product_of_100(&channel).await;
+    let mut statuses = watch_health_while_serving(&channel).await;
+    let (mut lock, in_flight) = eight_orders_stuck_behind_a_lock(&channel, &database.url, &id).await;
 
     let signalled = Instant::now();
     let pid = server.id().unwrap().to_string();
     assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
-    let next = within(1, statuses.message()).await.unwrap().unwrap();
-    assert_eq!(next.status(), ServingStatus::NotServing, "NOT_SERVING at once");
-    assert_eq!(
-        within(1, statuses.message()).await.unwrap(),
-        None,
-        "then the watch ends"
-    );
-    // New calls are refused: on the open connection (its client sees the
-    // server's GOAWAY; tonic reports that as CANCELLED "connection closed"),
-    // and no new connection is accepted. Health says NOT_SERVING a moment
-    // before the server stops taking calls, so a call sent in between is
-    // still answered (here INVALID_ARGUMENT, by the handler): poll.
-    let late = OrderServiceClient::new(channel.clone());
-    eventually(2, "new calls refused", || {
-        let mut late = late.clone();
-        async move {
-            match within(2, late.get_order(proto::GetOrderRequest::default())).await {
-                Err(refused) if matches!(refused.code(), Code::Unavailable | Code::Cancelled) => true,
-                Err(answered) if answered.code() == Code::InvalidArgument => false,
-                other => panic!("a late call got {other:?}"),
-            }
-        }
-    })
-    .await;
-    let endpoint = Channel::from_shared(format!("http://{addr}")).unwrap();
-    assert!(within(2, endpoint.connect()).await.is_err(), "no new connections");
+    health_turns_not_serving_and_the_watch_ends(&mut statuses).await;
+    new_calls_and_connections_are_refused(&channel, addr).await;
 
     lock.batch_execute("ROLLBACK").await.unwrap();
     for call in in_flight {
@@ -153,8 +105,102 @@ async fn sigterm_under_load_drains_in_flight_calls_and_exits_within_the_drain_ti
     assert_eq!(query_n_on(&mut conn, "SELECT count(*) AS n FROM orders").await, 8);
 }
 
+/// Starts `orders serve` on a free port with a drain timeout of 3 s, against
+/// the database at `database_url`; returns the process and its address.
+fn start_the_binary(database_url: &str) -> (Child, SocketAddr) {
+    let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let server = tokio::process::Command::new(env!("CARGO_BIN_EXE_orders"))
+        .args(["serve", "--addr", &addr.to_string(), "--drain-timeout", "3s"])
+        .args(["--health-check-interval", "200ms"])
+        .env("DATABASE_URL", database_url)
+        .stdout(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the server binary starts");
+    (server, addr)
+}
+
+/// Creates product A with 100 in stock and returns its id.
+async fn create_a_product_of_100(channel: &Channel) -> String {
+    let product = CatalogServiceClient::new(channel.clone())
+        .create_product(product_request("A", (1, 0, "EUR"), 100))
+        .await
+        .unwrap();
+    product.into_inner().product.unwrap().product_id
+}
+
+/// Opens a health Watch stream, which must say SERVING first.
+async fn watch_health_while_serving(channel: &Channel) -> Streaming<HealthCheckResponse> {
+    let watch = HealthCheckRequest { service: String::new() };
+    let mut statuses = HealthClient::new(channel.clone())
+        .watch(watch)
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        statuses.message().await.unwrap().unwrap().status(),
+        ServingStatus::Serving
+    );
+    statuses
+}
+
+/// Eight CreateOrder calls in flight, each stuck behind a row lock on the
+/// product that the returned connection holds until `ROLLBACK`.
+async fn eight_orders_stuck_behind_a_lock(
+    channel: &Channel,
+    database_url: &str,
+    id: &str,
+) -> (
+    AsyncPgConnection,
+    Vec<JoinHandle<Result<tonic::Response<proto::CreateOrderResponse>, Status>>>,
+) {
+    let lock = lock_product(database_url, id).await;
+    let in_flight: Vec<_> = (0..8)
+        .map(|i| {
+            let mut client = OrderServiceClient::new(channel.clone());
+            let request = order_request(&format!("c{i}"), &[(id, 1)]);
+            tokio::spawn(async move { client.create_order(request).await })
+        })
+        .collect();
+    within(5, wait_for_lock_waiters(database_url, 8)).await;
+    (lock, in_flight)
+}
+
+/// After SIGTERM, the Watch stream says NOT_SERVING at once, then ends.
+async fn health_turns_not_serving_and_the_watch_ends(statuses: &mut Streaming<HealthCheckResponse>) {
+    let next = within(1, statuses.message()).await.unwrap().unwrap();
+    assert_eq!(next.status(), ServingStatus::NotServing, "NOT_SERVING at once");
+    assert_eq!(
+        within(1, statuses.message()).await.unwrap(),
+        None,
+        "then the watch ends"
+    );
+}
+
+/// New calls are refused: on the open connection (its client sees the
+/// server's GOAWAY; tonic reports that as CANCELLED "connection closed"),
+/// and no new connection is accepted. Health says NOT_SERVING a moment
+/// before the server stops taking calls, so a call sent in between is still
+/// answered (here INVALID_ARGUMENT, by the handler): poll.
+async fn new_calls_and_connections_are_refused(channel: &Channel, addr: SocketAddr) {
+    let late = OrderServiceClient::new(channel.clone());
+    eventually(2, "new calls refused", || {
+        let mut late = late.clone();
+        async move {
+            match within(2, late.get_order(proto::GetOrderRequest::default())).await {
+                Err(refused) if matches!(refused.code(), Code::Unavailable | Code::Cancelled) => true,
+                Err(answered) if answered.code() == Code::InvalidArgument => false,
+                other => panic!("a late call got {other:?}"),
+            }
+        }
+    })
+    .await;
+    let endpoint = Channel::from_shared(format!("http://{addr}")).unwrap();
+    assert!(within(2, endpoint.connect()).await.is_err(), "no new connections");
+}
+
 /// A channel to `addr`, once the server there accepts connections.
-async fn connect_when_listening(addr: std::net::SocketAddr) -> Channel {
+async fn connect_when_listening(addr: SocketAddr) -> Channel {
     loop {
         match Channel::from_shared(format!("http://{addr}")).unwrap().connect().await {
             Ok(channel) => return channel,

@@ -17,10 +17,14 @@ use tokio::process::Command;
 use tonic::{Code, transport::Endpoint};
 
 use crate::{
+    api_calls::list_products_as,
+    app::{Bearer, Clients, TestApp, spawn_app_with, spawn_secured_app_with, test_settings},
+    assertions::assert_error,
     certs::{Certs, ClientAuth, endpoint_trusting, tls_channel, tls_endpoint, use_tls},
-    clients::{python_venv, repo, run, show},
-    helpers::{Bearer, Clients, TestApp, TestDatabase, spawn_app_with, spawn_secured_app_with, test_settings},
-    support::*,
+    direct_sql::{count_rows, query_n},
+    local_machine::{python_venv, repo, run_to_success},
+    requests::product_request,
+    test_database::TestDatabase,
     tokens,
 };
 
@@ -235,13 +239,7 @@ async fn python_client_with_tls_and_tokens_places_and_ships_an_order() {
         .env("ORDERS_ADMIN_TOKEN", tokens::token("py-admin", &["catalog-admin"]))
         .env("ORDERS_CUSTOMER_TOKEN", tokens::token("alice", &["customer"]))
         .env("ORDERS_WAREHOUSE_TOKEN", tokens::token("py-warehouse", &["warehouse"]));
-    let output = run(&mut client, PYTHON_TIMEOUT).await;
-    assert!(
-        output.status.success(),
-        "the secure Python client failed ({}):\n{}",
-        output.status,
-        show(&output)
-    );
+    run_to_success(&mut client, PYTHON_TIMEOUT, "the secure Python client").await;
     // What the client saw is what was stored: alice's one order, shipped.
     let shipped = "SELECT count(*) AS n FROM orders WHERE customer_id = 'alice' AND state = 'SHIPPED'";
     assert_eq!(query_n(&app, shipped).await, 1);

@@ -6,7 +6,9 @@
 use prost::Message;
 use tonic::Code;
 
-use crate::{helpers::spawn_app, support::*};
+use crate::{
+    app::spawn_app, assertions::assert_error, direct_sql::count_rows, raw_calls::call_raw, requests::product_request,
+};
 
 #[tokio::test]
 async fn a_request_over_the_size_limit_is_resource_exhausted() {

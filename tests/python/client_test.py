@@ -8,7 +8,7 @@ HOST:PORT: CreateProduct, CreateOrder, GetOrder, GetOrderHistory (paged),
 CancelOrder (stock restored), plus a NOT_FOUND error whose rich details are
 decoded from the `grpc-status-details-bin` trailer.
 
-Run by tests/api/clients.rs with the virtualenv of scripts/python-env. SKUs
+Run by tests/api/python_client.rs with the virtualenv of scripts/python-env. SKUs
 and customer ids are unique per run, so reruns against one database never
 clash. Exits 0 when every check passes, 1 with a message otherwise.
 """

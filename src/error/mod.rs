@@ -9,12 +9,13 @@
 
 use std::{collections::HashMap, time::Duration};
 
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
-use diesel_async::pooled_connection::{PoolError as ManagerError, deadpool::PoolError};
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
 pub use crate::domain::violations::FieldViolation;
+pub use database::{is_connection_failure, on_constraint};
+
+mod database;
 
 /// The `ErrorInfo.domain` of every error this service returns.
 pub const ERROR_DOMAIN: &str = "orders";
@@ -99,6 +100,12 @@ pub enum ApiError {
     /// (a pool checkout or a statement gave up at the deadline).
     #[error("the call's deadline passed before the database finished its work")]
     DeadlineExceeded,
+    /// PostgreSQL aborted the transaction because it conflicted with a
+    /// concurrent one (a serialization failure or a deadlock). Nothing was
+    /// changed, and running it again may succeed: the server does so a few
+    /// times ([`crate::actions::detached()`]) before the caller sees this.
+    #[error("the change conflicted with concurrent changes and was not made; retry it")]
+    Aborted(#[source] Cause),
     /// The database cannot be reached right now; the call may be retried.
     #[error("database unavailable")]
     Unavailable(#[source] Cause),
@@ -130,6 +137,7 @@ impl ApiError {
             ApiError::PermissionDenied { .. } => Code::PermissionDenied,
             ApiError::RateLimited { .. } => Code::ResourceExhausted,
             ApiError::DeadlineExceeded => Code::DeadlineExceeded,
+            ApiError::Aborted(_) => Code::Aborted,
             ApiError::Unavailable(_) => Code::Unavailable,
             ApiError::Internal(_) => Code::Internal,
         }
@@ -137,7 +145,10 @@ impl ApiError {
 
     /// True when retrying the same call later may succeed.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, ApiError::Unavailable(_) | ApiError::RateLimited { .. })
+        matches!(
+            self,
+            ApiError::Aborted(_) | ApiError::Unavailable(_) | ApiError::RateLimited { .. }
+        )
     }
 
     fn reason(&self) -> &'static str {
@@ -151,6 +162,7 @@ impl ApiError {
             | ApiError::PermissionDenied { reason, .. } => reason,
             ApiError::RateLimited { .. } => "RATE_LIMITED",
             ApiError::DeadlineExceeded => "DEADLINE_EXCEEDED",
+            ApiError::Aborted(_) => "TRANSACTION_CONFLICT",
             ApiError::Unavailable(_) => "DATABASE_UNAVAILABLE",
             ApiError::Internal(_) => "INTERNAL",
         }
@@ -239,6 +251,7 @@ impl From<ApiError> for Status {
         match &error {
             ApiError::Internal(cause) => tracing::error!(error = %cause, ?cause, "internal error"),
             ApiError::Unavailable(cause) => tracing::warn!(error = %cause, "database unavailable"),
+            ApiError::Aborted(cause) => tracing::warn!(error = %cause, "transaction conflict persisted"),
             _ => {}
         }
         Status::with_error_details(error.code(), error.public_message(), error.details())
@@ -248,72 +261,6 @@ impl From<ApiError> for Status {
 impl From<FieldViolation> for ApiError {
     fn from(violation: FieldViolation) -> Self {
         crate::domain::violations::Violations::from(vec![violation]).into_error()
-    }
-}
-
-impl From<DieselError> for ApiError {
-    fn from(error: DieselError) -> Self {
-        if is_connection_failure(&error) {
-            ApiError::Unavailable(Box::new(error))
-        } else if is_statement_timeout(&error) {
-            ApiError::DeadlineExceeded
-        } else {
-            ApiError::Internal(Box::new(error))
-        }
-    }
-}
-
-impl From<PoolError> for ApiError {
-    fn from(error: PoolError) -> Self {
-        match error {
-            // Timeouts (pool exhausted or server not answering), failed
-            // connects and failed recycles all mean "try again later".
-            PoolError::Timeout(_) | PoolError::Closed => ApiError::Unavailable(Box::new(error)),
-            PoolError::Backend(ManagerError::ConnectionError(_) | ManagerError::QueryError(_)) => {
-                ApiError::Unavailable(Box::new(error))
-            }
-            other => ApiError::Internal(Box::new(other)),
-        }
-    }
-}
-
-/// A violation of the constraint named `constraint` becomes `mapped()`, the
-/// caller's error; any other database error converts as usual.
-pub fn on_constraint(error: DieselError, constraint: &str, mapped: impl FnOnce() -> ApiError) -> ApiError {
-    match &error {
-        DieselError::DatabaseError(_, info) if info.constraint_name() == Some(constraint) => mapped(),
-        _ => error.into(),
-    }
-}
-
-/// True when PostgreSQL cancelled the statement for running past its
-/// `statement_timeout` (SQLSTATE 57014, which diesel does not expose).
-fn is_statement_timeout(error: &DieselError) -> bool {
-    matches!(error, DieselError::DatabaseError(DatabaseErrorKind::Unknown, info)
-        if info.message() == "canceling statement due to statement timeout")
-}
-
-/// True when a database error means the connection or the server is gone,
-/// rather than that the statement was wrong.
-pub fn is_connection_failure(error: &DieselError) -> bool {
-    match error {
-        DieselError::BrokenTransactionManager => true,
-        // A failed COMMIT whose ROLLBACK failed too: usually the connection died.
-        DieselError::RollbackErrorOnCommit {
-            commit_error,
-            rollback_error,
-        } => is_connection_failure(commit_error) || is_connection_failure(rollback_error),
-        DieselError::DatabaseError(DatabaseErrorKind::UnableToSendCommand | DatabaseErrorKind::ClosedConnection, _) => {
-            true
-        }
-        DieselError::DatabaseError(DatabaseErrorKind::Unknown, info) => {
-            // diesel does not expose the SQLSTATE; these are the messages of
-            // class 57P (operator intervention: admin shutdown, crash
-            // recovery, server starting up or shutting down).
-            let message = info.message();
-            message.starts_with("terminating connection") || message.starts_with("the database system is")
-        }
-        _ => false,
     }
 }
 
