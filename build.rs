@@ -15,6 +15,7 @@ const PROTO_FILES: &[&str] = &[
     "orders/v1/address.proto",
     "orders/v1/catalog.proto",
     "orders/v1/orders.proto",
+    "orders/v1/events.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

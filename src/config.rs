@@ -8,10 +8,12 @@ use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-pub mod database_url;
+pub mod events;
+pub mod secret_url;
 pub mod security;
 
-pub use database_url::DatabaseUrl;
+pub use events::{EventSettings, SubjectPrefix};
+pub use secret_url::SecretUrl;
 pub use security::{AuthSettings, SecuritySettings, TlsSettings};
 
 /// The orders service: catalog and order lifecycle over gRPC on PostgreSQL.
@@ -71,6 +73,9 @@ pub struct Settings {
     #[command(flatten)]
     pub security: SecuritySettings,
 
+    #[command(flatten)]
+    pub events: EventSettings,
+
     /// Log line format: `text` for people, `json` for log collectors. The
     /// level is set with RUST_LOG (default `info`).
     #[arg(long, env = "ORDERS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
@@ -83,7 +88,7 @@ pub struct DatabaseSettings {
     /// it, a local PostgreSQL is used (an `orders` database is created if
     /// missing); where none runs, a private cluster is started in --data-dir.
     #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
-    pub database_url: Option<DatabaseUrl>,
+    pub database_url: Option<SecretUrl>,
 
     /// Maximum number of pooled database connections.
     #[arg(long, env = "ORDERS_DB_POOL_SIZE", default_value_t = 16, global = true)]

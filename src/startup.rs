@@ -22,6 +22,7 @@ use crate::{
     config::{DatabaseSettings, Settings},
     db::{self, launcher::LocalPostgres, secrets},
     domain::page::PageTokenKey,
+    events::{self, EventsError},
     middleware::{
         GrpcResponse,
         auth::AuthLayer,
@@ -32,6 +33,7 @@ use crate::{
         rate_limit::{RateLimitLayer, RateLimiter},
     },
     proto::{self, catalog_service_server::CatalogServiceServer, order_service_server::OrderServiceServer},
+    relay::Relay,
     service::{catalog::CatalogApi, health, orders::OrderApi},
     tls::{self, TlsError},
 };
@@ -68,6 +70,8 @@ pub enum StartupError {
     Insecure(SocketAddr),
     #[error("{0}")]
     LocalDatabase(#[from] db::launcher::LocalPgError),
+    #[error("{0}")]
+    Events(#[from] EventsError),
     #[error("could not apply migrations: {0}")]
     Migrate(Box<dyn std::error::Error + Send + Sync>),
     #[error("could not create the connection pool: {0}")]
@@ -89,6 +93,7 @@ pub struct Application {
     settings: Settings,
     gate: Arc<Gate>,
     tls: Option<ServerTlsConfig>,
+    relay: Option<Relay>,
 }
 
 impl Application {
@@ -112,6 +117,10 @@ impl Application {
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|source| StartupError::Bind { addr, source })?;
+        let relay = match settings.events.outbox_relay {
+            true => Some(outbox_relay(&settings, &url, &pool).await?),
+            false => None,
+        };
         let state = AppState {
             pool,
             page_key,
@@ -123,6 +132,7 @@ impl Application {
             settings,
             gate,
             tls,
+            relay,
         })
     }
 
@@ -146,7 +156,14 @@ impl Application {
             settings,
             gate,
             tls,
+            relay,
         } = self;
+        let (stop_relay, relay_stopped) = oneshot::channel::<()>();
+        let relay = relay.map(|relay| {
+            tokio::spawn(relay.run(async {
+                let _ = relay_stopped.await;
+            }))
+        });
         let (mut reporter, health_service) = tonic_health::server::health_reporter();
         let monitor = health::start_monitor(
             reporter.clone(),
@@ -174,7 +191,14 @@ impl Application {
         health::end_watches(&mut reporter).await;
         tracing::info!(drain_timeout = ?settings.server.drain_timeout, "shutting down: draining in-flight calls");
         let _ = stop.send(());
-        drain(server, settings.server.drain_timeout).await
+        let drained = drain(server, settings.server.drain_timeout).await;
+        // After the drain: the calls' last events are in the outbox by now,
+        // and whatever the relay has not published waits there for the next start.
+        let _ = stop_relay.send(());
+        if let Some(relay) = relay {
+            let _ = relay.await;
+        }
+        drained
     }
 }
 
@@ -264,6 +288,20 @@ async fn drain(
             Ok(())
         }
     }
+}
+
+/// The outbox relay of this process: NATS connected (or found, or started),
+/// the stream set up when the relay first leads.
+async fn outbox_relay(settings: &Settings, url: &str, pool: &db::Pool) -> Result<Relay, StartupError> {
+    let data_dir = settings.database.data_dir.clone();
+    let data_dir = data_dir.unwrap_or_else(|| LocalPostgres::from_env().data_dir);
+    let jetstream = events::connect(&settings.events, &data_dir).await?;
+    Ok(Relay {
+        pool: pool.clone(),
+        database_url: url.into(),
+        jetstream,
+        prefix: settings.events.nats_subject_prefix.clone(),
+    })
 }
 
 /// The database to use: DATABASE_URL if given, else a local PostgreSQL

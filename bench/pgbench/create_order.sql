@@ -1,6 +1,7 @@
 -- CreateOrder as the service sends it (captured from PostgreSQL's statement
 -- log): one statement, `place_order(...)` in a CTE that writes the audit
--- row, which is also the fewest round trips this work can take. 3 lines of
+-- row (which is also the outbox event, with a payload of the size the
+-- service encodes), which is also the fewest round trips this work can take. 3 lines of
 -- distinct seeded products (ids are md5 of the SKU, prices follow from the
 -- number: see orders-seed), 1-3 units each, a request_id, and a response of
 -- the size the service stores. The service binds the order id and time
@@ -55,9 +56,9 @@ WITH ids AS (
     decode(repeat('0a', 420), 'hex')) p
 ), audit AS (
     INSERT INTO audit_events (event_time, actor_subject, actor_role, request_id, action, resource_type,
-                              resource_id, to_state)
+                              resource_id, to_state, event_id, event_payload)
     SELECT ids.t, 'cust-' || lpad(:c::text, 6, '0'), 'customer', gen_random_uuid()::text, 'ORDER_CREATED',
-           'orders.v1.Order', ids.id, 'PLACED'
+           'orders.v1.Order', ids.id, 'PLACED', gen_random_uuid(), decode(repeat('0a', 480), 'hex')
     FROM placed, ids WHERE placed.outcome = 'placed'
 )
 SELECT outcome, prior_hash, prior_response, found_ids, found_stock FROM placed;

@@ -4,7 +4,7 @@ use diesel::result::Error as DieselError;
 use diesel_async::AsyncConnection;
 use uuid::Uuid;
 
-use super::{Call, to_proto};
+use super::{Call, to_event, to_proto};
 use crate::{
     db::{
         audit::{self, Action, Event},
@@ -36,11 +36,10 @@ pub async fn create_product(
             let row = products::insert(conn, product)
                 .await
                 .map_err(|e| sku_taken(e, &product.sku))?;
-            let event = Event::product(Action::ProductCreated, row.id, product.stock);
-            audit::record(conn, &actor, &event).await?;
-            let response = proto::CreateProductResponse {
-                product: Some(to_proto::product(row)),
-            };
+            let change = Event::product(Action::ProductCreated, row.id, product.stock);
+            let created = to_proto::product(row);
+            audit::record(conn, &actor, &change, &to_event::product_created(&created, &actor)).await?;
+            let response = proto::CreateProductResponse { product: Some(created) };
             idempotency::finish(conn, key, &response).await?;
             Ok(response)
         })
@@ -104,10 +103,12 @@ pub async fn restock(
                     |p| stock_limit(p.stock, restock.quantity),
                 ));
             };
-            let event = Event::product(Action::ProductRestocked, row.id, restock.quantity);
-            audit::record(conn, &actor, &event).await?;
+            let change = Event::product(Action::ProductRestocked, row.id, restock.quantity);
+            let restocked = to_proto::product(row);
+            let outgoing = to_event::product_restocked(&restocked, restock.quantity, &actor);
+            audit::record(conn, &actor, &change, &outgoing).await?;
             let response = proto::RestockProductResponse {
-                product: Some(to_proto::product(row)),
+                product: Some(restocked),
             };
             idempotency::finish(conn, key, &response).await?;
             Ok(response)

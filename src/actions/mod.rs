@@ -11,6 +11,7 @@ pub mod catalog_cache;
 pub mod detached;
 pub mod orders;
 pub mod place;
+pub mod to_event;
 pub mod to_proto;
 
 pub use call::Call;

@@ -9,7 +9,7 @@
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use uuid::Uuid;
 
-use super::{Call, to_proto};
+use super::{Call, to_event, to_proto};
 use crate::{
     db::{
         audit::{self, Action, Event},
@@ -95,7 +95,7 @@ pub async fn cancel(call: &Call, cancellation: &Cancellation) -> Result<proto::O
                     .ok_or_else(|| order_not_found(id))?;
                 let lines = orders::lines_of(conn, &[id]).await?;
                 match order.state.cancel() {
-                    Transition::AlreadyDone => return Ok(OrderWithLines { order, lines }),
+                    Transition::AlreadyDone => return Ok(to_proto::order(OrderWithLines { order, lines })),
                     Transition::Refused => return Err(wrong_state(&order, "ORDER_NOT_CANCELLABLE", "cancelled")),
                     Transition::Apply => {}
                 }
@@ -106,21 +106,24 @@ pub async fn cancel(call: &Call, cancellation: &Cancellation) -> Result<proto::O
                 products::change_stock(conn, &ids, &quantities)
                     .await
                     .map_err(|e| stock_limit_on_return(e, id))?;
-                let order = orders::mark_cancelled(conn, id, reason).await?;
-                let event = Event::order(
+                let order = to_proto::order(OrderWithLines {
+                    order: orders::mark_cancelled(conn, id, reason).await?,
+                    lines,
+                });
+                let change = Event::order(
                     Action::OrderCancelled,
                     id,
                     OrderState::Placed,
                     OrderState::Cancelled,
                     Some(reason),
                 );
-                audit::record(conn, &actor, &event).await?;
-                Ok(OrderWithLines { order, lines })
+                audit::record(conn, &actor, &change, &to_event::order_cancelled(&order, &actor)).await?;
+                Ok(order)
             })
             .await
         })
         .await?;
-    Ok(to_proto::order(changed))
+    Ok(changed)
 }
 
 /// Ships a placed order.
@@ -131,23 +134,23 @@ pub async fn ship(call: &Call, id: Uuid) -> Result<proto::Order, ApiError> {
             conn.transaction(async |conn| {
                 let order = orders::find(conn, id, true).await?.ok_or_else(|| order_not_found(id))?;
                 let lines = orders::lines_of(conn, &[id]).await?;
-                let order = match order.state.ship() {
-                    Transition::AlreadyDone => order,
+                match order.state.ship() {
+                    Transition::AlreadyDone => return Ok(to_proto::order(OrderWithLines { order, lines })),
                     Transition::Refused => return Err(wrong_state(&order, "ORDER_NOT_SHIPPABLE", "shipped")),
-                    Transition::Apply => {
-                        let shipped = orders::mark_shipped(conn, id).await?;
-                        let event =
-                            Event::order(Action::OrderShipped, id, OrderState::Placed, OrderState::Shipped, None);
-                        audit::record(conn, &actor, &event).await?;
-                        shipped
-                    }
-                };
-                Ok(OrderWithLines { order, lines })
+                    Transition::Apply => {}
+                }
+                let order = to_proto::order(OrderWithLines {
+                    order: orders::mark_shipped(conn, id).await?,
+                    lines,
+                });
+                let change = Event::order(Action::OrderShipped, id, OrderState::Placed, OrderState::Shipped, None);
+                audit::record(conn, &actor, &change, &to_event::order_shipped(&order, &actor)).await?;
+                Ok(order)
             })
             .await
         })
         .await?;
-    Ok(to_proto::order(changed))
+    Ok(changed)
 }
 
 /// Putting stock back can only fail when a restock has since filled the

@@ -12,7 +12,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 use prost::Message;
 use uuid::Uuid;
 
-use super::{Call, to_proto};
+use super::{Call, to_event, to_proto};
 use crate::{
     db::{
         idempotency::{self, IdempotencyKey, StoredKey},
@@ -45,11 +45,11 @@ pub async fn place_order(
         let catalog = call.state.products.entries(call, &ids).await?;
         let priced = price_order(&order.lines, &catalog)?;
         let rows = rows(order, &priced, Utc::now());
-        let response = proto::CreateOrderResponse {
-            order: Some(to_proto::order(rows.clone())),
-        };
+        let placed = to_proto::order(rows.clone());
+        let outgoing = to_event::order_placed(&placed, &actor);
+        let response = proto::CreateOrderResponse { order: Some(placed) };
         let encoded = response.encode_to_vec();
-        let statement = PlaceOrder::new(&rows.order, &rows.lines, key, &encoded, &actor);
+        let statement = PlaceOrder::new(&rows.order, &rows.lines, key, &encoded, &actor, &outgoing);
         let placement = call.run(async |conn| Ok(statement.run(conn).await?)).await?;
         match placement.outcome {
             Outcome::Placed => return Ok(response),

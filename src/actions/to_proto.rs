@@ -15,7 +15,7 @@ use crate::{
 /// A UUID in its hyphenated form, formatted straight into a string of the
 /// exact size (`to_string` goes through `fmt` and grows the string twice;
 /// a history page formats some 80 of them).
-fn id(uuid: uuid::Uuid) -> String {
+pub(crate) fn id(uuid: uuid::Uuid) -> String {
     let mut buffer = uuid::Uuid::encode_buffer();
     uuid.hyphenated().encode_lower(&mut buffer).to_owned()
 }

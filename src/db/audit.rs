@@ -3,6 +3,10 @@
 //! rolled-back change leaves none; the table refuses UPDATE, DELETE and
 //! TRUNCATE (see the migration).
 //!
+//! Each row is also the change's event (the transactional outbox): its id
+//! and encoded protobuf message ([`Outgoing`]) are part of the row, and the
+//! relay publishes it ([`super::outbox`]).
+//!
 //! CreateOrder writes its row in the same statement as the order
 //! ([`super::place`]); everything else calls [`record`].
 
@@ -40,6 +44,18 @@ crate::pg_enum! {
 }
 
 impl Action {
+    /// The subject (after the prefix) and the message name of the event
+    /// the action publishes (`proto/orders/v1/events.proto`).
+    pub fn event(self) -> (&'static str, &'static str) {
+        match self {
+            Action::OrderCreated => ("order.placed", "orders.v1.OrderPlaced"),
+            Action::OrderCancelled => ("order.cancelled", "orders.v1.OrderCancelled"),
+            Action::OrderShipped => ("order.shipped", "orders.v1.OrderShipped"),
+            Action::ProductCreated => ("product.created", "orders.v1.ProductCreated"),
+            Action::ProductRestocked => ("product.restocked", "orders.v1.ProductRestocked"),
+        }
+    }
+
     /// The `ResourceInfo.resource_type` of what the action changes.
     pub fn resource_type(self) -> &'static str {
         match self {
@@ -86,10 +102,26 @@ impl<'a> Event<'a> {
     }
 }
 
-/// Records `event` by `actor` in the current transaction, at its time.
-pub async fn record(conn: &mut AsyncPgConnection, actor: &Actor, event: &Event<'_>) -> QueryResult<()> {
+/// The event a change publishes: its id (a UUIDv7, the `Nats-Msg-Id`) and
+/// its encoded `orders.v1` event message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outgoing {
+    pub event_id: Uuid,
+    pub payload: Vec<u8>,
+}
+
+/// Records `event` by `actor` in the current transaction, at its time, with
+/// the event it publishes.
+pub async fn record(
+    conn: &mut AsyncPgConnection,
+    actor: &Actor,
+    event: &Event<'_>,
+    outgoing: &Outgoing,
+) -> QueryResult<()> {
     diesel::insert_into(events::table)
         .values((
+            events::event_id.eq(outgoing.event_id),
+            events::event_payload.eq(&outgoing.payload),
             events::actor_subject.eq(&actor.subject),
             events::actor_role.eq(actor.role),
             events::request_id.eq(&actor.request_id),

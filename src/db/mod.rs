@@ -10,6 +10,7 @@ pub mod idempotency;
 pub mod launcher;
 pub mod migrations;
 pub mod orders;
+pub mod outbox;
 pub mod place;
 pub mod pool;
 pub mod products;

@@ -17,17 +17,19 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::{
-    audit::{Action, Actor},
+    audit::{Action, Actor, Outgoing},
     idempotency::IdempotencyKey,
     orders::{LineItemRow, OrderRow},
 };
 use crate::domain::state::OrderState;
 
 /// The call: the order and lines as they will be stored, the idempotency
-/// key (if any), the response to store under it, and who places it.
+/// key (if any), the response to store under it, who places it, and the
+/// event it publishes.
 pub struct PlaceOrder<'a> {
     order: &'a OrderRow,
     actor: &'a Actor,
+    outgoing: &'a Outgoing,
     product_ids: Vec<Uuid>,
     quantities: Vec<i32>,
     skus: Vec<&'a str>,
@@ -82,10 +84,12 @@ impl<'a> PlaceOrder<'a> {
         key: Option<&'a IdempotencyKey>,
         response: &'a [u8],
         actor: &'a Actor,
+        outgoing: &'a Outgoing,
     ) -> Self {
         PlaceOrder {
             order,
             actor,
+            outgoing,
             product_ids: lines.iter().map(|l| l.product_id).collect(),
             quantities: lines.iter().map(|l| l.quantity).collect(),
             skus: lines.iter().map(|l| l.sku.as_str()).collect(),
@@ -185,11 +189,11 @@ impl PlaceOrder<'_> {
         Ok(())
     }
 
-    /// The audit row of a placed order, at its creation time.
+    /// The audit row of a placed order, at its creation time, with its event.
     fn walk_audit<'b>(&'b self, out: &mut AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         out.push_sql(
             "INSERT INTO audit_events (event_time, actor_subject, actor_role, request_id, \
-             action, resource_type, resource_id, to_state) SELECT ",
+             action, resource_type, resource_id, to_state, event_id, event_payload) SELECT ",
         );
         out.push_bind_param::<Timestamptz, _>(&self.order.create_time)?;
         for text in [&self.actor.subject, self.actor.role, &self.actor.request_id] {
@@ -204,6 +208,10 @@ impl PlaceOrder<'_> {
         out.push_bind_param::<SqlUuid, _>(&self.order.id)?;
         out.push_sql(", ");
         out.push_bind_param::<Text, _>(&OrderState::Placed)?;
+        out.push_sql(", ");
+        out.push_bind_param::<SqlUuid, _>(&self.outgoing.event_id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Bytea, _>(&self.outgoing.payload)?;
         out.push_sql(" FROM placed WHERE outcome = 'placed'");
         Ok(())
     }

@@ -14,6 +14,9 @@ diesel::table! {
         to_state -> Nullable<Text>,
         reason -> Nullable<Text>,
         quantity -> Nullable<Int8>,
+        event_id -> Nullable<Uuid>,
+        event_payload -> Nullable<Bytea>,
+        published_time -> Nullable<Timestamptz>,
     }
 }
 

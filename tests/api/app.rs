@@ -92,8 +92,9 @@ pub struct TestApp {
     pub db_url: String,
     stop: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<Result<(), StartupError>>>,
-    // Last: the database is dropped after the server has been stopped.
-    _database: TestDatabase,
+    // Last: the database is dropped after the server has been stopped
+    // (a replica shares its first app's database and owns none).
+    _database: Option<TestDatabase>,
 }
 
 /// Starts the app with the default settings.
@@ -125,6 +126,19 @@ pub async fn spawn_secured_app() -> TestApp {
 pub async fn spawn_app_in(database: TestDatabase, configure: impl FnOnce(&mut Settings)) -> TestApp {
     let mut settings = test_settings(&database.url);
     configure(&mut settings);
+    let db_url = database.url.clone();
+    start(settings, db_url, Some(database)).await
+}
+
+/// Starts a second server process's worth of app on `first`'s database, as
+/// a replica behind a load balancer would run; `first` must outlive it.
+pub async fn spawn_replica(first: &TestApp, configure: impl FnOnce(&mut Settings)) -> TestApp {
+    let mut settings = test_settings(&first.db_url);
+    configure(&mut settings);
+    start(settings, first.db_url.clone(), None).await
+}
+
+async fn start(settings: Settings, db_url: String, database: Option<TestDatabase>) -> TestApp {
     let tls = settings.security.tls.tls_cert.is_some();
     let bearer = match settings.security.auth.is_enabled() {
         true => Bearer::token(&tokens::token("admin", &ALL_ROLES)),
@@ -157,7 +171,7 @@ pub async fn spawn_app_in(database: TestDatabase, configure: impl FnOnce(&mut Se
         health,
         channel,
         pool,
-        db_url: database.url.clone(),
+        db_url,
         stop: Some(stop),
         server: Some(server),
         _database: database,
@@ -165,13 +179,15 @@ pub async fn spawn_app_in(database: TestDatabase, configure: impl FnOnce(&mut Se
 }
 
 /// The settings every test server starts from: port 0, the given database,
-/// a small pool and a fast health probe.
+/// a small pool, a fast health probe, and no outbox relay (the event tests
+/// turn it on, each with a subject prefix and stream of its own).
 pub fn test_settings(database_url: &str) -> Settings {
     let mut settings = Settings::defaults();
     settings.addr = "127.0.0.1:0".parse().unwrap();
     settings.database.database_url = Some(database_url.into());
     settings.database.db_pool_size = 8;
     settings.server.health_check_interval = Duration::from_millis(200);
+    settings.events.outbox_relay = false;
     settings
 }
 

@@ -1,20 +1,20 @@
-//! The PostgreSQL connection string, a secret: it can carry a password.
+//! Connection URLs that can carry a password: PostgreSQL's, NATS's, SMTP's.
 //!
 //! The settings are printed with `Debug` (at start-up, in test failures), so the URL's `Debug`
 //! and `Display` show it with the password replaced by `***`, whether it sits in the URL's user
 //! part (`postgres://user:secret@host/db`), in a `password=` query parameter, or in a libpq
-//! key/value string (`host=db password=secret`). Only [`DatabaseUrl::expose`] gives the real text,
+//! key/value string (`host=db password=secret`). Only [`SecretUrl::expose`] gives the real text,
 //! and only the code that connects calls it.
 
 use std::{convert::Infallible, fmt, str::FromStr};
 
 const HIDDEN: &str = "***";
 
-/// A PostgreSQL URL or libpq key/value connection string, redacted when printed.
+/// A URL (or a libpq key/value connection string), redacted when printed.
 #[derive(Clone, PartialEq, Eq)]
-pub struct DatabaseUrl(String);
+pub struct SecretUrl(String);
 
-impl DatabaseUrl {
+impl SecretUrl {
     /// The connection string as given, password included: for connecting, never for printing.
     pub fn expose(&self) -> &str {
         &self.0
@@ -56,19 +56,19 @@ fn redact_key_values(text: &str, separator: char) -> String {
     entries.collect::<Vec<_>>().join(&separator.to_string())
 }
 
-impl fmt::Debug for DatabaseUrl {
+impl fmt::Debug for SecretUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("DatabaseUrl").field(&self.redacted()).finish()
+        f.debug_tuple("SecretUrl").field(&self.redacted()).finish()
     }
 }
 
-impl fmt::Display for DatabaseUrl {
+impl fmt::Display for SecretUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.redacted())
     }
 }
 
-impl FromStr for DatabaseUrl {
+impl FromStr for SecretUrl {
     type Err = Infallible;
 
     fn from_str(text: &str) -> Result<Self, Infallible> {
@@ -76,13 +76,13 @@ impl FromStr for DatabaseUrl {
     }
 }
 
-impl From<String> for DatabaseUrl {
+impl From<String> for SecretUrl {
     fn from(text: String) -> Self {
         Self(text)
     }
 }
 
-impl From<&str> for DatabaseUrl {
+impl From<&str> for SecretUrl {
     fn from(text: &str) -> Self {
         Self(text.to_owned())
     }
@@ -90,10 +90,10 @@ impl From<&str> for DatabaseUrl {
 
 #[cfg(test)]
 mod tests {
-    use super::DatabaseUrl;
+    use super::SecretUrl;
 
     fn printed(url: &str) -> String {
-        DatabaseUrl::from(url).to_string()
+        SecretUrl::from(url).to_string()
     }
 
     #[test]
@@ -123,8 +123,8 @@ mod tests {
 
     #[test]
     fn debug_redacts_and_expose_gives_the_real_text() {
-        let url = DatabaseUrl::from("postgres://orders:hunter2@db/orders");
-        assert_eq!(format!("{url:?}"), r#"DatabaseUrl("postgres://orders:***@db/orders")"#);
+        let url = SecretUrl::from("postgres://orders:hunter2@db/orders");
+        assert_eq!(format!("{url:?}"), r#"SecretUrl("postgres://orders:***@db/orders")"#);
         assert_eq!(url.expose(), "postgres://orders:hunter2@db/orders");
     }
 }

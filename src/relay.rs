@@ -1,0 +1,250 @@
+//! The outbox relay: publishes the orders service's committed events
+//! ([`crate::db::outbox`]) to NATS JetStream, oldest first, and marks each
+//! published once JetStream has acked it.
+//!
+//! Guarantees, and how:
+//! * **None lost.** An event is marked published only after JetStream's ack
+//!   (the stream has stored it). A crash before the mark leaves it pending;
+//!   it is published again after the restart.
+//! * **None twice** that JetStream would not drop: every publish carries
+//!   `Nats-Msg-Id` = the event id, so a republish within the stream's
+//!   duplicate window ([`crate::events::stream::DUPLICATE_WINDOW`]) is
+//!   acked as a duplicate and not stored again.
+//! * **In order per order**, and **one relay at a time** across processes: the
+//!   relaying process holds a session-level advisory lock
+//!   ([`crate::db::outbox::RELAY_LOCK`]) on a connection of its own; the
+//!   others stand by and take over when that connection ends (its process
+//!   died, or lost the database). Why a lock and not `FOR UPDATE SKIP
+//!   LOCKED`: with several relays each taking a batch, two events of one
+//!   order could go out in the wrong order; one relay publishes in id order,
+//!   and it keeps up with the service's peak (see BENCHMARKS.md).
+//! * **Woken on commit**: the same connection `LISTEN`s on the channel the
+//!   outbox trigger `NOTIFY`s at commit; a poll every [`POLL`] is the safety
+//!   net for a missed notification.
+//! * **Backoff**: while NATS (or the database) fails, the relay retries
+//!   with exponential backoff up to [`MAX_BACKOFF`]; events wait in the
+//!   outbox meanwhile.
+
+use std::{sync::Arc, time::Duration};
+
+use async_nats::jetstream::{self, message::PublishMessage};
+use futures_util::{FutureExt, future::BoxFuture};
+use tokio::sync::{Notify, oneshot};
+use tracing::{debug, info, warn};
+
+use crate::{
+    config::{SecretUrl, SubjectPrefix},
+    db::{
+        Pool,
+        outbox::{self, PendingEvent},
+    },
+    events::{self, EVENT_TYPE_HEADER},
+};
+
+/// The most events read and published in one go.
+pub const BATCH: i64 = 500;
+/// How often the relay looks for events when no notification came.
+pub const POLL: Duration = Duration::from_secs(1);
+/// How often a standby process tries to take over.
+const STANDBY_POLL: Duration = Duration::from_secs(2);
+const MIN_BACKOFF: Duration = Duration::from_millis(100);
+pub const MAX_BACKOFF: Duration = Duration::from_secs(10);
+
+/// Why a round of the relay failed; it is retried after a backoff.
+#[derive(Debug, thiserror::Error)]
+enum RelayError {
+    #[error("database: {0}")]
+    Database(String),
+    #[error("the listening connection ended: {0}")]
+    Listener(String),
+    #[error("JetStream: {0}")]
+    Publish(String),
+}
+
+/// What the relay needs: the pool for the outbox, the URL for its own
+/// listening connection, and where to publish.
+#[derive(Clone)]
+pub struct Relay {
+    pub pool: Pool,
+    pub database_url: SecretUrl,
+    pub jetstream: jetstream::Context,
+    pub prefix: SubjectPrefix,
+}
+
+impl Relay {
+    /// Relays until `shutdown` completes. Stopping between a publish and its
+    /// mark is safe: the event is published again, as a duplicate.
+    pub async fn run(self, shutdown: impl std::future::Future<Output = ()>) {
+        tokio::select! {
+            () = shutdown => debug!("outbox relay stopped"),
+            () = self.relay_forever() => {}
+        }
+    }
+
+    async fn relay_forever(&self) {
+        let mut backoff = MIN_BACKOFF;
+        loop {
+            let Err(error) = self.lead().await;
+            warn!(%error, retry_in = ?backoff, "outbox relay interrupted");
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(MAX_BACKOFF);
+        }
+    }
+
+    /// Connects, waits to hold the relay lock, then relays until something fails.
+    async fn lead(&self) -> Result<std::convert::Infallible, RelayError> {
+        let listener = Listener::connect(&self.database_url).await?;
+        let mut lost = listener.lost;
+        while !try_lock(&listener.client).await? {
+            tokio::select! {
+                () = tokio::time::sleep(STANDBY_POLL) => {}
+                _ = &mut lost => return Err(RelayError::Listener("closed while standing by".into())),
+            }
+        }
+        events::stream::ensure(&self.jetstream, &self.prefix)
+            .await
+            .map_err(|e| RelayError::Publish(e.to_string()))?;
+        info!(stream = %self.prefix.stream_name(), "relaying the outbox to JetStream");
+        let mut backoff = MIN_BACKOFF;
+        loop {
+            let wait = match self.publish_pending().await {
+                Ok(count) if count == BATCH as usize => continue,
+                Ok(_) => {
+                    backoff = MIN_BACKOFF;
+                    listener.wake.notified().boxed()
+                }
+                Err(error) => {
+                    warn!(%error, retry_in = ?backoff, "publishing events failed; they wait in the outbox");
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                    tokio::time::sleep(backoff / 2).boxed()
+                }
+            };
+            tokio::select! {
+                () = wait => {}
+                () = tokio::time::sleep(POLL) => {}
+                _ = &mut lost => return Err(RelayError::Listener("closed".into())),
+            }
+        }
+    }
+
+    /// Publishes one batch, oldest first, and marks what JetStream acked.
+    /// Returns how many events the batch held.
+    async fn publish_pending(&self) -> Result<usize, RelayError> {
+        let mut conn = self.pool.get().await.map_err(|e| RelayError::Database(e.to_string()))?;
+        let batch = outbox::pending(&mut conn, BATCH).await.map_err(database)?;
+        if batch.is_empty() {
+            return Ok(0);
+        }
+        let (acked, failure) = self.publish(&batch).await;
+        if !acked.is_empty() {
+            outbox::mark_published(&mut conn, &acked).await.map_err(database)?;
+            debug!(published = acked.len(), "events published");
+        }
+        match failure {
+            Some(error) => Err(error),
+            None => Ok(batch.len()),
+        }
+    }
+
+    /// Sends every publish before awaiting any ack (one round trip for the
+    /// batch, not one per event); stops at the first failure, so what is
+    /// acked is always a prefix of the batch.
+    async fn publish(&self, batch: &[PendingEvent]) -> (Vec<i64>, Option<RelayError>) {
+        let mut sent = Vec::with_capacity(batch.len());
+        let mut failure = None;
+        for event in batch {
+            let (suffix, message_type) = event.action.event();
+            let message = PublishMessage::build()
+                .payload(event.event_payload.clone().into())
+                .message_id(event.event_id.to_string())
+                .header(EVENT_TYPE_HEADER, message_type);
+            match self.jetstream.send_publish(self.prefix.subject(suffix), message).await {
+                Ok(ack) => sent.push((event.id, ack)),
+                Err(e) => {
+                    failure = Some(RelayError::Publish(e.to_string()));
+                    break;
+                }
+            }
+        }
+        let mut acked = Vec::with_capacity(sent.len());
+        for (id, ack) in sent {
+            match ack.await {
+                Ok(_) => acked.push(id),
+                Err(e) => {
+                    failure = Some(RelayError::Publish(e.to_string()));
+                    break;
+                }
+            }
+        }
+        (acked, failure)
+    }
+}
+
+fn database(error: diesel::result::Error) -> RelayError {
+    RelayError::Database(error.to_string())
+}
+
+/// The relay's own connection: it holds the advisory lock and `LISTEN`s.
+struct Listener {
+    client: tokio_postgres::Client,
+    wake: Arc<Notify>,
+    /// Completes when the connection ends (and with it the lock).
+    lost: oneshot::Receiver<()>,
+}
+
+impl Listener {
+    async fn connect(url: &SecretUrl) -> Result<Self, RelayError> {
+        let failed = |e: tokio_postgres::Error| RelayError::Listener(e.to_string());
+        let (client, connection) = tokio_postgres::connect(url.expose(), tokio_postgres::NoTls)
+            .await
+            .map_err(failed)?;
+        let wake = Arc::new(Notify::new());
+        let (ended, lost) = oneshot::channel();
+        tokio::spawn(forward_notifications(connection, wake.clone(), ended));
+        client
+            .batch_execute(&format!(
+                "SET application_name = 'orders-relay'; LISTEN {}",
+                outbox::CHANNEL
+            ))
+            .await
+            .map_err(failed)?;
+        Ok(Listener { client, wake, lost })
+    }
+}
+
+/// Drives the connection, waking the relay on each notification; dropping
+/// `ended` tells the relay the connection (and its lock) is gone.
+fn forward_notifications<S, T>(
+    mut connection: tokio_postgres::Connection<S, T>,
+    wake: Arc<Notify>,
+    ended: oneshot::Sender<()>,
+) -> BoxFuture<'static, ()>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    async move {
+        let messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
+        tokio::pin!(messages);
+        while let Some(message) = futures_util::StreamExt::next(&mut messages).await {
+            match message {
+                Ok(tokio_postgres::AsyncMessage::Notification(_)) => wake.notify_one(),
+                Ok(_) => {}
+                Err(error) => {
+                    debug!(%error, "relay connection failed");
+                    break;
+                }
+            }
+        }
+        drop(ended);
+    }
+    .boxed()
+}
+
+async fn try_lock(client: &tokio_postgres::Client) -> Result<bool, RelayError> {
+    let row = client
+        .query_one("SELECT pg_try_advisory_lock($1)", &[&outbox::RELAY_LOCK])
+        .await
+        .map_err(|e| RelayError::Listener(e.to_string()))?;
+    Ok(row.get(0))
+}
