@@ -23,6 +23,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // migrations are embedded into the binary with `embed_migrations!`.
     println!("cargo:rerun-if-changed={PROTO_ROOT}");
     println!("cargo:rerun-if-changed=migrations");
+    println!("cargo:rerun-if-changed=src/notifications/migrations");
 
     let descriptors = protox::Compiler::new([PROTO_ROOT])?
         .include_imports(true)

@@ -9,10 +9,14 @@ use std::{net::SocketAddr, path::PathBuf, time::Duration};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 pub mod events;
+pub mod jobs;
+pub mod notifications;
 pub mod secret_url;
 pub mod security;
 
 pub use events::{EventSettings, SubjectPrefix};
+pub use jobs::{JobStateArg, JobsArgs, JobsCommand, RetentionSettings};
+pub use notifications::NotificationSettings;
 pub use secret_url::SecretUrl;
 pub use security::{AuthSettings, SecuritySettings, TlsSettings};
 
@@ -36,6 +40,8 @@ pub enum Command {
     /// Print a development token signed with --auth-hs256-secret-file, for
     /// the configured --auth-issuer and --auth-audience.
     Token(TokenArgs),
+    /// See and retry the jobs of a service's job queue.
+    Jobs(JobsArgs),
 }
 
 /// What `orders token` puts in the token.
@@ -64,6 +70,20 @@ pub struct Settings {
     #[arg(long, env = "ORDERS_ADDR", default_value = "127.0.0.1:50051", global = true)]
     pub addr: SocketAddr,
 
+    /// The services this process runs, comma-separated: `orders` (the
+    /// catalog and order API, and its outbox relay), `notifications` (the
+    /// emails). Each has its own database and talks to the others only
+    /// through NATS; run them in one process or each in its own.
+    #[arg(
+        long,
+        env = "ORDERS_SERVICES",
+        value_enum,
+        value_delimiter = ',',
+        default_value = "orders,notifications",
+        global = true
+    )]
+    pub services: Vec<ServiceName>,
+
     #[command(flatten)]
     pub database: DatabaseSettings,
 
@@ -75,6 +95,12 @@ pub struct Settings {
 
     #[command(flatten)]
     pub events: EventSettings,
+
+    #[command(flatten)]
+    pub notifications: NotificationSettings,
+
+    #[command(flatten)]
+    pub retention: RetentionSettings,
 
     /// Log line format: `text` for people, `json` for log collectors. The
     /// level is set with RUST_LOG (default `info`).
@@ -142,6 +168,20 @@ pub struct ServerSettings {
     /// How often the database is probed to keep health status current.
     #[arg(long, env = "ORDERS_HEALTH_CHECK_INTERVAL", value_parser = humantime::parse_duration, default_value = "1s", global = true)]
     pub health_check_interval: Duration,
+}
+
+/// A service one binary can run (see `--services`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ServiceName {
+    Orders,
+    Notifications,
+}
+
+impl Settings {
+    /// Whether this process runs `service`.
+    pub fn runs(&self, service: ServiceName) -> bool {
+        self.services.contains(&service)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

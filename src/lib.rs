@@ -1,13 +1,20 @@
-//! The orders service: a product catalog and the order lifecycle (place,
-//! look up, list, cancel, ship) over gRPC, stored in PostgreSQL.
+//! The shop backend: the orders service (a product catalog and the order
+//! lifecycle over gRPC, stored in PostgreSQL) and the notifications service
+//! (emails about orders, from its events), in one binary; `--services` says
+//! which a process runs.
 //!
 //! # The map
 //!
 //! Rooms from the outside in; each uses only rooms further down the list,
-//! never one above it (the last four are shared by all).
+//! never one above it (the last ones are shared by all).
 //!
-//! * [`startup`]: builds the application from [`config::Settings`] (finds
-//!   the database, migrates, binds the port) and serves until shutdown.
+//! * [`startup`]: builds a process from [`config::Settings`] (finds the
+//!   databases, migrates, binds the port; the services of `--services`) and
+//!   serves until shutdown; `orders jobs`.
+//! * [`notifications`]: the notifications service, a tree of its own with
+//!   the same shape (consumer → actions → mail, db); it shares only the
+//!   infrastructure below (config, db pool, events, jobs) with the rest.
+//! * [`relay`]: the orders service's outbox relay (audit rows → JetStream).
 //! * [`telemetry`]: the log subscriber.
 //! * [`tls`]: TLS and mutual TLS for the server.
 //! * [`middleware`]: the tower layers around every call: the log line and
@@ -22,10 +29,15 @@
 //! * [`auth`]: who is calling (bearer tokens, keys) and what each role may
 //!   do (the access table); the [`auth::Caller`] an action acts for.
 //! * [`db`]: the schema (generated), the pool, migrations, one query module
-//!   per table, CreateOrder's one statement, idempotency keys, and the
-//!   launcher that finds or starts a PostgreSQL when none is configured.
+//!   per table, CreateOrder's one statement, idempotency keys, the outbox,
+//!   and the launcher that finds or starts a PostgreSQL when none is
+//!   configured.
 //! * [`domain`]: requests parsed into types that cannot hold invalid values,
 //!   money, pricing, the order state machine, page tokens. No I/O.
+//! * [`events`]: connecting to NATS JetStream (or finding or starting a
+//!   local one) and the stream of a deployment's events.
+//! * [`jobs`]: the PostgreSQL job queue every service runs in its own
+//!   database.
 //! * [`config`]: every setting, from flags or the environment.
 //! * [`error`]: [`error::ApiError`], the one error type, its mapping to a
 //!   gRPC status with rich details, and the classification of database errors.
@@ -36,7 +48,7 @@
 //!
 //! # One call, from the socket to the database and back: CreateOrder
 //!
-//! 1. `startup.rs` bound the socket and built the router: layers, then
+//! 1. `startup/mod.rs` bound the socket and `startup/router.rs` built the router: layers, then
 //!    services. hyper reads the HTTP/2 request; tonic routes it by path.
 //! 2. `middleware/log.rs` takes or makes the request id ([`actions::call::RequestId`]);
 //!    `middleware/auth.rs` has `auth/mod.rs`'s gate verify the token
@@ -58,13 +70,20 @@
 //!    runs `db/place.rs`'s one statement on a pooled connection
 //!    (`actions/call.rs`, `db/pool.rs`): the SQL function `place_order`
 //!    (`migrations/…_place_order_function`) takes the stock, stores the
-//!    order, its lines, the key and the audit row, or changes nothing and
+//!    order, its lines, the key and the audit row (which is also the
+//!    `OrderPlaced` event, `actions/to_event.rs`), or changes nothing and
 //!    says why ([`db::place::Outcome`]).
 //! 5. Back up: the outcome becomes the response or an [`error::ApiError`];
 //!    `error/mod.rs` turns an error into a status with an `ErrorInfo`;
 //!    `middleware/deadline.rs` answers DEADLINE_EXCEEDED if the call ran
 //!    out of time; `middleware/log.rs` echoes the request id and writes the
 //!    call's log line when the status goes out.
+//! 6. Later, beside the call: `relay.rs` (woken by the commit's `NOTIFY`)
+//!    reads the event (`db/outbox.rs`) and publishes it (`events/`); the
+//!    notifications service's `notifications/consumer.rs` receives it,
+//!    `notifications/actions.rs` stores the email with a job
+//!    (`jobs/queue.rs`), and `jobs/worker.rs` runs the job, which sends it
+//!    (`notifications/mail/`).
 
 pub mod actions;
 pub mod auth;
@@ -73,7 +92,9 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod events;
+pub mod jobs;
 pub mod middleware;
+pub mod notifications;
 pub mod pg_enum;
 pub mod proto;
 pub mod relay;

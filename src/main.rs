@@ -23,6 +23,9 @@ async fn main() -> ExitCode {
     telemetry::init(cli.settings.log_format);
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Token(args) => return print_token(&cli.settings, &args),
+        Command::Jobs(args) => startup::jobs_admin::run(&cli.settings, &args)
+            .await
+            .map(|out| print!("{out}")),
         Command::Serve => serve(cli.settings).await,
         Command::Migrate => startup::migrate(&cli.settings).await.map(|applied| {
             tracing::info!(?applied, "migrations applied; the schema is up to date");

@@ -25,17 +25,17 @@
 //!   with exponential backoff up to [`MAX_BACKOFF`]; events wait in the
 //!   outbox meanwhile.
 
-use std::{sync::Arc, time::Duration};
+use std::time::Duration;
 
 use async_nats::jetstream::{self, message::PublishMessage};
-use futures_util::{FutureExt, future::BoxFuture};
-use tokio::sync::{Notify, oneshot};
+use futures_util::FutureExt;
 use tracing::{debug, info, warn};
 
 use crate::{
     config::{SecretUrl, SubjectPrefix},
     db::{
         Pool,
+        listener::Listener,
         outbox::{self, PendingEvent},
     },
     events::{self, EVENT_TYPE_HEADER},
@@ -93,7 +93,8 @@ impl Relay {
 
     /// Connects, waits to hold the relay lock, then relays until something fails.
     async fn lead(&self) -> Result<std::convert::Infallible, RelayError> {
-        let listener = Listener::connect(&self.database_url).await?;
+        let listener = Listener::connect(&self.database_url, "orders-relay", outbox::CHANNEL);
+        let listener = listener.await.map_err(|e| RelayError::Listener(e.to_string()))?;
         let mut lost = listener.lost;
         while !try_lock(&listener.client).await? {
             tokio::select! {
@@ -182,63 +183,6 @@ impl Relay {
 
 fn database(error: diesel::result::Error) -> RelayError {
     RelayError::Database(error.to_string())
-}
-
-/// The relay's own connection: it holds the advisory lock and `LISTEN`s.
-struct Listener {
-    client: tokio_postgres::Client,
-    wake: Arc<Notify>,
-    /// Completes when the connection ends (and with it the lock).
-    lost: oneshot::Receiver<()>,
-}
-
-impl Listener {
-    async fn connect(url: &SecretUrl) -> Result<Self, RelayError> {
-        let failed = |e: tokio_postgres::Error| RelayError::Listener(e.to_string());
-        let (client, connection) = tokio_postgres::connect(url.expose(), tokio_postgres::NoTls)
-            .await
-            .map_err(failed)?;
-        let wake = Arc::new(Notify::new());
-        let (ended, lost) = oneshot::channel();
-        tokio::spawn(forward_notifications(connection, wake.clone(), ended));
-        client
-            .batch_execute(&format!(
-                "SET application_name = 'orders-relay'; LISTEN {}",
-                outbox::CHANNEL
-            ))
-            .await
-            .map_err(failed)?;
-        Ok(Listener { client, wake, lost })
-    }
-}
-
-/// Drives the connection, waking the relay on each notification; dropping
-/// `ended` tells the relay the connection (and its lock) is gone.
-fn forward_notifications<S, T>(
-    mut connection: tokio_postgres::Connection<S, T>,
-    wake: Arc<Notify>,
-    ended: oneshot::Sender<()>,
-) -> BoxFuture<'static, ()>
-where
-    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
-    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
-{
-    async move {
-        let messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
-        tokio::pin!(messages);
-        while let Some(message) = futures_util::StreamExt::next(&mut messages).await {
-            match message {
-                Ok(tokio_postgres::AsyncMessage::Notification(_)) => wake.notify_one(),
-                Ok(_) => {}
-                Err(error) => {
-                    debug!(%error, "relay connection failed");
-                    break;
-                }
-            }
-        }
-        drop(ended);
-    }
-    .boxed()
 }
 
 async fn try_lock(client: &tokio_postgres::Client) -> Result<bool, RelayError> {

@@ -53,7 +53,7 @@ WITH ids AS (
     ARRAY[:lu1::bigint, :lu2::bigint, :lu3::bigint],
     ARRAY[:ln1::integer, :ln2::integer, :ln3::integer],
     'CreateOrder/cust-' || lpad(:c::text, 6, '0'), gen_random_uuid(), sha256(random()::text::bytea),
-    decode(repeat('0a', 420), 'hex')) p
+    decode(repeat('0a', 420), 'hex'), 'cust-' || lpad(:c::text, 6, '0') || '@example.com') p
 ), audit AS (
     INSERT INTO audit_events (event_time, actor_subject, actor_role, request_id, action, resource_type,
                               resource_id, to_state, event_id, event_payload)

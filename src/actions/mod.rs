@@ -9,6 +9,7 @@ pub mod call;
 pub mod catalog;
 pub mod catalog_cache;
 pub mod detached;
+pub mod maintenance;
 pub mod orders;
 pub mod place;
 pub mod to_event;

@@ -89,6 +89,7 @@ fn rows(order: &NewOrder, priced: &PricedOrder, now: DateTime<Utc>) -> OrderWith
         update_time: now,
         ship_time: None,
         cancel_time: None,
+        customer_email: order.customer_email.as_ref().map(ToString::to_string),
     };
     let lines = (priced.lines.iter().enumerate())
         .map(|(position, line)| line_row(id, position as i16, line))

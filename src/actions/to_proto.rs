@@ -70,6 +70,7 @@ pub fn order(OrderWithLines { order, lines }: OrderWithLines) -> proto::Order {
         ship_time: order.ship_time.map(timestamp),
         cancel_time: order.cancel_time.map(timestamp),
         cancel_reason: order.cancel_reason.unwrap_or_default(),
+        customer_email: order.customer_email.unwrap_or_default(),
         customer_id: order.customer_id,
     }
 }

@@ -22,7 +22,11 @@
 //! `place_order` (see [`start`]), and replays through [`replay`] like the
 //! others.
 
-use diesel::prelude::*;
+use chrono::{DateTime, Utc};
+use diesel::{
+    prelude::*,
+    sql_types::{BigInt, Timestamptz},
+};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use prost::Message;
 use sha2::{Digest, Sha256};
@@ -167,6 +171,23 @@ pub async fn finish<R: Message>(
             .await?;
     }
     Ok(())
+}
+
+/// Deletes up to `limit` keys created before `cutoff` (the purge job, in
+/// batches); returns how many. A retry that arrives after its key is gone
+/// is done again, so the retention must outlast any client's retries.
+pub async fn purge_before(conn: &mut AsyncPgConnection, cutoff: DateTime<Utc>, limit: i64) -> QueryResult<usize> {
+    // No index on create_time (every keyed request would pay for one): a
+    // batch is a sequential scan that stops at `limit` matches, cheap while
+    // the oldest rows sit at the start of the heap, as appended rows do.
+    diesel::sql_query(
+        "DELETE FROM idempotency_keys WHERE (scope, request_id) IN ( \
+             SELECT scope, request_id FROM idempotency_keys WHERE create_time < $1 LIMIT $2)",
+    )
+    .bind::<Timestamptz, _>(cutoff)
+    .bind::<BigInt, _>(limit)
+    .execute(conn)
+    .await
 }
 
 fn reused(key: &IdempotencyKey) -> ApiError {

@@ -1,5 +1,6 @@
 //! The migrations under `migrations/`, embedded into the binary and applied
-//! at start-up (or by `orders migrate`).
+//! at start-up (or by `orders migrate`); [`apply`] runs any service's set
+//! the same way (the notifications service has its own).
 //!
 //! diesel's migration harness is synchronous. `AsyncConnectionWrapper`
 //! adapts our async connection to it by blocking on the runtime, which would
@@ -22,19 +23,25 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// Applies pending migrations to the database at `url` and returns the
 /// versions applied (empty when the schema was up to date).
 pub async fn run(url: &str) -> Result<Vec<String>, BoxError> {
-    let url = url.to_owned();
-    tokio::task::spawn_blocking(move || run_blocking(&url)).await?
+    apply(url, MIGRATIONS, MIGRATION_LOCK).await
 }
 
-fn run_blocking(url: &str) -> Result<Vec<String>, BoxError> {
+/// Applies the pending ones of `migrations` to the database at `url`, under
+/// the advisory lock `lock` (one per set), and returns their versions.
+pub async fn apply(url: &str, migrations: EmbeddedMigrations, lock: i64) -> Result<Vec<String>, BoxError> {
+    let url = url.to_owned();
+    tokio::task::spawn_blocking(move || apply_blocking(&url, migrations, lock)).await?
+}
+
+fn apply_blocking(url: &str, migrations: EmbeddedMigrations, lock: i64) -> Result<Vec<String>, BoxError> {
     use diesel::Connection;
     let mut conn = AsyncConnectionWrapper::<AsyncPgConnection>::establish(url)?;
-    diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK})")).execute(&mut conn)?;
+    diesel::sql_query(format!("SELECT pg_advisory_lock({lock})")).execute(&mut conn)?;
     let applied = conn
-        .run_pending_migrations(MIGRATIONS)
+        .run_pending_migrations(migrations)
         .map(|versions| versions.iter().map(ToString::to_string).collect());
     // The lock is released with the session anyway; unlocking explicitly
     // lets the next instance go on without waiting for the disconnect.
-    diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})")).execute(&mut conn)?;
+    diesel::sql_query(format!("SELECT pg_advisory_unlock({lock})")).execute(&mut conn)?;
     applied
 }

@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod idempotency;
 pub mod launcher;
+pub mod listener;
 pub mod migrations;
 pub mod orders;
 pub mod outbox;

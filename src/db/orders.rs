@@ -34,6 +34,7 @@ pub struct OrderRow {
     pub update_time: DateTime<Utc>,
     pub ship_time: Option<DateTime<Utc>>,
     pub cancel_time: Option<DateTime<Utc>>,
+    pub customer_email: Option<String>,
 }
 
 /// A row of `order_line_items`.

@@ -225,6 +225,8 @@ impl PlaceOrder<'_> {
         out.push_bind_param::<Nullable<Bytea>, _>(&self.request_hash)?;
         out.push_sql(", ");
         out.push_bind_param::<Bytea, _>(&self.response)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Nullable<Text>, _>(&self.order.customer_email)?;
         Ok(())
     }
 }

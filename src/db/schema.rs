@@ -31,6 +31,23 @@ diesel::table! {
 }
 
 diesel::table! {
+    jobs (id) {
+        id -> Int8,
+        kind -> Text,
+        payload -> Jsonb,
+        state -> Text,
+        attempts -> Int4,
+        max_attempts -> Int4,
+        run_at -> Timestamptz,
+        locked_until -> Nullable<Timestamptz>,
+        last_error -> Nullable<Text>,
+        unique_key -> Nullable<Text>,
+        create_time -> Timestamptz,
+        finish_time -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     order_line_items (order_id, position) {
         order_id -> Uuid,
         position -> Int2,
@@ -65,6 +82,7 @@ diesel::table! {
         update_time -> Timestamptz,
         ship_time -> Nullable<Timestamptz>,
         cancel_time -> Nullable<Timestamptz>,
+        customer_email -> Nullable<Text>,
     }
 }
 
@@ -96,6 +114,7 @@ diesel::joinable!(order_line_items -> products (product_id));
 diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     idempotency_keys,
+    jobs,
     order_line_items,
     orders,
     products,

@@ -10,6 +10,7 @@ use crate::{error::ApiError, proto};
 
 use super::{
     address::{Address, parse_address},
+    email::EmailAddress,
     fields,
     violations::Violations,
 };
@@ -41,6 +42,8 @@ pub struct NewOrder {
     pub lines: Vec<RequestedLine>,
     pub address: Address,
     pub request_id: Option<Uuid>,
+    /// Where the order's emails go; none, no emails.
+    pub customer_email: Option<EmailAddress>,
 }
 
 impl TryFrom<&proto::CreateOrderRequest> for NewOrder {
@@ -52,12 +55,14 @@ impl TryFrom<&proto::CreateOrderRequest> for NewOrder {
         let lines = parse_lines(&request.line_items, &mut v);
         let address = parse_address("shipping_address", request.shipping_address.as_ref(), &mut v);
         let request_id = v.check("request_id", fields::request_id(&request.request_id));
+        let customer_email = v.check("customer_email", EmailAddress::parse_optional(&request.customer_email));
         let order = (|| {
             Some(NewOrder {
                 customer_id: customer_id?,
                 lines: lines?,
                 address: address?,
                 request_id: request_id?,
+                customer_email: customer_email?,
             })
         })();
         v.finish(order)
@@ -146,6 +151,7 @@ mod tests {
                 ..Default::default()
             }),
             request_id: String::new(),
+            customer_email: String::new(),
         }
     }
 

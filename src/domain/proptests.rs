@@ -211,12 +211,13 @@ fn any_create_order() -> impl Strategy<Value = proto::CreateOrderRequest> {
     };
     // Few lines, or about as many as allowed.
     let lines = prop_oneof![vec(line(), 0..=3), vec(line(), 95..=MAX_LINES + 5)];
-    (any_text(), lines, option::of(any_address()), any_text()).prop_map(
-        |(customer_id, line_items, shipping_address, request_id)| proto::CreateOrderRequest {
+    (any_text(), lines, option::of(any_address()), any_text(), any_text()).prop_map(
+        |(customer_id, line_items, shipping_address, request_id, customer_email)| proto::CreateOrderRequest {
             customer_id,
             line_items,
             shipping_address,
             request_id,
+            customer_email,
         },
     )
 }
@@ -321,6 +322,12 @@ fn uuid_text() -> impl Strategy<Value = (Uuid, String)> {
 }
 
 /// A customer id: 1–128 characters, none white space or control.
+/// A valid email address (the syntax lettre accepts is wider; these are
+/// the common shapes).
+fn email_address() -> impl Strategy<Value = String> {
+    "[a-z0-9]{1,20}([.+_-][a-z0-9]{1,10})?@[a-z0-9]{1,20}(-[a-z0-9]{1,5})?\\.(com|org|de|co\\.uk)"
+}
+
 fn customer_id() -> impl Strategy<Value = String> {
     "[^\\s\\p{Cc}]{1,128}"
 }
@@ -421,6 +428,7 @@ proptest! {
         lines in valid_lines(),
         (address, parsed_address) in valid_address(),
         (request_id, request_id_text) in request_id(),
+        email in email_address(),
     ) {
         let r = proto::CreateOrderRequest {
             customer_id: customer_id.clone(),
@@ -432,8 +440,10 @@ proptest! {
                 .collect(),
             shipping_address: Some(address),
             request_id: request_id_text,
+            customer_email: email.clone(),
         };
         let order = NewOrder::try_from(&r).unwrap();
+        prop_assert_eq!(order.customer_email.as_ref().map(|e| e.as_str()), Some(r.customer_email.as_str()));
         prop_assert_eq!(order.customer_id, customer_id);
         prop_assert_eq!(order.lines, lines.into_iter().map(|(line, _)| line).collect::<Vec<_>>());
         prop_assert_eq!(order.address, parsed_address);

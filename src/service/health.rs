@@ -19,15 +19,21 @@ use crate::{
 };
 
 /// The service names health is reported for; "" is the whole server.
-pub const SERVICE_NAMES: [&str; 3] = [
+const SERVICE_NAMES: [&str; 3] = [
     "",
     <OrderServiceServer<OrderApi> as NamedService>::NAME,
     <CatalogServiceServer<CatalogApi> as NamedService>::NAME,
 ];
 
-/// Sets the status of the server and of every service.
-pub async fn set_all(reporter: &HealthReporter, status: ServingStatus) {
-    for name in SERVICE_NAMES {
+/// The names to report: the server, and the gRPC services when this process
+/// runs the orders service (the notifications service has no gRPC API).
+pub fn service_names(orders: bool) -> &'static [&'static str] {
+    if orders { &SERVICE_NAMES } else { &SERVICE_NAMES[..1] }
+}
+
+/// Sets the status of the server and of every service in `names`.
+pub async fn set_all(reporter: &HealthReporter, status: ServingStatus, names: &[&str]) {
+    for &name in names {
         reporter.set_service_status(name, status).await;
     }
 }
@@ -36,8 +42,8 @@ pub async fn set_all(reporter: &HealthReporter, status: ServingStatus) {
 /// dropping a service's status drops the channel its watchers listen on.
 /// `Check` answers NOT_FOUND from then on, which no caller sees in practice:
 /// the server stops taking new calls right after.
-pub async fn end_watches(reporter: &mut HealthReporter) {
-    for name in SERVICE_NAMES {
+pub async fn end_watches(reporter: &mut HealthReporter, names: &[&str]) {
+    for &name in names {
         reporter.clear_service_status(name).await;
     }
 }
@@ -46,15 +52,20 @@ pub async fn end_watches(reporter: &mut HealthReporter) {
 /// background task, reporting each change. Awaited before the server
 /// serves, so a hosted service is never reported as unknown. Abort the
 /// returned task to stop it.
-pub async fn start_monitor(reporter: HealthReporter, pool: Pool, interval: Duration) -> tokio::task::JoinHandle<()> {
+pub async fn start_monitor(
+    reporter: HealthReporter,
+    pool: Pool,
+    interval: Duration,
+    names: &'static [&'static str],
+) -> tokio::task::JoinHandle<()> {
     let mut last = probe(&pool, interval).await;
-    report(&reporter, last).await;
+    report(&reporter, last, names).await;
     tokio::spawn(async move {
         loop {
             tokio::time::sleep(interval).await;
             let up = probe(&pool, interval).await;
             if up != last {
-                report(&reporter, up).await;
+                report(&reporter, up, names).await;
                 last = up;
             }
         }
@@ -67,12 +78,12 @@ async fn probe(pool: &Pool, interval: Duration) -> bool {
     tokio::time::timeout(interval.max(Duration::from_secs(1)), ping(pool)).await == Ok(true)
 }
 
-async fn report(reporter: &HealthReporter, up: bool) {
+async fn report(reporter: &HealthReporter, up: bool, names: &[&str]) {
     if up {
         tracing::info!("database reachable: reporting SERVING");
-        set_all(reporter, ServingStatus::Serving).await;
+        set_all(reporter, ServingStatus::Serving, names).await;
     } else {
         tracing::warn!("database unreachable: reporting NOT_SERVING");
-        set_all(reporter, ServingStatus::NotServing).await;
+        set_all(reporter, ServingStatus::NotServing, names).await;
     }
 }

@@ -12,7 +12,7 @@ use std::{net::SocketAddr, time::Duration};
 
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use orders::{
-    config::Settings,
+    config::{ServiceName, Settings},
     db::Pool,
     proto::{catalog_service_client::CatalogServiceClient, order_service_client::OrderServiceClient},
     startup::{Application, StartupError},
@@ -92,9 +92,9 @@ pub struct TestApp {
     pub db_url: String,
     stop: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<Result<(), StartupError>>>,
-    // Last: the database is dropped after the server has been stopped
-    // (a replica shares its first app's database and owns none).
-    _database: Option<TestDatabase>,
+    // Last: the databases are dropped after the server has been stopped (a
+    // replica shares its first app's database and owns none).
+    _databases: Vec<TestDatabase>,
 }
 
 /// Starts the app with the default settings.
@@ -127,7 +127,16 @@ pub async fn spawn_app_in(database: TestDatabase, configure: impl FnOnce(&mut Se
     let mut settings = test_settings(&database.url);
     configure(&mut settings);
     let db_url = database.url.clone();
-    start(settings, db_url, Some(database)).await
+    start(settings, db_url, vec![database]).await
+}
+
+/// Starts the app on `databases` (the first is the orders database) after
+/// `configure`; the app owns them all and drops them when it is dropped.
+pub async fn spawn_app_owning(databases: Vec<TestDatabase>, configure: impl FnOnce(&mut Settings)) -> TestApp {
+    let mut settings = test_settings(&databases[0].url);
+    configure(&mut settings);
+    let db_url = databases[0].url.clone();
+    start(settings, db_url, databases).await
 }
 
 /// Starts a second server process's worth of app on `first`'s database, as
@@ -135,10 +144,10 @@ pub async fn spawn_app_in(database: TestDatabase, configure: impl FnOnce(&mut Se
 pub async fn spawn_replica(first: &TestApp, configure: impl FnOnce(&mut Settings)) -> TestApp {
     let mut settings = test_settings(&first.db_url);
     configure(&mut settings);
-    start(settings, first.db_url.clone(), None).await
+    start(settings, first.db_url.clone(), Vec::new()).await
 }
 
-async fn start(settings: Settings, db_url: String, database: Option<TestDatabase>) -> TestApp {
+async fn start(settings: Settings, db_url: String, databases: Vec<TestDatabase>) -> TestApp {
     let tls = settings.security.tls.tls_cert.is_some();
     let bearer = match settings.security.auth.is_enabled() {
         true => Bearer::token(&tokens::token("admin", &ALL_ROLES)),
@@ -147,7 +156,7 @@ async fn start(settings: Settings, db_url: String, database: Option<TestDatabase
 
     let app = Application::build(settings).await.expect("the app builds");
     let addr = app.local_addr();
-    let pool = app.state().pool.clone();
+    let pool = app.state().expect("the test app runs the orders service").pool.clone();
     let (stop, stopped) = oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until(async {
         let _ = stopped.await;
@@ -174,13 +183,14 @@ async fn start(settings: Settings, db_url: String, database: Option<TestDatabase
         db_url,
         stop: Some(stop),
         server: Some(server),
-        _database: database,
+        _databases: databases,
     }
 }
 
 /// The settings every test server starts from: port 0, the given database,
-/// a small pool, a fast health probe, and no outbox relay (the event tests
-/// turn it on, each with a subject prefix and stream of its own).
+/// a small pool, a fast health probe, only the orders service, and no
+/// outbox relay (the event tests turn it on, each with a subject prefix and
+/// stream of its own).
 pub fn test_settings(database_url: &str) -> Settings {
     let mut settings = Settings::defaults();
     settings.addr = "127.0.0.1:0".parse().unwrap();
@@ -188,6 +198,9 @@ pub fn test_settings(database_url: &str) -> Settings {
     settings.database.db_pool_size = 8;
     settings.server.health_check_interval = Duration::from_millis(200);
     settings.events.outbox_relay = false;
+    // The notifications service runs only where a test asks for it, with a
+    // database of its own (see `crate::notifications_harness`).
+    settings.services = vec![ServiceName::Orders];
     settings
 }
 

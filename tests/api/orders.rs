@@ -105,6 +105,27 @@ async fn line_counts_and_quantities_are_bounded() {
 }
 
 #[tokio::test]
+async fn the_customer_email_is_checked_stored_and_returned() {
+    let app = spawn_app().await;
+    let mug = product_id(&app, "MUG", 5).await;
+    let mut request = order_request("ada", &[(&mug, 1)]);
+    for bad in ["ada", "ada@", "ada lovelace@example.com"] {
+        request.customer_email = bad.to_owned();
+        let refused = try_create_order(&app, request.clone()).await.unwrap_err();
+        assert_invalid_fields(&refused, &["customer_email"]);
+    }
+    request.customer_email = "ada@example.com".to_owned();
+    let placed = try_create_order(&app, request).await.unwrap();
+    assert_eq!(placed.customer_email, "ada@example.com");
+    assert_eq!(
+        get_order(&app, &placed.order_id).await.customer_email,
+        "ada@example.com"
+    );
+    let without = place_order(&app, "grace", &[(&mug, 1)]).await;
+    assert_eq!(get_order(&app, &without.order_id).await.customer_email, "");
+}
+
+#[tokio::test]
 async fn repeated_and_malformed_product_ids_name_their_line() {
     let app = spawn_app().await;
     let a = product_id(&app, "A", 10).await;

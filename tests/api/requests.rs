@@ -61,6 +61,7 @@ pub fn order_request(customer: &str, lines: &[(&str, i32)]) -> proto::CreateOrde
             .collect(),
         shipping_address: Some(address()),
         request_id: String::new(),
+        customer_email: String::new(),
     }
 }
 

@@ -124,8 +124,10 @@ struct Server {
 impl Server {
     fn start(database_url: &str, args: &[&str], env: &[(&str, &str)]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_orders"))
-            // Events are tested in events.rs, each test with a stream of its own.
+            // Events are tested in events.rs, each test with a stream of its
+            // own, and notifications in notifications.rs.
             .env("ORDERS_OUTBOX_RELAY", "false")
+            .env("ORDERS_SERVICES", "orders")
             .args(args)
             .env("DATABASE_URL", database_url)
             .envs(env.iter().copied())
@@ -177,8 +179,9 @@ impl Server {
 async fn the_binary_refuses_the_network_unauthenticated_and_warns_loudly_when_insecure() {
     let database = TestDatabase::create().await;
     let refused = Command::new(env!("CARGO_BIN_EXE_orders"))
-        // Events are tested in events.rs, each test with a stream of its own.
+        // Events and notifications are tested in events.rs and notifications.rs.
         .env("ORDERS_OUTBOX_RELAY", "false")
+        .env("ORDERS_SERVICES", "orders")
         .args(["--addr", "0.0.0.0:0"])
         .env("DATABASE_URL", &database.url)
         .output();
@@ -215,8 +218,10 @@ async fn orders_token_mints_tokens_the_server_accepts() {
     ];
     let mint = |args: &'static [&'static str]| {
         Command::new(env!("CARGO_BIN_EXE_orders"))
-            // Events are tested in events.rs, each test with a stream of its own.
+            // Events are tested in events.rs, each test with a stream of its
+            // own, and notifications in notifications.rs.
             .env("ORDERS_OUTBOX_RELAY", "false")
+            .env("ORDERS_SERVICES", "orders")
             .arg("token")
             .args(args)
             .envs(env)

@@ -110,8 +110,9 @@ async fn sigterm_under_load_drains_in_flight_calls_and_exits_within_the_drain_ti
 fn start_the_binary(database_url: &str) -> (Child, SocketAddr) {
     let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
     let server = tokio::process::Command::new(env!("CARGO_BIN_EXE_orders"))
-        // Events are tested in events.rs, each test with a stream of its own.
+        // Events and notifications are tested in events.rs and notifications.rs.
         .env("ORDERS_OUTBOX_RELAY", "false")
+        .env("ORDERS_SERVICES", "orders")
         .args(["serve", "--addr", &addr.to_string(), "--drain-timeout", "3s"])
         .args(["--health-check-interval", "200ms"])
         .env("DATABASE_URL", database_url)

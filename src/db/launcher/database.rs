@@ -81,11 +81,23 @@ pub(super) fn make_url(user: &str, host: &str, port: u16) -> String {
 
 /// Replaces the database of `url`, keeping credentials, host and `?params`.
 pub fn with_database(url: &str, name: &str) -> String {
+    let (base, params, path) = split_url(url);
+    let sep = if params.is_empty() { "" } else { "?" };
+    format!("{}/{name}{sep}{params}", &base[..path])
+}
+
+/// The database `url` names (the path after the host), if any.
+pub fn database_name(url: &str) -> Option<&str> {
+    let (base, _, path) = split_url(url);
+    base.get(path + 1..).filter(|name| !name.is_empty())
+}
+
+/// `(url without ?params, params, where the path starts in the first)`.
+fn split_url(url: &str) -> (&str, &str, usize) {
     let (base, params) = url.split_once('?').map_or((url, ""), |(b, p)| (b, p));
     // The path starts after the credentials (which may contain '/') and the scheme's "//".
     let scheme_end = base.find("://").map(|i| i + 2);
     let host_start = base.rfind('@').or(scheme_end).map_or(0, |i| i + 1);
-    let end = base[host_start..].find('/').map_or(base.len(), |i| host_start + i);
-    let sep = if params.is_empty() { "" } else { "?" };
-    format!("{}/{name}{sep}{params}", &base[..end])
+    let path = base[host_start..].find('/').map_or(base.len(), |i| host_start + i);
+    (base, params, path)
 }

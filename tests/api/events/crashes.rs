@@ -48,6 +48,7 @@ fn start_relay(app: &TestApp, events: &TestEvents) -> Child {
         .env("ORDERS_NATS_URL", &events.url)
         .env("ORDERS_NATS_SUBJECT_PREFIX", &events.prefix)
         .env("ORDERS_OUTBOX_RELAY", "true")
+        .env("ORDERS_SERVICES", "orders")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .kill_on_drop(true)

@@ -1,0 +1,138 @@
+//! The notifications service: emails customers when their orders are
+//! placed, cancelled and shipped.
+//!
+//! A service of its own, in the same binary (see `--services`): it has its
+//! own database ([`db`]), never reads the orders database, and learns
+//! everything from the order events on NATS JetStream ([`consumer`]). Each
+//! event becomes at most one stored email ([`actions::handle`]), sent by a
+//! job of the service's own job queue ([`actions::send_email`]) through
+//! SMTP or into `.eml` files ([`mail`]).
+//!
+//! Its rooms, outside in: [`consumer`] → [`actions`] → [`mail`], [`db`].
+
+pub mod actions;
+pub mod consumer;
+pub mod db;
+pub mod mail;
+
+use std::{future::Future, path::PathBuf, sync::Arc};
+
+use async_nats::jetstream;
+use futures_util::FutureExt;
+use lettre::message::Mailbox;
+use tracing::info;
+
+use crate::{
+    config::{SecretUrl, Settings, SubjectPrefix},
+    db::{Pool, launcher},
+    events::{self, EventsError},
+    jobs::worker::{JobError, Worker},
+};
+use mail::transport::Mailer;
+
+/// Why the notifications service could not start, in one line each.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error("notifications database: {0}")]
+    Database(String),
+    #[error("could not apply the notifications migrations: {0}")]
+    Migrate(String),
+    #[error("{0}")]
+    Mail(String),
+    #[error("{0}")]
+    Events(#[from] EventsError),
+}
+
+/// The service, built and ready to run.
+pub struct Notifications {
+    pub pool: Pool,
+    database_url: SecretUrl,
+    jetstream: jetstream::Context,
+    prefix: SubjectPrefix,
+    mailer: Mailer,
+    from: Mailbox,
+}
+
+impl Notifications {
+    /// Finds (or creates) and migrates its database, connects to NATS, and
+    /// sets up where emails go. `orders_url` is the orders database, beside
+    /// which the default notifications database lives.
+    pub async fn build(settings: &Settings, orders_url: &str, data_dir: PathBuf) -> Result<Self, SetupError> {
+        let url = database_url(settings, orders_url).await?;
+        let applied = db::migrate(url.expose())
+            .await
+            .map_err(|e| SetupError::Migrate(e.to_string()))?;
+        if !applied.is_empty() {
+            info!(?applied, "applied notifications migrations");
+        }
+        let pool = crate::db::connect_pool(url.expose(), &settings.database)
+            .map_err(|e| SetupError::Database(e.to_string()))?;
+        let mail = &settings.notifications;
+        let mail_dir = mail.mail_dir.clone().unwrap_or_else(|| default_mail_dir(&data_dir));
+        let mailer = Mailer::new(mail.smtp_url.as_ref(), mail_dir).map_err(SetupError::Mail)?;
+        info!(database = %url, mail = %mailer.describe(), "notifications service ready");
+        Ok(Notifications {
+            pool,
+            database_url: url,
+            jetstream: events::connect(&settings.events, &data_dir).await?,
+            prefix: settings.events.nats_subject_prefix.clone(),
+            mailer,
+            from: mail.mail_from.clone(),
+        })
+    }
+
+    /// Consumes events and sends emails until `shutdown` completes.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) {
+        let consumer = consumer::run(self.jetstream, self.prefix, self.pool.clone(), self.from.clone());
+        let worker = sending_worker(self.pool, self.database_url, self.mailer, self.from);
+        tokio::select! {
+            () = shutdown => {}
+            () = consumer => {}
+            () = worker.run(std::future::pending()) => {}
+        }
+    }
+}
+
+/// How long the jobs of sent emails stay listed (`orders jobs list`).
+const SENT_JOBS_RETENTION: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
+
+/// The job queue worker of the notifications database, sending emails.
+fn sending_worker(pool: Pool, database_url: SecretUrl, mailer: Mailer, from: Mailbox) -> Worker {
+    let context = Arc::new((pool.clone(), mailer, from));
+    let mut worker = Worker::new(pool, database_url);
+    // A send is bounded by actions::SEND_TIMEOUT, so a job still running
+    // after this lease belongs to a worker that died: it is sent again.
+    worker.lease = actions::SEND_TIMEOUT + std::time::Duration::from_secs(5);
+    worker
+        .delete_succeeded_after(SENT_JOBS_RETENTION)
+        .handler(actions::SEND_EMAIL, move |job| {
+            let context = context.clone();
+            async move {
+                let email_id = job.payload["email_id"].as_i64();
+                let email_id =
+                    email_id.ok_or_else(|| JobError::Permanent(format!("no email_id in {}", job.payload)))?;
+                let (pool, mailer, from) = &*context;
+                actions::send_email(pool, mailer, from, email_id).await
+            }
+            .boxed()
+        })
+}
+
+/// `--notifications-database-url`, else `<orders database>_notifications`
+/// on the orders database's server, created if missing.
+pub async fn database_url(settings: &Settings, orders_url: &str) -> Result<SecretUrl, SetupError> {
+    if let Some(url) = &settings.notifications.notifications_database_url {
+        return Ok(url.clone());
+    }
+    let orders_name = launcher::database_name(orders_url).unwrap_or("orders");
+    let name = format!("{orders_name}_notifications");
+    let url = launcher::ensure_database(orders_url, &name)
+        .await
+        .map_err(|e| SetupError::Database(e.to_string()))?;
+    Ok(url.into())
+}
+
+/// `mail/` beside the PostgreSQL data directory.
+fn default_mail_dir(data_dir: &std::path::Path) -> PathBuf {
+    data_dir.parent().unwrap_or(std::path::Path::new(".")).join("mail")
+}

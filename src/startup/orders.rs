@@ -1,0 +1,73 @@
+//! The orders service's part of a process: its database (migrated), the
+//! pool and page-token key its handlers share, its outbox relay and the
+//! worker of its job queue.
+
+use super::StartupError;
+use crate::{
+    actions::{AppState, maintenance},
+    config::Settings,
+    db::{self, secrets},
+    domain::page::PageTokenKey,
+    events,
+    jobs::worker::Worker,
+    relay::Relay,
+};
+
+/// The orders service, built.
+pub struct OrdersService {
+    pub state: AppState,
+    pub relay: Option<Relay>,
+    /// The worker of its job queue (the purges).
+    pub jobs: Worker,
+}
+
+impl OrdersService {
+    /// Migrates the database at `url`, builds the pool and, unless
+    /// `--outbox-relay=false`, connects the relay to NATS.
+    pub async fn build(settings: &Settings, url: &str) -> Result<Self, StartupError> {
+        let applied = db::migrations::run(url).await.map_err(StartupError::Migrate)?;
+        if !applied.is_empty() {
+            tracing::info!(?applied, "applied database migrations");
+        }
+        let pool = db::connect_pool(url, &settings.database)?;
+        let page_key = load_page_key(&pool).await?;
+        let relay = match settings.events.outbox_relay {
+            true => Some(outbox_relay(settings, url, &pool).await?),
+            false => None,
+        };
+        let retention = &settings.retention;
+        let jobs = maintenance::orders_worker(
+            pool.clone(),
+            url.into(),
+            retention.idempotency_retention,
+            retention.outbox_retention,
+        );
+        let state = AppState {
+            pool,
+            page_key,
+            products: Default::default(),
+        };
+        Ok(OrdersService { state, relay, jobs })
+    }
+}
+
+/// The outbox relay of this process: NATS connected (or found, or started),
+/// the stream set up when the relay first leads.
+async fn outbox_relay(settings: &Settings, url: &str, pool: &db::Pool) -> Result<Relay, StartupError> {
+    let jetstream = events::connect(&settings.events, &super::data_dir(settings)).await?;
+    Ok(Relay {
+        pool: pool.clone(),
+        database_url: url.into(),
+        jetstream,
+        prefix: settings.events.nats_subject_prefix.clone(),
+    })
+}
+
+async fn load_page_key(pool: &db::Pool) -> Result<PageTokenKey, StartupError> {
+    let error = |e: &dyn std::fmt::Display| StartupError::PageTokenKey(e.to_string());
+    let mut conn = pool.get().await.map_err(|e| error(&e))?;
+    let key = secrets::load(&mut conn, secrets::PAGE_TOKEN_KEY)
+        .await
+        .map_err(|e| error(&e))?;
+    PageTokenKey::new(key).map_err(|e| error(&e))
+}

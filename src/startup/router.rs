@@ -1,0 +1,92 @@
+//! The gRPC server of a process: the tower layers around every call, then
+//! health, reflection (for every service in the descriptor set) and the
+//! services this process runs.
+
+use std::sync::Arc;
+
+use tonic::transport::{Server, ServerTlsConfig};
+use tower::{
+    layer::util::{Identity, Stack},
+    util::MapResponseLayer,
+};
+
+use super::StartupError;
+use crate::{
+    actions::AppState,
+    auth::Gate,
+    config::Settings,
+    middleware::{
+        GrpcResponse,
+        auth::AuthLayer,
+        codec_errors::rewrite_codec_errors,
+        concurrency_limit::GlobalConcurrencyLimitLayer,
+        deadline::DeadlineLayer,
+        log::CallLogLayer,
+        rate_limit::{RateLimitLayer, RateLimiter},
+    },
+    proto::{self, catalog_service_server::CatalogServiceServer, order_service_server::OrderServiceServer},
+    service::{catalog::CatalogApi, orders::OrderApi},
+};
+
+/// The largest request message accepted (the biggest valid CreateOrder is
+/// far smaller); anything larger is refused before it is decoded.
+pub const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
+
+/// The tower layers around every call (see [`crate::middleware`]).
+pub(super) type Layers = Stack<
+    MapResponseLayer<fn(GrpcResponse) -> GrpcResponse>,
+    Stack<
+        DeadlineLayer,
+        Stack<GlobalConcurrencyLimitLayer, Stack<RateLimitLayer, Stack<AuthLayer, Stack<CallLogLayer, Identity>>>>,
+    >,
+>;
+
+/// The router; the catalog and order services only where `orders` (the
+/// orders service's state) is given.
+pub(super) fn router(
+    orders: Option<&AppState>,
+    settings: &Settings,
+    gate: Arc<Gate>,
+    tls: Option<ServerTlsConfig>,
+    health_service: tonic_health::pb::health_server::HealthServer<impl tonic_health::pb::health_server::Health>,
+) -> Result<tonic::transport::server::Router<Layers>, StartupError> {
+    let reflection = || {
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            // google.rpc.ErrorInfo & co., so grpcurl can print error details.
+            .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET)
+            // Both reflection versions, so `list` shows both whichever is asked.
+            .register_encoded_file_descriptor_set(tonic_reflection::pb::v1::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_reflection::pb::v1alpha::FILE_DESCRIPTOR_SET)
+    };
+    let catalog = orders.map(|state| {
+        CatalogServiceServer::new(CatalogApi::new(state.clone())).max_decoding_message_size(MAX_MESSAGE_BYTES)
+    });
+    let orders = orders.map(|state| {
+        OrderServiceServer::new(OrderApi::new(state.clone())).max_decoding_message_size(MAX_MESSAGE_BYTES)
+    });
+    let server = match tls {
+        Some(tls) => Server::builder().tls_config(tls)?,
+        None => Server::builder(),
+    };
+    let rate = settings.server.rate_limit_rps;
+    let limiter = (rate > 0.0).then(|| Arc::new(RateLimiter::new(rate, settings.server.rate_limit_burst)));
+    // Layers run in the order added: the log line sees every call, including
+    // those refused further in; nothing but the log runs before the caller
+    // is authenticated, and the rate limit counts only admitted calls.
+    Ok(server
+        .layer(CallLogLayer)
+        .layer(AuthLayer::from_gate(gate))
+        .layer(RateLimitLayer::new(limiter))
+        .layer(GlobalConcurrencyLimitLayer::new(settings.server.concurrency_limit))
+        .layer(DeadlineLayer::new(settings.server.request_timeout))
+        .layer(MapResponseLayer::new(
+            rewrite_codec_errors as fn(GrpcResponse) -> GrpcResponse,
+        ))
+        .add_service(health_service)
+        .add_service(reflection().build_v1()?)
+        .add_service(reflection().build_v1alpha()?)
+        .add_optional_service(catalog)
+        .add_optional_service(orders))
+}
