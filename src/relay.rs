@@ -18,8 +18,9 @@
 //!   LOCKED`: with several relays each taking a batch, two events of one
 //!   order could go out in the wrong order; one relay publishes in id order,
 //!   and it keeps up with the service's peak (see BENCHMARKS.md).
-//! * **Woken on commit**: the same connection `LISTEN`s on the channel the
-//!   outbox trigger `NOTIFY`s at commit; a poll every [`POLL`] is the safety
+//! * **Woken on commit**: the same connection `LISTEN`s on the channel that
+//!   every server process `NOTIFY`s after its commits that wrote events
+//!   ([`crate::db::outbox::Doorbell`]); a poll every [`POLL`] is the safety
 //!   net for a missed notification.
 //! * **Backoff**: while NATS (or the database) fails, the relay retries
 //!   with exponential backoff up to [`MAX_BACKOFF`]; events wait in the

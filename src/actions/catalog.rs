@@ -46,6 +46,7 @@ pub async fn create_product(
         .await
     })
     .await
+    .inspect(|_| call.state.outbox.ring())
 }
 
 fn sku_taken(error: DieselError, sku: &str) -> ApiError {
@@ -116,6 +117,7 @@ pub async fn restock(
         .await
     })
     .await
+    .inspect(|_| call.state.outbox.ring())
 }
 
 pub fn product_not_found(id: Uuid) -> ApiError {

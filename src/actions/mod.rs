@@ -22,7 +22,10 @@ use std::sync::Arc;
 
 use catalog_cache::ProductCache;
 
-use crate::{db::Pool, domain::page::PageTokenKey};
+use crate::{
+    db::{Pool, outbox::Doorbell},
+    domain::page::PageTokenKey,
+};
 
 /// What every action needs: the pool, the page-token key and the cache of
 /// the catalog's immutable part.
@@ -31,6 +34,8 @@ pub struct AppState {
     pub pool: Pool,
     pub page_key: PageTokenKey,
     pub products: Arc<ProductCache>,
+    /// Rung after every commit that wrote events.
+    pub outbox: Doorbell,
 }
 
 impl std::fmt::Debug for AppState {

@@ -123,6 +123,7 @@ pub async fn cancel(call: &Call, cancellation: &Cancellation) -> Result<proto::O
             .await
         })
         .await?;
+    call.state.outbox.ring();
     Ok(changed)
 }
 
@@ -150,6 +151,7 @@ pub async fn ship(call: &Call, id: Uuid) -> Result<proto::Order, ApiError> {
             .await
         })
         .await?;
+    call.state.outbox.ring();
     Ok(changed)
 }
 

@@ -52,7 +52,10 @@ pub async fn place_order(
         let statement = PlaceOrder::new(&rows.order, &rows.lines, key, &encoded, &actor, &outgoing);
         let placement = call.run(async |conn| Ok(statement.run(conn).await?)).await?;
         match placement.outcome {
-            Outcome::Placed => return Ok(response),
+            Outcome::Placed => {
+                call.state.outbox.ring();
+                return Ok(response);
+            }
             Outcome::Replay => return replay(key, placement),
             Outcome::Short => return Err(shortage(&priced, &placement)),
             Outcome::Missing => return Err(missing(&ids, &placement)),

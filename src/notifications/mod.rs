@@ -85,11 +85,16 @@ impl Notifications {
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
         let consumer = consumer::run(self.jetstream, self.prefix, self.pool.clone(), self.from.clone());
         let worker = sending_worker(self.pool, self.database_url, self.mailer, self.from);
-        tokio::select! {
-            () = shutdown => {}
-            () = consumer => {}
-            () = worker.run(std::future::pending()) => {}
-        }
+        // The consumer stops at once (an unacked event comes back); the worker
+        // finishes and records its round first.
+        let shutdown = shutdown.shared();
+        let consuming = async {
+            tokio::select! {
+                () = shutdown.clone() => {}
+                () = consumer => {}
+            }
+        };
+        tokio::join!(consuming, worker.run(shutdown.clone()));
     }
 }
 

@@ -163,6 +163,10 @@ impl Application {
         };
         let relay = orders.as_ref().and_then(|(_, relay)| relay.clone());
         let (stop_background, background) = start_background(relay, jobs, notifications);
+        // Rings for the relays while calls commit; aborted after the drain.
+        let doorbell = orders
+            .as_ref()
+            .map(|(state, _)| tokio::spawn(state.outbox.clone().forward(state.pool.clone())));
         let (mut reporter, health_service) = tonic_health::server::health_reporter();
         let names = health::service_names(orders.is_some());
         let interval = settings.server.health_check_interval;
@@ -196,6 +200,9 @@ impl Application {
         let _ = stop_background.send(());
         for task in background {
             let _ = task.await;
+        }
+        if let Some(doorbell) = doorbell {
+            doorbell.abort();
         }
         drained
     }

@@ -46,6 +46,7 @@ impl OrdersService {
             pool,
             page_key,
             products: Default::default(),
+            outbox: Default::default(),
         };
         Ok(OrdersService { state, relay, jobs })
     }
