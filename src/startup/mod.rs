@@ -28,7 +28,7 @@ use crate::{
     actions::AppState,
     auth::{Gate, TokenVerifier, token::AuthSetupError},
     config::{DatabaseSettings, ServiceName, Settings},
-    db::{self, launcher::LocalPostgres},
+    db::{self, launcher::LocalPostgres, outbox::Doorbell},
     events::EventsError,
     notifications::{Notifications, SetupError},
     service::health,
@@ -162,11 +162,10 @@ impl Application {
             None => (None, None),
         };
         let relay = orders.as_ref().and_then(|(_, relay)| relay.clone());
-        let (stop_background, background) = start_background(relay, jobs, notifications);
-        // Rings for the relays while calls commit; aborted after the drain.
         let doorbell = orders
             .as_ref()
-            .map(|(state, _)| tokio::spawn(state.outbox.clone().forward(state.pool.clone())));
+            .map(|(state, _)| (state.outbox.clone(), state.pool.clone()));
+        let background = Background::start(relay, jobs, notifications, doorbell);
         let (mut reporter, health_service) = tonic_health::server::health_reporter();
         let names = health::service_names(orders.is_some());
         let interval = settings.server.health_check_interval;
@@ -197,43 +196,58 @@ impl Application {
         let drained = drain(server, settings.server.drain_timeout).await;
         // After the drain: the calls' last events are in the outbox by now,
         // and whatever is not yet published or sent waits for the next start.
-        let _ = stop_background.send(());
-        for task in background {
-            let _ = task.await;
-        }
-        if let Some(doorbell) = doorbell {
-            doorbell.abort();
-        }
+        background.stop().await;
         drained
     }
 }
 
-/// Spawns the work that runs beside the calls; each task ends when the
-/// returned sender sends (or is dropped).
-fn start_background(
-    relay: Option<crate::relay::Relay>,
-    jobs: Option<crate::jobs::worker::Worker>,
-    notifications: Option<Notifications>,
-) -> (watch::Sender<()>, Vec<tokio::task::JoinHandle<()>>) {
-    let (stop, stopping) = watch::channel(());
-    let until_stopped = move || -> BoxFuture<'static, ()> {
-        let mut stopping = stopping.clone();
-        async move {
-            let _ = stopping.changed().await;
+/// The work that runs beside the calls: the relay, the job workers, the
+/// notifications service, and the doorbell that wakes relays.
+struct Background {
+    stop: watch::Sender<()>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    doorbell: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Background {
+    fn start(
+        relay: Option<crate::relay::Relay>,
+        jobs: Option<crate::jobs::worker::Worker>,
+        notifications: Option<Notifications>,
+        doorbell: Option<(Doorbell, db::Pool)>,
+    ) -> Background {
+        let (stop, stopping) = watch::channel(());
+        let until_stopped = move || -> BoxFuture<'static, ()> {
+            let mut stopping = stopping.clone();
+            async move {
+                let _ = stopping.changed().await;
+            }
+            .boxed()
+        };
+        let mut tasks = Vec::new();
+        if let Some(relay) = relay {
+            tasks.push(tokio::spawn(relay.run(until_stopped())));
         }
-        .boxed()
-    };
-    let mut tasks = Vec::new();
-    if let Some(relay) = relay {
-        tasks.push(tokio::spawn(relay.run(until_stopped())));
+        if let Some(jobs) = jobs {
+            tasks.push(tokio::spawn(jobs.run(until_stopped())));
+        }
+        if let Some(notifications) = notifications {
+            tasks.push(tokio::spawn(notifications.run(until_stopped())));
+        }
+        let doorbell = doorbell.map(|(doorbell, pool)| tokio::spawn(doorbell.forward(pool)));
+        Background { stop, tasks, doorbell }
     }
-    if let Some(jobs) = jobs {
-        tasks.push(tokio::spawn(jobs.run(until_stopped())));
+
+    /// Stops every task and waits for each to finish its current step.
+    async fn stop(self) {
+        let _ = self.stop.send(());
+        for task in self.tasks {
+            let _ = task.await;
+        }
+        if let Some(doorbell) = self.doorbell {
+            doorbell.abort();
+        }
     }
-    if let Some(notifications) = notifications {
-        tasks.push(tokio::spawn(notifications.run(until_stopped())));
-    }
-    (stop, tasks)
 }
 
 async fn drain(
