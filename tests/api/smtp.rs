@@ -1,7 +1,7 @@
 //! A real SMTP server for the notification tests: `tests/smtp_sink.py`
 //! (aiosmtpd, from the project's virtualenv) on a free port, writing what
-//! it accepts to a folder of its own. It can refuse chosen recipients (550),
-//! and be killed and started again.
+//! it accepts to a folder of its own. It can refuse chosen recipients for
+//! good (550) or for now (451), and be killed and started again.
 
 use std::{path::PathBuf, process::Stdio};
 
@@ -43,6 +43,8 @@ pub struct SmtpSink {
     pub port: u16,
     dir: PathBuf,
     reject: Vec<String>,
+    /// Recipients answered 451 (try again later); change, then restart.
+    pub defer: Vec<String>,
     child: Option<Child>,
 }
 
@@ -53,6 +55,7 @@ impl SmtpSink {
             port: free_port(),
             dir: fresh_dir("smtp"),
             reject: reject.iter().map(|r| r.to_string()).collect(),
+            defer: Vec::new(),
             child: None,
         };
         sink.restart().await;
@@ -73,6 +76,9 @@ impl SmtpSink {
         command.arg("--dir").arg(&self.dir);
         for address in &self.reject {
             command.arg("--reject").arg(address);
+        }
+        for address in &self.defer {
+            command.arg("--defer").arg(address);
         }
         command.kill_on_drop(true).stdout(Stdio::null()).stderr(Stdio::null());
         self.child = Some(command.spawn().expect("the SMTP sink starts"));

@@ -44,6 +44,51 @@ async fn emails_wait_while_the_smtp_server_is_down_and_go_out_once_it_is_back() 
 }
 
 #[tokio::test]
+async fn an_address_the_server_defers_is_retried_until_it_is_accepted() {
+    let (events, mut smtp) = (TestEvents::new().await, SmtpSink::start(&[]).await);
+    smtp.defer = vec!["ada@example.com".to_owned()];
+    smtp.kill().await;
+    smtp.restart().await;
+    let shop = spawn_shop(&events, &smtp).await;
+    order_for(&shop, "MUG", "ada@example.com").await;
+    let deferred = "SELECT count(*) AS n FROM emails WHERE state = 'pending' AND last_error LIKE '%451%'";
+    eventually(20, "the deferred email waiting for its retry", || async {
+        shop.count(deferred).await == 1
+    })
+    .await;
+    assert!(smtp.received().is_empty());
+
+    smtp.kill().await;
+    smtp.defer.clear();
+    smtp.restart().await;
+    let emails = smtp.wait_for(1, 30).await;
+    assert_eq!(emails[0].recipients, ["ada@example.com"]);
+    assert_eq!(
+        shop.count("SELECT count(*) AS n FROM emails WHERE state = 'sent'")
+            .await,
+        1
+    );
+    events.delete().await;
+}
+
+#[tokio::test]
+async fn a_change_that_fails_sends_no_email() {
+    let (events, smtp) = (TestEvents::new().await, SmtpSink::start(&[]).await);
+    let shop = spawn_shop(&events, &smtp).await;
+    let mug = create_product(&shop.app, "MUG", (3, 0, "EUR"), 1).await;
+    let mut short = order_request("ada", &[(&mug.product_id, 2)]);
+    short.customer_email = "ada@example.com".to_owned();
+    try_create_order(&shop.app, short).await.unwrap_err();
+    order_for(&shop, "TEA", "grace@example.com").await;
+
+    let emails = smtp.wait_for(1, 20).await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(smtp.received().len(), 1);
+    assert_eq!(emails[0].recipients, ["grace@example.com"]);
+    events.delete().await;
+}
+
+#[tokio::test]
 async fn an_address_the_server_refuses_is_recorded_failed_and_not_retried() {
     let (events, smtp) = (TestEvents::new().await, SmtpSink::start(&["nobody@example.com"]).await);
     let shop = spawn_shop(&events, &smtp).await;
