@@ -40,6 +40,7 @@ use crate::{
         outbox::{self, PendingEvent},
     },
     events::{self, EVENT_TYPE_HEADER},
+    jobs::Backoff,
 };
 
 /// The most events read and published in one go.
@@ -48,7 +49,8 @@ pub const BATCH: i64 = 500;
 pub const POLL: Duration = Duration::from_secs(1);
 /// How often a standby process tries to take over.
 const STANDBY_POLL: Duration = Duration::from_secs(2);
-const MIN_BACKOFF: Duration = Duration::from_millis(100);
+/// The waits after failures: 100 ms doubling, at most [`MAX_BACKOFF`].
+const BACKOFF: Backoff = Backoff::new(Duration::from_millis(100), MAX_BACKOFF);
 pub const MAX_BACKOFF: Duration = Duration::from_secs(10);
 
 /// Why a round of the relay failed; it is retried after a backoff.
@@ -83,12 +85,11 @@ impl Relay {
     }
 
     async fn relay_forever(&self) {
-        let mut backoff = MIN_BACKOFF;
-        loop {
+        for failures in 1.. {
             let Err(error) = self.lead().await;
-            warn!(%error, retry_in = ?backoff, "outbox relay interrupted");
-            tokio::time::sleep(backoff).await;
-            backoff = (backoff * 2).min(MAX_BACKOFF);
+            let retry_in = BACKOFF.delay(failures);
+            warn!(%error, ?retry_in, "outbox relay interrupted");
+            tokio::time::sleep(retry_in).await;
         }
     }
 
@@ -107,18 +108,19 @@ impl Relay {
             .await
             .map_err(|e| RelayError::Publish(e.to_string()))?;
         info!(stream = %self.prefix.stream_name(), "relaying the outbox to JetStream");
-        let mut backoff = MIN_BACKOFF;
+        let mut failures = 0;
         loop {
             let wait = match self.publish_pending().await {
                 Ok(count) if count == BATCH as usize => continue,
                 Ok(_) => {
-                    backoff = MIN_BACKOFF;
+                    failures = 0;
                     listener.wake.notified().boxed()
                 }
                 Err(error) => {
-                    warn!(%error, retry_in = ?backoff, "publishing events failed; they wait in the outbox");
-                    backoff = (backoff * 2).min(MAX_BACKOFF);
-                    tokio::time::sleep(backoff / 2).boxed()
+                    failures += 1;
+                    let retry_in = BACKOFF.delay(failures);
+                    warn!(%error, ?retry_in, "publishing events failed; they wait in the outbox");
+                    tokio::time::sleep(retry_in).boxed()
                 }
             };
             tokio::select! {

@@ -22,7 +22,7 @@ const START_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Where the private server keeps its store: `nats/` beside `pgdata/`.
 pub fn store_dir(pg_data_dir: &Path) -> PathBuf {
-    pg_data_dir.parent().unwrap_or(Path::new(".")).join("nats")
+    crate::db::launcher::beside_data_dir(pg_data_dir, "nats")
 }
 
 /// The URL of a NATS server that answers now: the shared one, or ours.

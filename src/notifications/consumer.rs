@@ -21,6 +21,7 @@ use crate::{
     config::SubjectPrefix,
     db::Pool,
     events::{self, EVENT_TYPE_HEADER},
+    jobs::Backoff,
 };
 
 /// The durable consumer's name on the stream.
@@ -28,18 +29,20 @@ pub const CONSUMER: &str = "notifications";
 /// How long JetStream waits for an ack before it redelivers.
 pub const ACK_WAIT: Duration = Duration::from_secs(30);
 const NAK_DELAY: Duration = Duration::from_secs(1);
-const MAX_BACKOFF: Duration = Duration::from_secs(10);
+/// The waits before reconnecting: 100 ms doubling, at most 10 s.
+const BACKOFF: Backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(10));
 
 /// Consumes until the future is dropped, reconnecting with backoff.
 pub async fn run(jetstream: jetstream::Context, prefix: SubjectPrefix, pool: Pool, from: Mailbox) {
-    let mut backoff = Duration::from_millis(100);
+    let mut failures = 0;
     loop {
-        match consume(&jetstream, &prefix, &pool, &from).await {
-            Ok(()) => backoff = Duration::from_millis(100),
-            Err(error) => warn!(%error, retry_in = ?backoff, "notifications consumer interrupted"),
+        let ended = consume(&jetstream, &prefix, &pool, &from).await;
+        failures = if ended.is_ok() { 1 } else { failures + 1 };
+        let retry_in = BACKOFF.delay(failures);
+        if let Err(error) = ended {
+            warn!(%error, ?retry_in, "notifications consumer interrupted");
         }
-        tokio::time::sleep(backoff).await;
-        backoff = (backoff * 2).min(MAX_BACKOFF);
+        tokio::time::sleep(retry_in).await;
     }
 }
 

@@ -139,5 +139,5 @@ pub async fn database_url(settings: &Settings, orders_url: &str) -> Result<Secre
 
 /// `mail/` beside the PostgreSQL data directory.
 fn default_mail_dir(data_dir: &std::path::Path) -> PathBuf {
-    data_dir.parent().unwrap_or(std::path::Path::new(".")).join("mail")
+    launcher::beside_data_dir(data_dir, "mail")
 }

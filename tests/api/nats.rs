@@ -87,8 +87,10 @@ impl TestEvents {
         settings.events.outbox_relay = true;
     }
 
+    /// The stream the service names after this prefix.
     pub fn stream_name(&self) -> String {
-        self.prefix.to_ascii_uppercase().replace(['.', '-'], "_")
+        let prefix: orders::config::SubjectPrefix = self.prefix.parse().expect("a valid prefix");
+        prefix.stream_name()
     }
 
     async fn stream(&self) -> Option<Stream> {

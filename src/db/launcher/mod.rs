@@ -175,6 +175,12 @@ fn os_user_name() -> Option<String> {
     from_env.or_else(|| is_root().then(|| "root".into()))
 }
 
+/// A directory beside the private cluster's data directory (`nats/`,
+/// `mail/`), so all local state lives in one place.
+pub fn beside_data_dir(data_dir: &Path, name: &str) -> PathBuf {
+    data_dir.parent().unwrap_or(Path::new(".")).join(name)
+}
+
 fn user_data_home() -> PathBuf {
     // The XDG spec says relative values must be ignored.
     match env_nonempty("XDG_DATA_HOME").map(PathBuf::from) {
