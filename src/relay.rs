@@ -1,11 +1,12 @@
 //! The outbox relay: publishes the orders service's committed events
-//! ([`crate::db::outbox`]) to NATS JetStream, oldest first, and marks each
-//! published once JetStream has acked it.
+//! ([`crate::db::outbox`]) to NATS JetStream in commit order, and moves its
+//! watermark past them once JetStream has acked them.
 //!
 //! Guarantees, and how:
-//! * **None lost.** An event is marked published only after JetStream's ack
-//!   (the stream has stored it). A crash before the mark leaves it pending;
-//!   it is published again after the restart.
+//! * **None lost.** The watermark moves only past events JetStream has acked
+//!   (the stream has stored them), and never past an event that could still
+//!   commit behind it ([`crate::db::outbox::pending`]). A crash before the
+//!   move leaves them pending; they are published again after the restart.
 //! * **None twice** that JetStream would not drop: every publish carries
 //!   `Nats-Msg-Id` = the event id, so a republish within the stream's
 //!   duplicate window ([`crate::events::stream::DUPLICATE_WINDOW`]) is
@@ -16,8 +17,8 @@
 //!   others stand by and take over when that connection ends (its process
 //!   died, or lost the database). Why a lock and not `FOR UPDATE SKIP
 //!   LOCKED`: with several relays each taking a batch, two events of one
-//!   order could go out in the wrong order; one relay publishes in id order,
-//!   and it keeps up with the service's peak (see BENCHMARKS.md).
+//!   order could go out in the wrong order; one relay publishes in commit
+//!   order, and it keeps up with the service's peak (see BENCHMARKS.md).
 //! * **Woken on commit**: the same connection `LISTEN`s on the channel that
 //!   every server process `NOTIFY`s after its commits that wrote events
 //!   ([`crate::db::outbox::Doorbell`]); a poll every [`POLL`] is the safety
@@ -37,7 +38,7 @@ use crate::{
     db::{
         Pool,
         listener::Listener,
-        outbox::{self, PendingEvent},
+        outbox::{self, PendingEvent, Position},
     },
     events::{self, EVENT_TYPE_HEADER},
     jobs::Backoff,
@@ -75,8 +76,8 @@ pub struct Relay {
 }
 
 impl Relay {
-    /// Relays until `shutdown` completes. Stopping between a publish and its
-    /// mark is safe: the event is published again, as a duplicate.
+    /// Relays until `shutdown` completes. Stopping between a publish and the
+    /// watermark's move is safe: the event is published again, as a duplicate.
     pub async fn run(self, shutdown: impl std::future::Future<Output = ()>) {
         tokio::select! {
             () = shutdown => debug!("outbox relay stopped"),
@@ -108,9 +109,10 @@ impl Relay {
             .await
             .map_err(|e| RelayError::Publish(e.to_string()))?;
         info!(stream = %self.prefix.stream_name(), "relaying the outbox to JetStream");
+        let mut position = None;
         let mut failures = 0;
         loop {
-            let wait = match self.publish_pending().await {
+            let wait = match self.publish_pending(&mut position).await {
                 Ok(count) if count == BATCH as usize => continue,
                 Ok(_) => {
                     failures = 0;
@@ -131,19 +133,24 @@ impl Relay {
         }
     }
 
-    /// Publishes one batch, oldest first, and marks what JetStream acked.
-    /// Returns how many events the batch held.
-    async fn publish_pending(&self) -> Result<usize, RelayError> {
+    /// Publishes the batch after `position` and moves the watermark past what
+    /// JetStream acked. Returns how many events the batch held. The position
+    /// is read once per leadership (none other moves it meanwhile) and
+    /// forgotten after a failure.
+    async fn publish_pending(&self, position: &mut Option<Position>) -> Result<usize, RelayError> {
         let mut conn = self.pool.get().await.map_err(|e| RelayError::Database(e.to_string()))?;
-        let batch = outbox::pending(&mut conn, BATCH).await.map_err(database)?;
-        if batch.is_empty() {
-            return Ok(0);
-        }
+        let from = match position.take() {
+            Some(known) => known,
+            None => outbox::position(&mut conn).await.map_err(database)?,
+        };
+        let batch = outbox::pending(&mut conn, from, BATCH).await.map_err(database)?;
         let (acked, failure) = self.publish(&batch).await;
-        if !acked.is_empty() {
-            outbox::mark_published(&mut conn, &acked).await.map_err(database)?;
+        let reached = acked.last().map_or(from, |last| last.position());
+        if reached != from {
+            outbox::advance(&mut conn, reached).await.map_err(database)?;
             debug!(published = acked.len(), "events published");
         }
+        *position = Some(reached);
         match failure {
             Some(error) => Err(error),
             None => Ok(batch.len()),
@@ -153,7 +160,7 @@ impl Relay {
     /// Sends every publish before awaiting any ack (one round trip for the
     /// batch, not one per event); stops at the first failure, so what is
     /// acked is always a prefix of the batch.
-    async fn publish(&self, batch: &[PendingEvent]) -> (Vec<i64>, Option<RelayError>) {
+    async fn publish<'a>(&self, batch: &'a [PendingEvent]) -> (Vec<&'a PendingEvent>, Option<RelayError>) {
         let mut sent = Vec::with_capacity(batch.len());
         let mut failure = None;
         for event in batch {
@@ -163,7 +170,7 @@ impl Relay {
                 .message_id(event.event_id.to_string())
                 .header(EVENT_TYPE_HEADER, message_type);
             match self.jetstream.send_publish(self.prefix.subject(suffix), message).await {
-                Ok(ack) => sent.push((event.id, ack)),
+                Ok(ack) => sent.push((event, ack)),
                 Err(e) => {
                     failure = Some(RelayError::Publish(e.to_string()));
                     break;
@@ -171,9 +178,9 @@ impl Relay {
             }
         }
         let mut acked = Vec::with_capacity(sent.len());
-        for (id, ack) in sent {
+        for (event, ack) in sent {
             match ack.await {
-                Ok(_) => acked.push(id),
+                Ok(_) => acked.push(event),
                 Err(e) => {
                     failure = Some(RelayError::Publish(e.to_string()));
                     break;

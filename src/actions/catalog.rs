@@ -93,6 +93,10 @@ pub async fn restock(
     let actor = call.actor(restock.request_id);
     call.run(async |conn| {
         conn.transaction(async |conn| {
+            // The product's lock comes first, before the key's claim writes:
+            // the transaction's id then follows every restock before it,
+            // which keeps the product's events in commit order (db::outbox).
+            products::lock(conn, &[restock.product_id]).await?;
             if let Start::Replay(response) = idempotency::start(conn, key).await? {
                 return Ok(response);
             }

@@ -4,8 +4,8 @@
 //! * [`PURGE_IDEMPOTENCY_KEYS`]: keys older than the idempotency retention.
 //!   A retry within the retention gets its first response; after it, the
 //!   request would be done again.
-//! * [`PURGE_PUBLISHED_EVENTS`]: the payloads of events published longer
-//!   ago than the outbox retention (the audit rows stay, see
+//! * [`PURGE_PUBLISHED_EVENTS`]: the payloads of published events whose
+//!   change is older than the outbox retention (the audit rows stay, see
 //!   [`crate::db::outbox::purge_published`]).
 //!
 //! Both run hourly, once per hour across all processes, and delete in

@@ -5,6 +5,8 @@
 //! on each other in a cycle: an existing order's row first (cancel, ship),
 //! then its products in ascending id order. Placing an order locks only
 //! products (ascending), and its new order row is invisible to others.
+//! Taking the order's lock before any write also keeps its events in
+//! commit order ([`crate::db::outbox`]).
 
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use uuid::Uuid;

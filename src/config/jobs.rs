@@ -14,8 +14,9 @@ pub struct RetentionSettings {
     #[arg(long, env = "ORDERS_IDEMPOTENCY_RETENTION", value_parser = humantime::parse_duration, default_value = "24h", global = true)]
     pub idempotency_retention: Duration,
 
-    /// How long a published event keeps its payload in the outbox (the
-    /// audit row stays for good); the stream keeps events for 7 days.
+    /// How long, counted from its change, a published event keeps its
+    /// payload in the outbox (the audit row stays for good); the stream
+    /// keeps events for 7 days.
     #[arg(long, env = "ORDERS_OUTBOX_RETENTION", value_parser = humantime::parse_duration, default_value = "7d", global = true)]
     pub outbox_retention: Duration,
 }

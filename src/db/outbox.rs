@@ -1,19 +1,39 @@
-//! The outbox: the audit rows whose events are still to be published
-//! (`published_time IS NULL`), read and marked by [`crate::relay`].
+//! The outbox: the audit rows whose events the relay ([`crate::relay`])
+//! has still to publish, and its progress through them.
 //!
 //! The rows are the audit trail's own ([`super::audit`]): an event is
-//! written with its change and cannot exist without it. The relay reads
-//! them in id order; changes to one order are serialised by the order's row
-//! lock, so its events' ids are in the order they committed.
+//! written with its change and cannot exist without it, and the relay never
+//! writes to it. Its progress is one watermark ([`Position`], the table
+//! `outbox_cursor`): every event up to there, in (transaction id, row id)
+//! order, is published.
+//!
+//! Why that order, and why no event is skipped: each row carries the id of
+//! the transaction that wrote it, and [`pending`] returns only rows whose
+//! transaction id is below the reading snapshot's `xmin`. Every transaction
+//! older than that has ended, so a row that commits later always sorts after
+//! the watermark. Changes to one order or product come out in the order they
+//! committed because every transaction that changes an existing one locks
+//! its row (`SELECT … FOR UPDATE`) before it writes anything, and
+//! PostgreSQL gives a transaction its id at its first write or row lock,
+//! after any wait for that lock: the later change has the larger id.
+//!
+//! The price: an event waits until every transaction that began before it
+//! on the cluster has ended, so a transaction left open for minutes (on any
+//! database of the cluster) holds the events back as long; the same thing
+//! holds back VACUUM, and `pg_stat_activity` shows it.
 
 use std::{sync::Arc, time::Duration};
 
 use chrono::{DateTime, Utc};
-use diesel::prelude::*;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel::{dsl::sql, prelude::*, sql_types::Bool};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use super::{Pool, audit::Action, schema::audit_events as events};
+use super::{
+    Pool,
+    audit::Action,
+    schema::{audit_events as events, outbox_cursor},
+};
 
 /// The session-level advisory lock the relaying process holds (see
 /// [`crate::relay`]); any fixed number no other code uses.
@@ -56,11 +76,22 @@ impl Doorbell {
     }
 }
 
+/// Where the relay is: the last event published, by (transaction id, row
+/// id); everything at or before it is published.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = outbox_cursor, check_for_backend(diesel::pg::Pg))]
+pub struct Position {
+    pub transaction_id: i64,
+    #[diesel(column_name = row_id)]
+    pub id: i64,
+}
+
 /// One event waiting to be published.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = events, check_for_backend(diesel::pg::Pg))]
 pub struct PendingEvent {
     pub id: i64,
+    pub transaction_id: i64,
     pub action: Action,
     #[diesel(select_expression = events::event_id.assume_not_null())]
     pub event_id: Uuid,
@@ -68,43 +99,108 @@ pub struct PendingEvent {
     pub event_payload: Vec<u8>,
 }
 
-/// The oldest `limit` events not yet published, oldest first.
-pub async fn pending(conn: &mut AsyncPgConnection, limit: i64) -> QueryResult<Vec<PendingEvent>> {
+impl PendingEvent {
+    pub fn position(&self) -> Position {
+        Position {
+            transaction_id: self.transaction_id,
+            id: self.id,
+        }
+    }
+}
+
+/// The relay's position.
+pub async fn position(conn: &mut AsyncPgConnection) -> QueryResult<Position> {
+    outbox_cursor::table.select(Position::as_select()).first(conn).await
+}
+
+/// Moves the relay's position forward to `to` (never back: a relay that
+/// lost its lock and finishes a batch late cannot undo a newer one).
+///
+/// The commit does not wait for its WAL flush (`synchronous_commit = off`),
+/// so the relay never queues for the disk with the changes it relays: a
+/// crash can lose the last moves (a fraction of a second), and the events
+/// after the older position are then published again, as the duplicates
+/// that `Nats-Msg-Id` lets JetStream drop.
+pub async fn advance(conn: &mut AsyncPgConnection, to: Position) -> QueryResult<()> {
+    let behind = outbox_cursor::transaction_id
+        .lt(to.transaction_id)
+        .or(outbox_cursor::transaction_id
+            .eq(to.transaction_id)
+            .and(outbox_cursor::row_id.lt(to.id)));
+    let update = diesel::update(outbox_cursor::table).filter(behind).set((
+        outbox_cursor::transaction_id.eq(to.transaction_id),
+        outbox_cursor::row_id.eq(to.id),
+        outbox_cursor::update_time.eq(diesel::dsl::now),
+    ));
+    conn.transaction(async |conn| {
+        diesel::sql_query("SET LOCAL synchronous_commit = off")
+            .execute(conn)
+            .await?;
+        update.execute(conn).await
+    })
+    .await?;
+    Ok(())
+}
+
+/// Up to `limit` events after `from`, in the order they are published;
+/// only those of transactions older than every one still running (see the
+/// module's doc).
+pub async fn pending(conn: &mut AsyncPgConnection, from: Position, limit: i64) -> QueryResult<Vec<PendingEvent>> {
     events::table
-        .filter(events::published_time.is_null())
         .filter(events::event_payload.is_not_null())
-        .order(events::id)
+        .filter(after(from))
+        .filter(sql::<Bool>(
+            "transaction_id < pg_snapshot_xmin(pg_current_snapshot())::text::bigint",
+        ))
+        .order((events::transaction_id, events::id))
         .limit(limit)
         .select(PendingEvent::as_select())
         .load(conn)
         .await
 }
 
-/// Marks the events with these row ids published now; returns how many were
-/// still unpublished.
-pub async fn mark_published(conn: &mut AsyncPgConnection, ids: &[i64]) -> QueryResult<usize> {
-    diesel::update(events::table)
-        .filter(events::id.eq_any(ids))
-        .filter(events::published_time.is_null())
-        .set(events::published_time.eq(diesel::dsl::now))
-        .execute(conn)
-        .await
-}
-
-/// Drops the payloads of up to `limit` events published before `cutoff`
-/// (the audit rows stay); returns how many.
+/// Drops the payloads of the published events written before `cutoff`,
+/// among the `limit` oldest that still have one (the audit rows stay);
+/// returns how many. Fewer than `limit` means none older is left, but for
+/// rows of transactions that ran across the cutoff, which wait for the next
+/// run.
 pub async fn purge_published(conn: &mut AsyncPgConnection, cutoff: DateTime<Utc>, limit: i64) -> QueryResult<usize> {
-    let expired: Vec<i64> = events::table
-        .filter(events::published_time.lt(cutoff))
+    let published = position(conn).await?;
+    let oldest: Vec<(i64, DateTime<Utc>)> = events::table
         .filter(events::event_payload.is_not_null())
-        .order(events::published_time)
-        .select(events::id)
+        .filter(at_or_before(published))
+        .order((events::transaction_id, events::id))
+        .select((events::id, events::event_time))
         .limit(limit)
         .load(conn)
         .await?;
+    let expired: Vec<i64> = oldest
+        .into_iter()
+        .filter(|(_, time)| *time < cutoff)
+        .map(|(id, _)| id)
+        .collect();
     diesel::update(events::table)
         .filter(events::id.eq_any(&expired))
         .set(events::event_payload.eq(None::<Vec<u8>>))
         .execute(conn)
         .await
+}
+
+/// The events after `position`: `(transaction_id, id) > position`, in a form
+/// whose first term the outbox index serves as a range.
+#[diesel::dsl::auto_type]
+fn after(position: Position) -> _ {
+    let (transaction_id, id): (i64, i64) = (position.transaction_id, position.id);
+    events::transaction_id
+        .ge(transaction_id)
+        .and(events::transaction_id.gt(transaction_id).or(events::id.gt(id)))
+}
+
+/// The events at or before `position`: `(transaction_id, id) <= position`.
+#[diesel::dsl::auto_type]
+fn at_or_before(position: Position) -> _ {
+    let (transaction_id, id): (i64, i64) = (position.transaction_id, position.id);
+    events::transaction_id
+        .le(transaction_id)
+        .and(events::transaction_id.lt(transaction_id).or(events::id.le(id)))
 }

@@ -16,7 +16,7 @@ diesel::table! {
         quantity -> Nullable<Int8>,
         event_id -> Nullable<Uuid>,
         event_payload -> Nullable<Bytea>,
-        published_time -> Nullable<Timestamptz>,
+        transaction_id -> Int8,
     }
 }
 
@@ -87,6 +87,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    outbox_cursor (singleton) {
+        singleton -> Bool,
+        transaction_id -> Int8,
+        row_id -> Int8,
+        update_time -> Timestamptz,
+    }
+}
+
+diesel::table! {
     products (id) {
         id -> Uuid,
         sku -> Text,
@@ -117,6 +126,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     jobs,
     order_line_items,
     orders,
+    outbox_cursor,
     products,
     server_secrets,
 );

@@ -85,6 +85,8 @@ async fn the_audit_trail_cannot_be_changed_or_emptied() {
     product_id(&app, "MUG", 1).await;
     for sql in [
         "UPDATE audit_events SET actor_subject = 'someone else'",
+        "UPDATE audit_events SET transaction_id = transaction_id + 1",
+        "UPDATE audit_events SET event_payload = NULL, actor_role = 'none'",
         "DELETE FROM audit_events",
         "TRUNCATE audit_events",
     ] {

@@ -1,9 +1,10 @@
 //! The outbox's promises: an event exists exactly when its change
-//! committed, none is lost while NATS is down, and several relays on one
-//! database publish each event once.
+//! committed, none is lost while NATS is down or skipped when changes commit
+//! out of order, and several relays on one database publish each event once.
 
 use std::collections::HashSet;
 
+use diesel_async::SimpleAsyncConnection;
 use futures_util::StreamExt;
 use tonic::Code;
 
@@ -11,6 +12,7 @@ use crate::{
     api_calls::{cancel, create_product, place_order, try_create_order, try_restock},
     app::{spawn_app_with, spawn_replica},
     assertions::assert_error,
+    direct_sql::{lock_product, wait_for_lock_waiters},
     nats::{PrivateNats, TestEvents},
     requests::{order_request, request_id},
     timing::within,
@@ -98,4 +100,43 @@ async fn two_server_processes_on_one_database_publish_each_event_once() {
     }
     assert_eq!(publishes, 41, "no event was published twice");
     within(10, events.delete()).await;
+}
+
+#[tokio::test]
+async fn an_event_that_commits_after_a_later_one_waits_for_it_and_is_not_skipped() {
+    let events = TestEvents::new().await;
+    let app = spawn_app_with(|s| events.configure(s)).await;
+    let mut products = [
+        create_product(&app, "MUG", (3, 0, "EUR"), 10).await.product_id,
+        create_product(&app, "PEN", (1, 0, "EUR"), 10).await.product_id,
+    ];
+    products.sort();
+    let [low, high] = &products;
+    let cup = create_product(&app, "CUP", (2, 0, "EUR"), 10).await.product_id;
+    events.wait_for(3, 10).await;
+
+    // The slow order locks `low` (its transaction has its id) and then
+    // waits for `high`; the fast one begins after it and commits first.
+    let mut lock = lock_product(&app.db_url, high).await;
+    let both = [(low.as_str(), 1), (high.as_str(), 1)];
+    let slow = place_order(&app, "ada", &both);
+    let fast_then_release = async {
+        within(5, wait_for_lock_waiters(&app.db_url, 1)).await;
+        let fast = place_order(&app, "grace", &[(&cup, 1)]).await;
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        let meanwhile = events.published().await.len();
+        lock.batch_execute("ROLLBACK").await.unwrap();
+        (fast, meanwhile)
+    };
+    let (slow, (fast, meanwhile)) = tokio::join!(slow, fast_then_release);
+
+    assert_eq!(meanwhile, 3, "the fast order's event waits for the older transaction");
+    let published = events.wait_for(5, 10).await;
+    let orders: Vec<String> = published.iter().skip(3).map(|e| e.order().order_id).collect();
+    assert_eq!(
+        orders,
+        [slow.order_id, fast.order_id],
+        "in transaction order, each once"
+    );
+    events.delete().await;
 }

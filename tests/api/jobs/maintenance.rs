@@ -35,24 +35,26 @@ async fn insert_keys(db: &JobsDb, n: u32, age: &str) {
     db.execute(&insert).await;
 }
 
-/// Records `n` product creations with their events, as CreateProduct would.
-async fn record_events(db: &JobsDb, n: u32) {
+/// Records `n` product creations made `age` ago (an SQL interval), with
+/// their events, as CreateProduct would.
+async fn record_events(db: &JobsDb, n: u32, age: &str) {
     let insert = format!(
-        "INSERT INTO audit_events (actor_subject, actor_role, action, resource_type, resource_id, \
+        "INSERT INTO audit_events (event_time, actor_subject, actor_role, action, resource_type, resource_id, \
                                    event_id, event_payload) \
-         SELECT 'admin', 'catalog-admin', 'PRODUCT_CREATED', 'orders.v1.Product', gen_random_uuid(), \
-                gen_random_uuid(), '\\x0a00'::bytea \
+         SELECT now() - interval '{age}', 'admin', 'catalog-admin', 'PRODUCT_CREATED', 'orders.v1.Product', \
+                gen_random_uuid(), gen_random_uuid(), '\\x0a00'::bytea \
          FROM generate_series(1, {n})"
     );
     db.execute(&insert).await;
 }
 
-/// Marks the audit rows at positions `skip`.. `skip + n` (in id order)
-/// published `age` ago (the outbox's one allowed change, with the purge's).
-async fn publish_events(db: &JobsDb, skip: u32, n: u32, age: &str) {
+/// Moves the relay's watermark to the `n`th event (in publishing order), as
+/// the relay does once JetStream has acked the first `n`.
+async fn publish_events(db: &JobsDb, n: u32) {
     let publish = format!(
-        "UPDATE audit_events SET published_time = now() - interval '{age}' \
-         WHERE id IN (SELECT id FROM audit_events ORDER BY id OFFSET {skip} LIMIT {n})"
+        "UPDATE outbox_cursor SET (transaction_id, row_id) = \
+           (SELECT transaction_id, id FROM audit_events ORDER BY transaction_id, id OFFSET {} LIMIT 1)",
+        n - 1
     );
     db.execute(&publish).await;
 }
@@ -73,12 +75,13 @@ async fn the_key_purge_deletes_exactly_the_keys_past_the_retention() {
 }
 
 #[tokio::test]
-async fn the_outbox_purge_drops_exactly_the_payloads_published_before_the_retention() {
+async fn the_outbox_purge_drops_exactly_the_published_payloads_past_the_retention() {
     let db = JobsDb::create().await;
-    record_events(&db, 5).await;
-    publish_events(&db, 0, 2, "10 days").await;
-    publish_events(&db, 2, 2, "1 hour").await;
-    // The fifth stays unpublished.
+    record_events(&db, 2, "10 days").await;
+    record_events(&db, 2, "1 hour").await;
+    record_events(&db, 1, "10 days").await;
+    // The fifth stays unpublished, as old as the first two.
+    publish_events(&db, 4).await;
 
     run_purge(&db, PURGE_PUBLISHED_EVENTS, days(30), days(7)).await;
 
@@ -89,7 +92,13 @@ async fn the_outbox_purge_drops_exactly_the_payloads_published_before_the_retent
     );
     let dropped = "SELECT count(*) AS n FROM audit_events WHERE event_payload IS NULL";
     assert_eq!(db.query_n(dropped).await, 2);
-    let dropped_old = "SELECT count(*) AS n FROM audit_events \
-                       WHERE event_payload IS NULL AND published_time < now() - interval '7 days'";
+    let dropped_old = "SELECT count(*) AS n FROM audit_events a, outbox_cursor c \
+                       WHERE a.event_payload IS NULL AND a.event_time < now() - interval '7 days' \
+                         AND (a.transaction_id, a.id) <= (c.transaction_id, c.row_id)";
     assert_eq!(db.query_n(dropped_old).await, 2);
+    assert_eq!(
+        db.query_n("SELECT count(*) AS n FROM outbox_backlog").await,
+        1,
+        "the unpublished one keeps its payload"
+    );
 }
