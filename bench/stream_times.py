@@ -14,7 +14,17 @@ import asyncio
 import sys
 
 import nats
+import nats.js.errors
 from nats.js.api import ConsumerConfig, DeliverPolicy
+
+
+async def created(jetstream, stream: str):
+    """The stream's info once it exists."""
+    while True:
+        try:
+            return await jetstream.stream_info(stream)
+        except nats.js.errors.NotFoundError:
+            await asyncio.sleep(0.05)
 
 
 async def main() -> None:
@@ -26,12 +36,18 @@ async def main() -> None:
 
     client = await nats.connect(args.url)
     jetstream = client.jetstream()
-    info = await jetstream.stream_info(args.stream)
-    config = ConsumerConfig(deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=info.state.last_seq + 1)
+    try:
+        info = await jetstream.stream_info(args.stream)
+        start = info.state.last_seq + 1
+        print("ready", file=sys.stderr, flush=True)
+    except nats.js.errors.NotFoundError:
+        # A new stream: the relay creates it on first use; read all of it.
+        print("ready", file=sys.stderr, flush=True)
+        info, start = await created(jetstream, args.stream), 1
+    config = ConsumerConfig(deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=start)
     subscription = await jetstream.subscribe(
         info.config.subjects[0], stream=args.stream, ordered_consumer=True, config=config
     )
-    print("ready", file=sys.stderr, flush=True)
     timeout = None
     while True:
         try:
