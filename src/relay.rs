@@ -135,8 +135,8 @@ impl Relay {
 
     /// Publishes the batch after `position` and moves the watermark past what
     /// JetStream acked. Returns how many events the batch held. The position
-    /// is read once per leadership (none other moves it meanwhile) and
-    /// forgotten after a failure.
+    /// is read once per leadership (no other relay moves it meanwhile), and
+    /// again after a database failure, which may have lost the last move.
     async fn publish_pending(&self, position: &mut Option<Position>) -> Result<usize, RelayError> {
         let mut conn = self.pool.get().await.map_err(|e| RelayError::Database(e.to_string()))?;
         let from = match position.take() {
