@@ -1,0 +1,1 @@
+ALTER FUNCTION place_order RESET ALL;

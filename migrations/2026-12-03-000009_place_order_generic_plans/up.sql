@@ -1,0 +1,23 @@
+-- place_order (see 2026-11-23-000002_place_order_function for what it does)
+-- plans its statements once per connection instead of at every call.
+--
+-- PL/pgSQL keeps a plan per statement, but PostgreSQL's plan cache plans
+-- afresh with each call's parameters (a "custom" plan) whenever the plan it
+-- would reuse (the "generic" one) looks costlier, and for the stock UPDATE
+-- it did: joined to `unnest(...)`, whose length it cannot know, the generic
+-- plan read the whole products table. Planning at every call was about 14%
+-- of the database's CPU per order (perf, on 16 busy backends).
+--
+-- With plan_cache_mode = force_generic_plan each statement is planned once
+-- per connection. Every statement in the function is a key lookup or an
+-- insert, so its right plan is the same on any data, with one trap: a plan
+-- is made with the statistics of its first call, and on a new, empty table
+-- a sequential scan looks cheapest, and stays, read in full at every call
+-- as the table grows (seen: idempotency_keys scanned once per order). With
+-- enable_seqscan = off the planner keeps to the keys at every size (the
+-- UPDATE becomes a nested loop of key lookups, one per line).
+--
+-- pgbench (bench/pgbench/create_order.sql, 16 clients, alternating rounds of
+-- 8 s on two copies of one seeded database): 1,081-1,275 tps before,
+-- 1,284-1,422 after (+11-26%). See BENCHMARKS.md.
+ALTER FUNCTION place_order SET plan_cache_mode = force_generic_plan SET enable_seqscan = off;
