@@ -22,7 +22,8 @@
 //! * **Woken on commit**: the same connection `LISTEN`s on the channel that
 //!   every server process `NOTIFY`s after its commits that wrote events
 //!   ([`crate::db::outbox::Doorbell`]); a poll every [`POLL`] is the safety
-//!   net for a missed notification.
+//!   net for a missed notification. Rounds start at most once per
+//!   `--outbox-relay-interval`, so a busy outbox goes out in larger batches.
 //! * **Backoff**: while NATS (or the database) fails, the relay retries
 //!   with exponential backoff up to [`MAX_BACKOFF`]; events wait in the
 //!   outbox meanwhile.
@@ -73,6 +74,8 @@ pub struct Relay {
     pub database_url: SecretUrl,
     pub jetstream: jetstream::Context,
     pub prefix: SubjectPrefix,
+    /// The shortest time between two rounds (`--outbox-relay-interval`).
+    pub interval: Duration,
 }
 
 impl Relay {
@@ -112,11 +115,13 @@ impl Relay {
         let mut position = None;
         let mut failures = 0;
         loop {
+            let paced = tokio::time::sleep(self.interval);
             let wait = match self.publish_pending(&mut position).await {
                 Ok(count) if count == BATCH as usize => continue,
                 Ok(_) => {
                     failures = 0;
-                    listener.wake.notified().boxed()
+                    let wake = listener.wake.clone();
+                    async move { tokio::join!(wake.notified(), paced) }.map(drop).boxed()
                 }
                 Err(error) => {
                     failures += 1;

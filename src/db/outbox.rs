@@ -25,8 +25,12 @@
 use std::{sync::Arc, time::Duration};
 
 use chrono::{DateTime, Utc};
-use diesel::{dsl::sql, prelude::*, sql_types::Bool};
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel::{
+    dsl::sql,
+    prelude::*,
+    sql_types::{BigInt, Bool},
+};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::{
@@ -42,36 +46,51 @@ pub const RELAY_LOCK: i64 = 0x6f72_6465_7273_7231; // "ordersr1"
 /// The channel the relay `LISTEN`s on, `NOTIFY`d when events commit.
 pub const CHANNEL: &str = "orders_outbox";
 
-/// The longest a burst of commits waits for its one `NOTIFY`.
-const RING_INTERVAL: Duration = Duration::from_millis(5);
+/// One `NOTIFY`, committed without waiting for its WAL flush: a `NOTIFY`
+/// gives its transaction an id, hence a commit record, and the orders whose
+/// events it announces have already waited for theirs. Losing it in a crash
+/// loses nothing: the relay polls, and starts by reading what is pending.
+const RING: &str = "SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, '')";
 
 /// Rung by the actions after each commit that wrote events, so the relay
 /// (in this process or another) wakes at once. Why not a `NOTIFY` in the
 /// transaction (or a trigger): PostgreSQL serialises the commits of every
 /// transaction that notifies, which halved CreateOrder's throughput; a
 /// `NOTIFY` of its own, outside, costs one tiny transaction per burst.
-#[derive(Debug, Clone, Default)]
-pub struct Doorbell(Arc<tokio::sync::Notify>);
+#[derive(Debug, Clone)]
+pub struct Doorbell {
+    rung: Arc<tokio::sync::Notify>,
+    /// At most one `NOTIFY` per interval: the relay's own pace
+    /// (`--outbox-relay-interval`), since it would not start a round sooner.
+    interval: Duration,
+}
 
 impl Doorbell {
-    /// Says that events have committed; never blocks.
-    pub fn ring(&self) {
-        self.0.notify_one();
+    pub fn new(interval: Duration) -> Doorbell {
+        Doorbell {
+            rung: Default::default(),
+            interval,
+        }
     }
 
-    /// Turns rings into `NOTIFY`s, one per burst (at most one every
-    /// [`RING_INTERVAL`]); runs until dropped. A failed `NOTIFY` only delays
-    /// the events until the relay's next poll.
+    /// Says that events have committed; never blocks.
+    pub fn ring(&self) {
+        self.rung.notify_one();
+    }
+
+    /// Turns rings into `NOTIFY`s, one per burst (at most one per interval);
+    /// runs until dropped. A failed `NOTIFY` only delays the events until
+    /// the relay's next poll.
     pub async fn forward(self, pool: Pool) {
         loop {
-            self.0.notified().await;
+            self.rung.notified().await;
             if let Ok(mut conn) = pool.get().await {
-                let notify = diesel::sql_query("SELECT pg_notify($1, '')").bind::<diesel::sql_types::Text, _>(CHANNEL);
+                let notify = diesel::sql_query(RING).bind::<diesel::sql_types::Text, _>(CHANNEL);
                 if let Err(error) = notify.execute(&mut conn).await {
                     tracing::debug!(%error, "could not wake the relay");
                 }
             }
-            tokio::time::sleep(RING_INTERVAL).await;
+            tokio::time::sleep(self.interval).await;
         }
     }
 }
@@ -122,25 +141,20 @@ pub async fn position(conn: &mut AsyncPgConnection) -> QueryResult<Position> {
 /// after the older position are then published again, as the duplicates
 /// that `Nats-Msg-Id` lets JetStream drop.
 pub async fn advance(conn: &mut AsyncPgConnection, to: Position) -> QueryResult<()> {
-    let behind = outbox_cursor::transaction_id
-        .lt(to.transaction_id)
-        .or(outbox_cursor::transaction_id
-            .eq(to.transaction_id)
-            .and(outbox_cursor::row_id.lt(to.id)));
-    let update = diesel::update(outbox_cursor::table).filter(behind).set((
-        outbox_cursor::transaction_id.eq(to.transaction_id),
-        outbox_cursor::row_id.eq(to.id),
-        outbox_cursor::update_time.eq(diesel::dsl::now),
-    ));
-    conn.transaction(async |conn| {
-        diesel::sql_query("SET LOCAL synchronous_commit = off")
-            .execute(conn)
-            .await?;
-        update.execute(conn).await
-    })
-    .await?;
+    diesel::sql_query(ADVANCE)
+        .bind::<BigInt, _>(to.transaction_id)
+        .bind::<BigInt, _>(to.id)
+        .execute(conn)
+        .await?;
     Ok(())
 }
+
+/// [`advance`] in one statement (one round trip instead of `BEGIN`, `SET
+/// LOCAL`, `UPDATE`, `COMMIT`): the CTE turns the synchronous commit off for
+/// the statement's own transaction, and the row comparison keeps it forward.
+const ADVANCE: &str = "WITH quiet AS (SELECT set_config('synchronous_commit', 'off', true)) \
+     UPDATE outbox_cursor SET transaction_id = $1, row_id = $2, update_time = now() FROM quiet \
+     WHERE (outbox_cursor.transaction_id, outbox_cursor.row_id) < ($1, $2)";
 
 /// Up to `limit` events after `from`, in the order they are published;
 /// only those of transactions older than every one still running (see the

@@ -6,7 +6,7 @@ use super::StartupError;
 use crate::{
     actions::{AppState, maintenance},
     config::Settings,
-    db::{self, secrets},
+    db::{self, outbox::Doorbell, secrets},
     domain::page::PageTokenKey,
     events,
     jobs::worker::Worker,
@@ -46,7 +46,7 @@ impl OrdersService {
             pool,
             page_key,
             products: Default::default(),
-            outbox: Default::default(),
+            outbox: Doorbell::new(settings.events.outbox_relay_interval),
         };
         Ok(OrdersService { state, relay, jobs })
     }
@@ -61,6 +61,7 @@ async fn outbox_relay(settings: &Settings, url: &str, pool: &db::Pool) -> Result
         database_url: url.into(),
         jetstream,
         prefix: settings.events.nats_subject_prefix.clone(),
+        interval: settings.events.outbox_relay_interval,
     })
 }
 
