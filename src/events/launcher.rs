@@ -1,7 +1,8 @@
 //! Zero-configuration NATS, as [`crate::db::launcher`] is for PostgreSQL:
 //! without `--nats-url`, use the NATS server on 127.0.0.1:4222 when one
 //! answers, else start a private `nats-server -js` on 127.0.0.1:42229 with
-//! its JetStream store next to the PostgreSQL data directory. Like the
+//! its JetStream store next to the PostgreSQL data directory ([`LocalNats`]
+//! says where; tests point it elsewhere). Like the
 //! private cluster, it is left running on purpose and reused next time.
 
 use std::{
@@ -15,28 +16,84 @@ use tracing::info;
 
 use super::EventsError;
 
-const SHARED_ADDR: &str = "127.0.0.1:4222";
-const PRIVATE_PORT: u16 = 42229;
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 const START_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Where to look for a NATS server, and what to start when none answers.
+#[derive(Debug, Clone)]
+pub struct LocalNats {
+    /// The machine's shared server, used when it answers.
+    pub shared: String,
+    /// The port of the private server, on 127.0.0.1.
+    pub private_port: u16,
+    /// The program that runs one.
+    pub program: PathBuf,
+}
+
+impl Default for LocalNats {
+    /// NATS's own port, and a private one next to it (`nats-server` on the `PATH`).
+    fn default() -> Self {
+        LocalNats {
+            shared: "127.0.0.1:4222".to_owned(),
+            private_port: 42229,
+            program: "nats-server".into(),
+        }
+    }
+}
 
 /// Where the private server keeps its store: `nats/` beside `pgdata/`.
 pub fn store_dir(pg_data_dir: &Path) -> PathBuf {
     crate::db::launcher::beside_data_dir(pg_data_dir, "nats")
 }
 
-/// The URL of a NATS server that answers now: the shared one, or ours.
+/// The URL of a NATS server that answers now, found or started as the
+/// defaults say ([`LocalNats::find_or_start`]).
 pub async fn local_server(store: &Path) -> Result<String, EventsError> {
-    if answers(SHARED_ADDR).await {
-        return Ok(format!("nats://{SHARED_ADDR}"));
+    LocalNats::default().find_or_start(store).await
+}
+
+impl LocalNats {
+    /// The URL of a NATS server that answers now: the shared one, or the
+    /// private one (started with its store in `store` when it is not running).
+    pub async fn find_or_start(&self, store: &Path) -> Result<String, EventsError> {
+        if answers(&self.shared).await {
+            return Ok(format!("nats://{}", self.shared));
+        }
+        let private = format!("127.0.0.1:{}", self.private_port);
+        if !answers(&private).await {
+            self.start_private(store).await?;
+            wait_until_it_answers(&private, store).await?;
+        }
+        info!(%private, store = %store.display(), "no --nats-url set: using a private NATS server");
+        Ok(format!("nats://{private}"))
     }
-    let private = format!("127.0.0.1:{PRIVATE_PORT}");
-    if !answers(&private).await {
-        start_private(store).await?;
-        wait_until_it_answers(&private, store).await?;
+
+    async fn start_private(&self, store: &Path) -> Result<(), EventsError> {
+        let failed = |detail: String| EventsError::Start {
+            store: store.display().to_string(),
+            detail,
+        };
+        std::fs::create_dir_all(store).map_err(|e| failed(e.to_string()))?;
+        let port = self.private_port.to_string();
+        let mut command = Command::new(&self.program);
+        command.args(["-js", "-a", "127.0.0.1", "-p", &port, "-sd"]).arg(store);
+        command
+            .arg("-l")
+            .arg(store.join("nats.log"))
+            .arg("-P")
+            .arg(store.join("nats.pid"));
+        // Detached on purpose: the server outlives this process, like the private PostgreSQL.
+        command.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
+        info!(store = %store.display(), port = self.private_port, "starting a private NATS server");
+        match command.spawn() {
+            Ok(_child) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(EventsError::NoNatsServer {
+                shared: self.shared.clone(),
+                program: self.program.display().to_string(),
+            }),
+            Err(e) => Err(failed(e.to_string())),
+        }
     }
-    info!(%private, store = %store.display(), "no --nats-url set: using a private NATS server");
-    Ok(format!("nats://{private}"))
 }
 
 /// A NATS server greets every connection with an `INFO {...}` line.
@@ -48,30 +105,6 @@ async fn answers(addr: &str) -> bool {
         Some(&first == b"INFO")
     };
     matches!(tokio::time::timeout(PROBE_TIMEOUT, greeting).await, Ok(Some(true)))
-}
-
-async fn start_private(store: &Path) -> Result<(), EventsError> {
-    let failed = |detail: String| EventsError::Start {
-        store: store.display().to_string(),
-        detail,
-    };
-    std::fs::create_dir_all(store).map_err(|e| failed(e.to_string()))?;
-    let port = PRIVATE_PORT.to_string();
-    let mut command = Command::new("nats-server");
-    command.args(["-js", "-a", "127.0.0.1", "-p", &port, "-sd"]).arg(store);
-    command
-        .arg("-l")
-        .arg(store.join("nats.log"))
-        .arg("-P")
-        .arg(store.join("nats.pid"));
-    // Detached on purpose: the server outlives this process, like the private PostgreSQL.
-    command.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
-    info!(store = %store.display(), port = PRIVATE_PORT, "starting a private NATS server");
-    match command.spawn() {
-        Ok(_child) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(EventsError::NoNatsServer),
-        Err(e) => Err(failed(e.to_string())),
-    }
 }
 
 async fn wait_until_it_answers(addr: &str, store: &Path) -> Result<(), EventsError> {

@@ -25,10 +25,10 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 #[derive(Debug, thiserror::Error)]
 pub enum EventsError {
     #[error(
-        "no NATS server answers on 127.0.0.1:4222 and no `nats-server` is installed: set --nats-url \
+        "no NATS server answers on {shared} and `{program}` is not installed: set --nats-url \
          (ORDERS_NATS_URL), or install NATS (e.g. `apt-get install nats-server`)"
     )]
-    NoNatsServer,
+    NoNatsServer { shared: String, program: String },
     #[error("private NATS server in {store} did not start: {detail}")]
     Start { store: String, detail: String },
     #[error("cannot connect to NATS at {url}: {detail}")]
