@@ -63,31 +63,52 @@ pub enum Handled {
 /// Why a message could not be handled now; it is redelivered later.
 pub type HandleError = Box<dyn std::error::Error + Send + Sync>;
 
-/// Handles one delivered message in one transaction.
-pub async fn handle(pool: &Pool, from: &Mailbox, incoming: &Incoming<'_>) -> Result<Handled, HandleError> {
-    let decision = decide(incoming, from);
+/// Handles delivered messages, in their order, in one transaction: one
+/// commit for the batch, so its cost is shared by every event in it. Either
+/// all are recorded or, on an error, none (and all come back).
+pub async fn handle(pool: &Pool, from: &Mailbox, batch: &[Incoming<'_>]) -> Result<Vec<Handled>, HandleError> {
+    let decided: Vec<(Arrival<'_>, Decision)> = batch
+        .iter()
+        .map(|incoming| {
+            let decision = decide(incoming, from);
+            let arrival = Arrival {
+                event_id: decision.event_id,
+                event_type: incoming.event_type,
+                subject: incoming.subject,
+                stream_sequence: i64::try_from(incoming.stream_sequence)?,
+            };
+            Ok((arrival, decision))
+        })
+        .collect::<Result<_, std::num::TryFromIntError>>()?;
     let mut conn = pool.get().await?;
-    let arrival = Arrival {
-        event_id: decision.event_id,
-        event_type: incoming.event_type,
-        subject: incoming.subject,
-        stream_sequence: i64::try_from(incoming.stream_sequence)?,
-    };
     let handled = conn
         .transaction::<_, diesel::result::Error, _>(async |conn| {
-            let first = match &decision.outcome {
-                Err(reason) => inbox::park(conn, &arrival, incoming.payload, reason).await?,
-                Ok(None) => inbox::record(conn, &arrival, Outcome::NoEmail).await?,
-                Ok(Some(email)) => store_email(conn, &arrival, email).await?,
-            };
-            Ok(if first {
-                Handled::Recorded(decision.kind())
-            } else {
-                Handled::Duplicate
-            })
+            let mut handled = Vec::with_capacity(decided.len());
+            for ((arrival, decision), incoming) in decided.iter().zip(batch) {
+                handled.push(record(conn, arrival, decision, incoming.payload).await?);
+            }
+            Ok(handled)
         })
         .await?;
     Ok(handled)
+}
+
+/// Records one event as decided, unless it was handled before.
+async fn record(
+    conn: &mut diesel_async::AsyncPgConnection,
+    arrival: &Arrival<'_>,
+    decision: &Decision,
+    payload: &[u8],
+) -> diesel::QueryResult<Handled> {
+    let first = match &decision.outcome {
+        Err(reason) => inbox::park(conn, arrival, payload, reason).await?,
+        Ok(None) => inbox::record(conn, arrival, Outcome::NoEmail).await?,
+        Ok(Some(email)) => store_email(conn, arrival, email).await?,
+    };
+    Ok(match first {
+        true => Handled::Recorded(decision.kind()),
+        false => Handled::Duplicate,
+    })
 }
 
 /// Records the arrival, then stores the email and its job, unless the

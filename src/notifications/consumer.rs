@@ -1,18 +1,21 @@
-//! The notifications service's durable JetStream consumer: order events,
-//! one at a time and in stream order (so one order's emails go out in the
-//! order its changes happened), each acked only after it was handled.
+//! The notifications service's durable JetStream consumer: order events in
+//! stream order (so one order's emails go out in the order its changes
+//! happened), each acked only after it was handled. What has arrived is
+//! handled as a batch in one transaction (up to [`BATCH`]): one commit per
+//! batch instead of one per event.
 //!
 //! The consumer is named `notifications` and filters `<prefix>.order.>`:
 //! JetStream keeps its position across restarts, and redelivers a message
 //! that was not acked within [`ACK_WAIT`]. A message that cannot be handled
 //! now (the database is down) is nak'ed with a delay and comes back; one that
 //! can never be handled is parked by [`super::actions::handle`] and acked, so
-//! it never blocks the ones behind it.
+//! it never blocks the ones behind it; a batch that fails is retried one
+//! event at a time, so only the event that cannot be handled waits.
 
 use std::time::Duration;
 
 use async_nats::jetstream::{self, AckKind, consumer::pull};
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 use lettre::message::Mailbox;
 use tracing::{debug, info, warn};
 
@@ -29,6 +32,8 @@ pub const CONSUMER: &str = "notifications";
 /// How long JetStream waits for an ack before it redelivers.
 pub const ACK_WAIT: Duration = Duration::from_secs(30);
 const NAK_DELAY: Duration = Duration::from_secs(1);
+/// The most events handled in one transaction.
+const BATCH: usize = 100;
 /// The waits before reconnecting: 100 ms doubling, at most 10 s.
 const BACKOFF: Backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(10));
 
@@ -66,35 +71,78 @@ async fn consume(
     let consumer = stream.get_or_create_consumer(CONSUMER, config).await?;
     info!(stream = %prefix.stream_name(), consumer = CONSUMER, "consuming order events");
     let mut messages = consumer.messages().await?;
-    while let Some(message) = messages.next().await {
-        let message = message?;
-        let sequence = message.info()?.stream_sequence;
-        let header = |name: &str| {
-            message
-                .headers
-                .as_ref()
-                .and_then(|h| h.get(name))
-                .map(|v| v.as_str().to_owned())
-        };
-        let (event_type, message_id) = (header(EVENT_TYPE_HEADER), header("Nats-Msg-Id"));
-        let incoming = Incoming {
-            subject: message.subject.as_str(),
-            event_type: event_type.as_deref().unwrap_or_default(),
-            message_id: message_id.as_deref().unwrap_or_default(),
-            stream_sequence: sequence,
-            payload: &message.payload,
-        };
-        match actions::handle(pool, from, &incoming).await {
-            Ok(handled) => {
-                debug!(sequence, ?handled, "event handled");
-                // A lost ack is harmless: the redelivery is a duplicate.
-                message.double_ack().await?;
+    while let Some(first) = messages.next().await {
+        let mut batch = vec![first?];
+        // What has already arrived joins the batch; nothing waits for more.
+        while batch.len() < BATCH {
+            match messages.next().now_or_never() {
+                Some(Some(message)) => batch.push(message?),
+                _ => break,
             }
-            Err(error) => {
-                warn!(%error, sequence, "could not handle an event now; it will be redelivered");
-                message.ack_with(AckKind::Nak(Some(NAK_DELAY))).await?;
+        }
+        handle_batch(pool, from, &batch).await?;
+    }
+    Ok(())
+}
+
+/// Handles a batch in one transaction and acks it; if that fails, each
+/// message alone, so one that cannot be handled now holds back only itself.
+async fn handle_batch(pool: &Pool, from: &Mailbox, batch: &[jetstream::Message]) -> Result<(), ConsumeError> {
+    let arrived: Vec<Arrived<'_>> = batch.iter().map(Arrived::of).collect::<Result<_, _>>()?;
+    let incoming: Vec<Incoming<'_>> = arrived.iter().map(Arrived::incoming).collect();
+    match actions::handle(pool, from, &incoming).await {
+        Ok(handled) => {
+            debug!(events = handled.len(), ?handled, "events handled");
+            // A lost ack is harmless: the redelivery is a duplicate.
+            let acks = batch.iter().map(|message| message.double_ack());
+            futures_util::future::try_join_all(acks).await?;
+        }
+        Err(error) if batch.len() > 1 => {
+            debug!(%error, events = batch.len(), "a batch failed; handling its events one by one");
+            for message in batch {
+                Box::pin(handle_batch(pool, from, std::slice::from_ref(message))).await?;
             }
+        }
+        Err(error) => {
+            let sequence = incoming[0].stream_sequence;
+            warn!(%error, sequence, "could not handle an event now; it will be redelivered");
+            batch[0].ack_with(AckKind::Nak(Some(NAK_DELAY))).await?;
         }
     }
     Ok(())
+}
+
+/// A delivered message's headers and place in the stream, read once.
+struct Arrived<'a> {
+    message: &'a jetstream::Message,
+    event_type: String,
+    message_id: String,
+    stream_sequence: u64,
+}
+
+impl<'a> Arrived<'a> {
+    fn of(message: &'a jetstream::Message) -> Result<Self, ConsumeError> {
+        // Stored in text columns, which cannot hold a NUL byte: one in a
+        // header would fail the event's transaction at every redelivery.
+        let header = |name: &str| {
+            let value = message.headers.as_ref().and_then(|h| h.get(name));
+            value.map(|v| v.as_str().replace('\0', "\u{FFFD}")).unwrap_or_default()
+        };
+        Ok(Arrived {
+            message,
+            event_type: header(EVENT_TYPE_HEADER),
+            message_id: header("Nats-Msg-Id"),
+            stream_sequence: message.info()?.stream_sequence,
+        })
+    }
+
+    fn incoming(&self) -> Incoming<'_> {
+        Incoming {
+            subject: self.message.subject.as_str(),
+            event_type: &self.event_type,
+            message_id: &self.message_id,
+            stream_sequence: self.stream_sequence,
+            payload: &self.message.payload,
+        }
+    }
 }
