@@ -4,8 +4,17 @@
 //!
 //! The encoded descriptor set is also written to `OUT_DIR` so that server
 //! reflection can describe every message without .proto files at hand.
+//!
+//! It also names the build for `orders --version`: the git revision and the
+//! build date, as the environment variables `ORDERS_GIT_REVISION` and
+//! `ORDERS_BUILD_DATE` of the compiled crate.
 
-use std::{env, fs, path::PathBuf};
+use std::{
+    env, fs,
+    path::{Path, PathBuf},
+    process::Command,
+    time::{SystemTime, UNIX_EPOCH},
+};
 
 use prost::Message;
 
@@ -25,6 +34,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("cargo:rerun-if-changed=migrations");
     println!("cargo:rerun-if-changed=src/notifications/migrations");
 
+    build_info();
+
     let descriptors = protox::Compiler::new([PROTO_ROOT])?
         .include_imports(true)
         .include_source_info(true)
@@ -39,4 +50,70 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build_client(true)
         .compile_fds(descriptors)?;
     Ok(())
+}
+
+/// The revision and the date, for `--version`. The revision is
+/// `git rev-parse HEAD` where there is a `.git` (without a `-dirty` mark:
+/// knowing about uncommitted changes would mean rerunning this script, and
+/// rebuilding the crate, whenever git touches its index), else `ORDERS_GIT_REVISION` from the environment (a packager
+/// building a source tarball sets it), else `unknown`. The date is
+/// `SOURCE_DATE_EPOCH`'s (reproducible builds) or today's, in UTC.
+fn build_info() {
+    println!("cargo:rerun-if-env-changed=ORDERS_GIT_REVISION");
+    println!("cargo:rerun-if-env-changed=SOURCE_DATE_EPOCH");
+    // A new commit or checkout moves HEAD or the ref it names.
+    for path in [".git/HEAD", ".git/packed-refs"] {
+        if Path::new(path).exists() {
+            println!("cargo:rerun-if-changed={path}");
+        }
+    }
+    if let Ok(head) = fs::read_to_string(".git/HEAD")
+        && let Some(reference) = head.strip_prefix("ref: ")
+        && Path::new(".git").join(reference.trim()).exists()
+    {
+        println!("cargo:rerun-if-changed=.git/{}", reference.trim());
+    }
+    let revision = git_revision()
+        .or_else(|| env::var("ORDERS_GIT_REVISION").ok())
+        .unwrap_or_else(|| "unknown".to_owned());
+    let seconds = env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()));
+    println!("cargo:rustc-env=ORDERS_GIT_REVISION={revision}");
+    println!("cargo:rustc-env=ORDERS_BUILD_DATE={}", civil_date(seconds));
+}
+
+fn git_revision() -> Option<String> {
+    // Not a checkout (a source tarball): no asking git, which would name
+    // whatever repository the tarball was unpacked in.
+    if !Path::new(".git").exists() {
+        return None;
+    }
+    let git = |args: &[&str]| {
+        let output = Command::new("git").args(args).output().ok()?;
+        output
+            .status
+            .success()
+            .then(|| String::from_utf8_lossy(&output.stdout).trim().to_owned())
+    };
+    git(&["rev-parse", "--short=12", "HEAD"])
+}
+
+/// `YYYY-MM-DD` of a Unix time, in UTC (Howard Hinnant's days-to-civil).
+fn civil_date(seconds: u64) -> String {
+    let days = (seconds / 86_400) as i64 + 719_468;
+    let era = days.div_euclid(146_097);
+    let day_of_era = days.rem_euclid(146_097);
+    let year_of_era = (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let shifted_month = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
+    let month = if shifted_month < 10 {
+        shifted_month + 3
+    } else {
+        shifted_month - 9
+    };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
 }

@@ -20,9 +20,20 @@ pub use notifications::NotificationSettings;
 pub use secret_url::SecretUrl;
 pub use security::{AuthSettings, SecuritySettings, TlsSettings};
 
+/// What `orders --version` prints: the crate's version, the git revision and
+/// the build date (both from `build.rs`).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (rev ",
+    env!("ORDERS_GIT_REVISION"),
+    ", built ",
+    env!("ORDERS_BUILD_DATE"),
+    ")"
+);
+
 /// The orders service: catalog and order lifecycle over gRPC on PostgreSQL.
 #[derive(Debug, Parser)]
-#[command(name = "orders", version, about)]
+#[command(name = "orders", version = VERSION, about)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -42,6 +53,12 @@ pub enum Command {
     Token(TokenArgs),
     /// See and retry the jobs of a service's job queue.
     Jobs(JobsArgs),
+    /// Print a completion script for a shell, e.g.
+    /// `orders completions bash > /etc/bash_completion.d/orders`.
+    Completions {
+        /// The shell: bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
 }
 
 /// What `orders token` puts in the token.

@@ -1,6 +1,7 @@
 //! `orders`: runs the gRPC server (`orders` or `orders serve`), applies
-//! migrations (`orders migrate`) or prints a development token (`orders
-//! token`). All the work is in the library.
+//! migrations (`orders migrate`), prints a development token (`orders
+//! token`) or a shell's completion script (`orders completions`). All the
+//! work is in the library.
 
 use std::process::ExitCode;
 
@@ -23,6 +24,11 @@ async fn main() -> ExitCode {
     telemetry::init(cli.settings.log_format);
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Token(args) => return print_token(&cli.settings, &args),
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut command, "orders", &mut std::io::stdout());
+            return ExitCode::SUCCESS;
+        }
         Command::Jobs(args) => startup::jobs_admin::run(&cli.settings, &args)
             .await
             .map(|out| print!("{out}")),
@@ -42,7 +48,8 @@ async fn main() -> ExitCode {
 
 async fn serve(settings: orders::config::Settings) -> Result<(), startup::StartupError> {
     let app = Application::build(settings).await?;
-    tracing::info!(addr = %app.local_addr(), "orders is serving gRPC");
+    let version = orders::config::VERSION;
+    tracing::info!(addr = %app.local_addr(), version, "orders is serving gRPC");
     app.run_until(shutdown_signal()).await
 }
 

@@ -28,6 +28,7 @@ mod audit;
 mod authn;
 mod authz;
 mod catalog;
+mod command_line;
 mod concurrency;
 mod conservation;
 mod deadlines;
