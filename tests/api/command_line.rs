@@ -1,9 +1,13 @@
-//! The operator's command line, run as the real binary: `--version` names
-//! the build, `completions` prints a script for each shell.
+//! The operator's command line, run as the real binaries: `--version` names
+//! the build, `completions` prints a script for each shell, `orders-seed`
+//! shows its progress on a terminal and nowhere else.
 
-use std::process::Output;
+use std::{process::Output, time::Duration};
 
-use crate::local_machine::{run, show};
+use crate::{
+    local_machine::{run, run_to_success, show},
+    test_database::TestDatabase,
+};
 
 async fn orders(args: &[&str]) -> Output {
     let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_orders"));
@@ -63,4 +67,41 @@ async fn an_unknown_shell_is_a_usage_error_that_lists_the_known_ones() {
         error.contains("[possible values: bash, elvish, fish, powershell, zsh]"),
         "{error}"
     );
+}
+
+/// `orders-seed` with a small catalog: 300 orders in batches of 100.
+const SEED: &str = "--products 20 --customers 5 --orders 300 --batch 100";
+
+#[tokio::test]
+async fn the_seeder_shows_no_progress_when_its_output_is_not_a_terminal() {
+    let db = TestDatabase::create().await;
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_orders-seed"));
+    command.args(SEED.split(' ')).env("DATABASE_URL", &db.url);
+    let output = run_to_success(&mut command, Duration::from_secs(60), "orders-seed").await;
+    assert_eq!(output.stderr, b"", "nothing on stderr: {}", show(&output));
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 4, "one line per batch and a summary:\n{stdout}");
+    assert!(lines[3].starts_with("seeded 300 orders in "), "{stdout}");
+    assert!(lines[3].ends_with("the database now holds 300 orders"), "{stdout}");
+}
+
+#[tokio::test]
+async fn on_a_terminal_the_seeder_shows_each_phase_with_its_rate() {
+    let db = TestDatabase::create().await;
+    // `script` runs it on a pseudo-terminal and copies what it drew.
+    let seed = format!("{} {SEED}", env!("CARGO_BIN_EXE_orders-seed"));
+    let mut command = tokio::process::Command::new("script");
+    command.args(["-qec", &seed, "/dev/null"]).env("DATABASE_URL", &db.url);
+    let output = run_to_success(&mut command, Duration::from_secs(60), "script orders-seed").await;
+    let screen = String::from_utf8_lossy(&output.stdout);
+    for drawn in [
+        "orders (with products, customers, lines) [",
+        "] 300/300 ",
+        "/s ETA ",
+        "indexes rebuilt [",
+    ] {
+        assert!(screen.contains(drawn), "{drawn:?} was drawn:\n{screen}");
+    }
+    assert!(screen.contains("seeded 300 orders in "), "{screen}");
 }

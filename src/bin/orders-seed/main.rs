@@ -13,6 +13,10 @@
 //! transactional, so a seed that fails half-way leaves the database as it
 //! was, indexes included.
 //!
+//! On a terminal, stderr shows the progress of each phase (orders per
+//! second and the time left, then the index rebuild); elsewhere (a pipe, a
+//! log file) there is none, and stdout has one line per batch as before.
+//!
 //! ```sh
 //! cargo run --release --bin orders-seed -- --orders 1000000
 //! ```
@@ -21,6 +25,7 @@ use std::time::Instant;
 
 use clap::Parser;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+use indicatif::{ProgressBar, ProgressStyle};
 use orders::{config::DatabaseSettings, db, startup};
 
 /// The SQL of one batch; `:name` placeholders are replaced by integers.
@@ -87,17 +92,24 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     for index in &indexes {
         conn.batch_execute(&format!("DROP INDEX {}", index.name)).await?;
     }
+    let bar = progress(u64::from(args.orders), "orders (with products, customers, lines)");
     let mut done = 0;
     while done < args.orders {
         let size = args.batch.min(args.orders - done);
         conn.batch_execute(&batch_sql(&args, existing.n as u64 + u64::from(done), size))
             .await?;
         done += size;
-        println!("{done} orders in {:.1} s", started.elapsed().as_secs_f64());
+        bar.inc(u64::from(size));
+        bar.suspend(|| println!("{done} orders in {:.1} s", started.elapsed().as_secs_f64()));
     }
+    bar.finish();
+    let bar = progress(indexes.len() as u64, "indexes rebuilt");
     for index in &indexes {
+        bar.set_message(index.name.clone());
         conn.batch_execute(&index.definition).await?;
+        bar.inc(1);
     }
+    bar.finish_with_message("indexes rebuilt");
     conn.batch_execute("COMMIT; ANALYZE products; ANALYZE orders; ANALYZE order_line_items; ANALYZE audit_events")
         .await?;
     let total: Count = diesel::sql_query("SELECT count(*) AS n FROM orders")
@@ -110,6 +122,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         total.n
     );
     Ok(())
+}
+
+/// A bar for one phase on stderr, drawn only when stderr is a terminal
+/// (indicatif hides it otherwise): done/total, rate, time left.
+fn progress(total: u64, what: &'static str) -> ProgressBar {
+    let style =
+        ProgressStyle::with_template("{prefix} [{bar:30}] {human_pos}/{human_len} {per_sec} ETA {eta} {wide_msg}")
+            .expect("a valid template")
+            .progress_chars("=> ");
+    ProgressBar::new(total).with_style(style).with_prefix(what)
 }
 
 /// The SQL for `size` orders numbered from `offset + 1`.
