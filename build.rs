@@ -55,9 +55,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// The revision and the date, for `--version`. The revision is
 /// `git rev-parse HEAD` where there is a `.git` (without a `-dirty` mark:
 /// knowing about uncommitted changes would mean rerunning this script, and
-/// rebuilding the crate, whenever git touches its index), else `ORDERS_GIT_REVISION` from the environment (a packager
-/// building a source tarball sets it), else `unknown`. The date is
-/// `SOURCE_DATE_EPOCH`'s (reproducible builds) or today's, in UTC.
+/// rebuilding the crate, whenever git touches its index), else
+/// `ORDERS_GIT_REVISION` from the environment (a packager building a source
+/// tarball sets it), else `unknown`. The date is `SOURCE_DATE_EPOCH`'s
+/// (reproducible builds) or today's, in UTC.
 fn build_info() {
     println!("cargo:rerun-if-env-changed=ORDERS_GIT_REVISION");
     println!("cargo:rerun-if-env-changed=SOURCE_DATE_EPOCH");
@@ -90,14 +91,14 @@ fn git_revision() -> Option<String> {
     if !Path::new(".git").exists() {
         return None;
     }
-    let git = |args: &[&str]| {
-        let output = Command::new("git").args(args).output().ok()?;
-        output
-            .status
-            .success()
-            .then(|| String::from_utf8_lossy(&output.stdout).trim().to_owned())
-    };
-    git(&["rev-parse", "--short=12", "HEAD"])
+    let output = Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .output()
+        .ok()?;
+    output
+        .status
+        .success()
+        .then(|| String::from_utf8_lossy(&output.stdout).trim().to_owned())
 }
 
 /// `YYYY-MM-DD` of a Unix time, in UTC (Howard Hinnant's days-to-civil).

@@ -2,8 +2,8 @@
 //! without `--nats-url`, use the NATS server on 127.0.0.1:4222 when one
 //! answers, else start a private `nats-server -js` on 127.0.0.1:42229 with
 //! its JetStream store next to the PostgreSQL data directory ([`LocalNats`]
-//! says where; tests point it elsewhere). Like the
-//! private cluster, it is left running on purpose and reused next time.
+//! says where; tests point it elsewhere). Like the private cluster, it is
+//! left running on purpose and reused next time.
 
 use std::{
     path::{Path, PathBuf},

@@ -12,7 +12,7 @@ use crate::{
 async fn orders(args: &[&str]) -> Output {
     let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_orders"));
     command.args(args);
-    run(&mut command, std::time::Duration::from_secs(30)).await
+    run(&mut command, Duration::from_secs(30)).await
 }
 
 #[tokio::test]
