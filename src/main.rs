@@ -48,9 +48,13 @@ async fn main() -> ExitCode {
 
 async fn serve(settings: orders::config::Settings) -> Result<(), startup::StartupError> {
     let app = Application::build(settings).await?;
+    // Listen before saying so: a supervisor (or a test) that reads the line
+    // below and sends SIGTERM at once must get a graceful stop, not the
+    // default action of a signal nobody handles yet.
+    let shutdown = shutdown_signal();
     let version = orders::config::VERSION;
     tracing::info!(addr = %app.local_addr(), version, "orders is serving gRPC");
-    app.run_until(shutdown_signal()).await
+    app.run_until(shutdown).await
 }
 
 /// `orders token`: prints a development token on stdout.
@@ -67,18 +71,24 @@ fn print_token(settings: &orders::config::Settings, args: &orders::config::Token
     }
 }
 
-/// Completes on the first SIGINT (Ctrl-C) or SIGTERM.
-async fn shutdown_signal() {
-    let interrupt = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut terminate =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("can listen for SIGTERM");
+/// Completes on the first SIGINT (Ctrl-C) or SIGTERM. The handlers are
+/// installed when this is called, not when the future is first polled.
+#[cfg(unix)]
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt()).expect("can listen for SIGINT");
+    let mut terminate = signal(SignalKind::terminate()).expect("can listen for SIGTERM");
+    async move {
         tokio::select! {
-            _ = interrupt => tracing::info!("received SIGINT"),
+            _ = interrupt.recv() => tracing::info!("received SIGINT"),
             _ = terminate.recv() => tracing::info!("received SIGTERM"),
         }
     }
-    #[cfg(not(unix))]
-    let _ = interrupt.await;
+}
+
+#[cfg(not(unix))]
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    async {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
