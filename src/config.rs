@@ -53,6 +53,15 @@ pub enum Command {
     Token(TokenArgs),
     /// See and retry the jobs of a service's job queue.
     Jobs(JobsArgs),
+    /// Check every dependency of the configured services (PostgreSQL and
+    /// each service's database and schema, NATS with JetStream, SMTP, key
+    /// and TLS files, the clock, the address) without changing anything:
+    /// one line each, exit code 0 only when none fails.
+    Doctor {
+        /// Print the checks as one JSON object instead.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print a completion script for a shell, e.g.
     /// `orders completions bash > /etc/bash_completion.d/orders`.
     Completions {

@@ -11,6 +11,8 @@
 //! * [`startup`]: builds a process from [`config::Settings`] (finds the
 //!   databases, migrates, binds the port; the services of `--services`) and
 //!   serves until shutdown; `orders jobs`.
+//! * [`doctor`]: `orders doctor`, every dependency of the configured
+//!   services checked without changing anything, one line each.
 //! * [`notifications`]: the notifications service, a tree of its own with
 //!   the same shape (consumer → actions → mail, db); it shares only the
 //!   infrastructure below (config, db pool, events, jobs) with the rest.
@@ -89,6 +91,7 @@ pub mod actions;
 pub mod auth;
 pub mod config;
 pub mod db;
+pub mod doctor;
 pub mod domain;
 pub mod error;
 pub mod events;

@@ -1,7 +1,7 @@
 //! `orders`: runs the gRPC server (`orders` or `orders serve`), applies
-//! migrations (`orders migrate`), prints a development token (`orders
-//! token`) or a shell's completion script (`orders completions`). All the
-//! work is in the library.
+//! migrations (`orders migrate`), checks the dependencies (`orders
+//! doctor`), prints a development token (`orders token`) or a shell's
+//! completion script (`orders completions`). All the work is in the library.
 
 use std::process::ExitCode;
 
@@ -21,7 +21,10 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    telemetry::init(cli.settings.log_format);
+    match cli.command {
+        Some(Command::Doctor { .. }) => telemetry::init_with_default(cli.settings.log_format, "warn"),
+        _ => telemetry::init(cli.settings.log_format),
+    }
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Token(args) => return print_token(&cli.settings, &args),
         Command::Completions { shell } => {
@@ -32,6 +35,7 @@ async fn main() -> ExitCode {
         Command::Jobs(args) => startup::jobs_admin::run(&cli.settings, &args)
             .await
             .map(|out| print!("{out}")),
+        Command::Doctor { json } => return doctor(&cli.settings, json).await,
         Command::Serve => serve(cli.settings).await,
         Command::Migrate => startup::migrate(&cli.settings).await.map(|applied| {
             tracing::info!(?applied, "migrations applied; the schema is up to date");
@@ -55,6 +59,24 @@ async fn serve(settings: orders::config::Settings) -> Result<(), startup::Startu
     let version = orders::config::VERSION;
     tracing::info!(addr = %app.local_addr(), version, "orders is serving gRPC");
     app.run_until(shutdown).await
+}
+
+/// `orders doctor`: one line per check on stdout (coloured on a terminal,
+/// unless NO_COLOR is set), or one JSON object; fails if any check failed.
+async fn doctor(settings: &orders::config::Settings, json: bool) -> ExitCode {
+    use std::io::IsTerminal;
+    let report = orders::doctor::examine(settings).await;
+    match json {
+        true => println!("{}", report.json()),
+        false => {
+            let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            print!("{}", report.text(color));
+        }
+    }
+    match report.healthy() {
+        true => ExitCode::SUCCESS,
+        false => ExitCode::FAILURE,
+    }
 }
 
 /// `orders token`: prints a development token on stdout.

@@ -99,6 +99,11 @@ impl TokenVerifier {
         }))
     }
 
+    /// How many keys tokens are verified with.
+    pub fn key_count(&self) -> usize {
+        self.keys.len()
+    }
+
     /// Verifies `token` and returns who it names.
     pub fn verify(&self, token: &str) -> Result<Identity, ApiError> {
         let header = header(token)?;

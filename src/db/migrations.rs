@@ -8,7 +8,6 @@
 //! `spawn_blocking`. A PostgreSQL advisory lock serialises instances that
 //! start at the same time against one database.
 
-use diesel::RunQueryDsl;
 use diesel_async::{AsyncPgConnection, async_connection_wrapper::AsyncConnectionWrapper};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
@@ -34,7 +33,7 @@ pub async fn apply(url: &str, migrations: EmbeddedMigrations, lock: i64) -> Resu
 }
 
 fn apply_blocking(url: &str, migrations: EmbeddedMigrations, lock: i64) -> Result<Vec<String>, BoxError> {
-    use diesel::Connection;
+    use diesel::{Connection, RunQueryDsl};
     let mut conn = AsyncConnectionWrapper::<AsyncPgConnection>::establish(url)?;
     diesel::sql_query(format!("SELECT pg_advisory_lock({lock})")).execute(&mut conn)?;
     let applied = conn
@@ -44,4 +43,60 @@ fn apply_blocking(url: &str, migrations: EmbeddedMigrations, lock: i64) -> Resul
     // lets the next instance go on without waiting for the disconnect.
     diesel::sql_query(format!("SELECT pg_advisory_unlock({lock})")).execute(&mut conn)?;
     applied
+}
+
+/// A database's schema against a set of migrations, read without changing
+/// anything (diesel's harness would create its table first).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaStatus {
+    /// How many of the set are applied.
+    pub applied: usize,
+    /// Versions of the set not applied yet, oldest first.
+    pub pending: Vec<String>,
+    /// Versions applied that the set does not have: a newer binary migrated
+    /// this database.
+    pub unknown: Vec<String>,
+}
+
+#[derive(diesel::QueryableByName)]
+struct Present {
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    present: bool,
+}
+
+#[derive(diesel::QueryableByName)]
+struct AppliedVersion {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    version: String,
+}
+
+/// Reads what of `migrations` the database behind `conn` has applied.
+pub async fn status(
+    conn: &mut diesel_async::AsyncPgConnection,
+    migrations: &EmbeddedMigrations,
+) -> Result<SchemaStatus, BoxError> {
+    use diesel::migration::MigrationSource;
+    use diesel_async::RunQueryDsl;
+    let known: Vec<String> = MigrationSource::<diesel::pg::Pg>::migrations(migrations)?
+        .iter()
+        .map(|m| m.name().version().to_string())
+        .collect();
+    // A database no migration ever touched has no table to read.
+    let table: Present = diesel::sql_query("SELECT to_regclass('__diesel_schema_migrations') IS NOT NULL AS present")
+        .get_result::<Present>(conn)
+        .await?;
+    let applied: Vec<String> = match table.present {
+        false => Vec::new(),
+        true => diesel::sql_query("SELECT version FROM __diesel_schema_migrations ORDER BY version")
+            .load::<AppliedVersion>(conn)
+            .await?
+            .into_iter()
+            .map(|row| row.version)
+            .collect(),
+    };
+    Ok(SchemaStatus {
+        applied: known.iter().filter(|v| applied.contains(v)).count(),
+        pending: known.iter().filter(|v| !applied.contains(v)).cloned().collect(),
+        unknown: applied.into_iter().filter(|v| !known.contains(v)).collect(),
+    })
 }

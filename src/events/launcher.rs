@@ -59,13 +59,47 @@ impl LocalNats {
         if answers(&self.shared).await {
             return Ok(format!("nats://{}", self.shared));
         }
-        let private = format!("127.0.0.1:{}", self.private_port);
+        let private = self.private_addr();
         if !answers(&private).await {
             self.start_private(store).await?;
             wait_until_it_answers(&private, store).await?;
         }
         info!(%private, store = %store.display(), "no --nats-url set: using a private NATS server");
         Ok(format!("nats://{private}"))
+    }
+
+    /// The URL of the shared or the private server if one answers now,
+    /// without starting anything (`orders doctor` asks this).
+    pub async fn running_url(&self) -> Option<String> {
+        for addr in [self.shared.clone(), self.private_addr()] {
+            if answers(&addr).await {
+                return Some(format!("nats://{addr}"));
+            }
+        }
+        None
+    }
+
+    /// Whether [`Self::program`] can be run: a path that exists, or a name
+    /// found on the `PATH`.
+    pub fn program_installed(&self) -> bool {
+        if self.program.components().count() > 1 {
+            return self.program.is_file();
+        }
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        std::env::split_paths(&path).any(|dir| dir.join(&self.program).is_file())
+    }
+
+    /// The error [`Self::find_or_start`] gives when nothing answers and
+    /// [`Self::program`] is not installed.
+    pub fn not_installed(&self) -> EventsError {
+        EventsError::NoNatsServer {
+            shared: self.shared.clone(),
+            program: self.program.display().to_string(),
+        }
+    }
+
+    fn private_addr(&self) -> String {
+        format!("127.0.0.1:{}", self.private_port)
     }
 
     async fn start_private(&self, store: &Path) -> Result<(), EventsError> {
@@ -87,10 +121,7 @@ impl LocalNats {
         info!(store = %store.display(), port = self.private_port, "starting a private NATS server");
         match command.spawn() {
             Ok(_child) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(EventsError::NoNatsServer {
-                shared: self.shared.clone(),
-                program: self.program.display().to_string(),
-            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(self.not_installed()),
             Err(e) => Err(failed(e.to_string())),
         }
     }

@@ -67,9 +67,7 @@ impl Notifications {
         }
         let pool = crate::db::connect_pool(url.expose(), &settings.database)
             .map_err(|e| SetupError::Database(e.to_string()))?;
-        let mail = &settings.notifications;
-        let mail_dir = mail.mail_dir.clone().unwrap_or_else(|| default_mail_dir(&data_dir));
-        let mailer = Mailer::new(mail.smtp_url.as_ref(), mail_dir).map_err(SetupError::Mail)?;
+        let mailer = mailer(settings, &data_dir)?;
         info!(database = %url, mail = %mailer.describe(), "notifications service ready");
         Ok(Notifications {
             pool,
@@ -77,7 +75,7 @@ impl Notifications {
             jetstream: events::connect(&settings.events, &data_dir).await?,
             prefix: settings.events.nats_subject_prefix.clone(),
             mailer,
-            from: mail.mail_from.clone(),
+            from: settings.notifications.mail_from.clone(),
         })
     }
 
@@ -136,15 +134,42 @@ fn sending_worker(pool: Pool, database_url: SecretUrl, mailer: Mailer, from: Mai
 /// `--notifications-database-url`, else `<orders database>_notifications`
 /// on the orders database's server, created if missing.
 pub async fn database_url(settings: &Settings, orders_url: &str) -> Result<SecretUrl, SetupError> {
+    match planned_database(settings, orders_url) {
+        PlannedDatabase::Configured(url) => Ok(url),
+        PlannedDatabase::Beside { name, .. } => launcher::ensure_database(orders_url, &name)
+            .await
+            .map(SecretUrl::from)
+            .map_err(|e| SetupError::Database(e.to_string())),
+    }
+}
+
+/// Which database the notifications service will use, before anything is
+/// created: the one configured, or one named after the orders database.
+pub enum PlannedDatabase {
+    /// `--notifications-database-url`: used as it is, never created.
+    Configured(SecretUrl),
+    /// `name`, at `url` on the orders database's server, created at start
+    /// if missing.
+    Beside { name: String, url: SecretUrl },
+}
+
+/// See [`PlannedDatabase`].
+pub fn planned_database(settings: &Settings, orders_url: &str) -> PlannedDatabase {
     if let Some(url) = &settings.notifications.notifications_database_url {
-        return Ok(url.clone());
+        return PlannedDatabase::Configured(url.clone());
     }
     let orders_name = launcher::database_name(orders_url).unwrap_or("orders");
     let name = format!("{orders_name}_notifications");
-    let url = launcher::ensure_database(orders_url, &name)
-        .await
-        .map_err(|e| SetupError::Database(e.to_string()))?;
-    Ok(url.into())
+    let url = launcher::with_database(orders_url, &name).into();
+    PlannedDatabase::Beside { name, url }
+}
+
+/// Where emails go: `--smtp-url`, or `.eml` files in `--mail-dir` (by
+/// default `mail/` beside the PostgreSQL data directory).
+pub fn mailer(settings: &Settings, data_dir: &std::path::Path) -> Result<Mailer, SetupError> {
+    let mail = &settings.notifications;
+    let mail_dir = mail.mail_dir.clone().unwrap_or_else(|| default_mail_dir(data_dir));
+    Mailer::new(mail.smtp_url.as_ref(), mail_dir).map_err(SetupError::Mail)
 }
 
 /// `mail/` beside the PostgreSQL data directory.

@@ -7,7 +7,7 @@
 //! shutdown signal as a parameter: `main` passes SIGINT/SIGTERM, tests pass
 //! whatever they like.
 
-mod exposure;
+pub mod exposure;
 pub mod jobs_admin;
 mod orders;
 mod router;

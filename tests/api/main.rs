@@ -32,6 +32,7 @@ mod command_line;
 mod concurrency;
 mod conservation;
 mod deadlines;
+mod doctor;
 mod events;
 mod faults;
 mod history;

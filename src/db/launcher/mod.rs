@@ -81,8 +81,21 @@ impl LocalPostgres {
     /// Where no PostgreSQL binaries are installed at all, return an error whose Display is ONE clear line
     /// saying so and what to do (set DATABASE_URL, or install PostgreSQL e.g. `apt-get install postgresql`).
     pub async fn server_url(&self) -> Result<String, LocalPgError> {
-        if let Some(url) = find_running_server().await {
+        if let Some(url) = self.running_server_url().await {
             return Ok(url);
+        }
+        let bindir = self.server_binaries().await?;
+        self.init_and_start(&bindir).await?;
+        let url = make_url(PG_OS_USER, "127.0.0.1", self.port);
+        probe(&url).await?;
+        Ok(url)
+    }
+
+    /// Steps (1) and (2) of [`Self::server_url`] only: the URL of a server
+    /// that answers now, without starting one (`orders doctor` asks this).
+    pub async fn running_server_url(&self) -> Option<String> {
+        if let Some(url) = find_running_server().await {
+            return Some(url);
         }
         let url = make_url(PG_OS_USER, "127.0.0.1", self.port);
         // Only trust the port if our own pid file names it (4th line): a foreign server is not ours.
@@ -90,21 +103,23 @@ impl LocalPostgres {
         let pid_port = pid_file.ok().and_then(|f| f.lines().nth(3)?.trim().parse().ok());
         if pid_port == Some(self.port) {
             match probe(&url).await {
-                Ok(()) => return Ok(url),
+                Ok(()) => return Some(url),
                 Err(e) => debug!(error = %e, "private cluster has a pid file but does not answer"),
             }
         }
-        let bindir = find_bindir_in(&candidate_bindirs().await)?;
-        self.init_and_start(&bindir).await?;
-        probe(&url).await?;
-        Ok(url)
+        None
+    }
+
+    /// The directory of the PostgreSQL server binaries step (3) would run.
+    pub async fn server_binaries(&self) -> Result<PathBuf, LocalPgError> {
+        find_bindir_in(&candidate_bindirs().await)
     }
 
     /// Starts the private cluster in `data_dir` (initialising it if needed)
     /// whether or not another server runs, and returns its URL. The fault
     /// tests use this to get a server of their own that they may stop.
     pub async fn start_private(&self) -> Result<String, LocalPgError> {
-        let bindir = find_bindir_in(&candidate_bindirs().await)?;
+        let bindir = self.server_binaries().await?;
         self.init_and_start(&bindir).await?;
         let url = make_url(PG_OS_USER, "127.0.0.1", self.port);
         probe(&url).await?;
@@ -114,7 +129,7 @@ impl LocalPostgres {
     /// Stops the private cluster with `pg_ctl stop -m <mode>` (`fast`, or
     /// `immediate` to simulate a crash) and waits until it is down.
     pub async fn stop(&self, mode: &str) -> Result<(), LocalPgError> {
-        let bindir = find_bindir_in(&candidate_bindirs().await)?;
+        let bindir = self.server_binaries().await?;
         let mut pg_ctl = pg_command(&bindir.join("pg_ctl"), is_root());
         let dir = std::path::absolute(&self.data_dir).map_err(|e| data_dir_err(&self.data_dir, e))?;
         run(pg_ctl.arg("-D").arg(dir).args(["-w", "-m", mode, "stop"])).await

@@ -57,6 +57,24 @@ impl Mailer {
         }
     }
 
+    /// Whether emails can leave now: the SMTP server answers (a greeting
+    /// and `NOOP`), or the folder takes a file. The error is one line.
+    pub async fn check(&self) -> Result<(), String> {
+        match self {
+            Mailer::Smtp(smtp) => match smtp.test_connection().await {
+                Ok(true) => Ok(()),
+                Ok(false) => Err("the SMTP server did not answer NOOP".to_owned()),
+                Err(e) => Err(crate::tls::error_chain(&e)),
+            },
+            Mailer::Files(_, dir) => {
+                let probe = dir.join(format!(".orders-write-check-{}", std::process::id()));
+                std::fs::write(&probe, b"").map_err(|e| format!("cannot write to {}: {e}", dir.display()))?;
+                let _ = std::fs::remove_file(probe);
+                Ok(())
+            }
+        }
+    }
+
     /// Sends the stored MIME bytes `message` to `envelope`.
     pub async fn send(&self, envelope: &Envelope, message: &[u8]) -> Result<(), SendError> {
         match self {

@@ -1,0 +1,72 @@
+//! The files and settings `orders doctor` checks before anything on the
+//! network: the token keys, the TLS files, and whether the address may be
+//! served the way authentication is set up.
+
+use super::report::Check;
+use crate::{auth::TokenVerifier, config::Settings, startup::exposure, tls};
+
+/// The `keys` check: every configured key file reads and parses, with the
+/// issuer and audience tokens are checked against.
+pub fn keys(settings: &Settings) -> Check {
+    let auth = &settings.security.auth;
+    if !auth.is_enabled() {
+        return Check::ok("keys", "none configured: authentication is off");
+    }
+    match TokenVerifier::from_settings(auth) {
+        Ok(verifier) => Check::ok(
+            "keys",
+            format!(
+                "{} verifying keys; tokens must name issuer {:?} and audience {:?}",
+                verifier.map_or(0, |v| v.key_count()),
+                auth.auth_issuer.as_deref().unwrap_or_default(),
+                auth.auth_audience.as_deref().unwrap_or_default(),
+            ),
+        ),
+        Err(error) => Check::fail(
+            "keys",
+            error.to_string(),
+            "correct the --auth-* setting or the file it names",
+        ),
+    }
+}
+
+/// The `tls` check: the certificate, key and client CA read, parse and fit.
+pub fn tls(settings: &Settings) -> Check {
+    let files = &settings.security.tls;
+    match tls::server_config(files) {
+        Ok(None) => Check::ok("tls", "off: plaintext gRPC (TLS may end in front of this server)"),
+        Ok(Some(_)) => {
+            let cert = files.tls_cert.as_deref().unwrap_or(std::path::Path::new("?"));
+            let clients = match &files.tls_client_ca {
+                Some(ca) => format!("; client certificates required, signed by {}", ca.display()),
+                None => String::new(),
+            };
+            Check::ok(
+                "tls",
+                format!("certificate {} and its key are valid{clients}", cert.display()),
+            )
+        }
+        Err(error) => Check::fail("tls", error.to_string(), "correct the file, or the --tls-* setting"),
+    }
+}
+
+/// The `exposure` check: the address is not served to the network without
+/// authentication unless `--insecure` says so (the warning `orders serve`
+/// would log is shown too).
+pub fn exposure(settings: &Settings) -> Check {
+    let authenticated = settings.security.auth.is_enabled();
+    let encrypted = settings.security.tls.tls_cert.is_some();
+    match exposure::assess(settings, authenticated, encrypted) {
+        Ok(None) => Check::ok("exposure", format!("{}: callers must authenticate", settings.addr)),
+        Ok(Some(warning)) => Check::ok("exposure", format!("{}: {warning}", settings.addr)),
+        Err(_) => Check::fail(
+            "exposure",
+            format!(
+                "{} is not loopback and no authentication is configured: `orders serve` refuses to start",
+                settings.addr
+            ),
+            "configure --auth-jwks, --auth-public-key or --auth-hs256-secret-file, listen on a loopback \
+             address, or pass --insecure to accept the risk",
+        ),
+    }
+}
