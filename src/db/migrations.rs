@@ -15,7 +15,7 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
 /// An arbitrary, fixed advisory-lock key for "migrating the orders schema".
-const MIGRATION_LOCK: i64 = 0x6f72_6465_7273; // "orders"
+pub const MIGRATION_LOCK: i64 = 0x6f72_6465_7273; // "orders"
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -28,17 +28,58 @@ pub async fn run(url: &str) -> Result<Vec<String>, BoxError> {
 /// Applies the pending ones of `migrations` to the database at `url`, under
 /// the advisory lock `lock` (one per set), and returns their versions.
 pub async fn apply(url: &str, migrations: EmbeddedMigrations, lock: i64) -> Result<Vec<String>, BoxError> {
-    let url = url.to_owned();
-    tokio::task::spawn_blocking(move || apply_blocking(&url, migrations, lock)).await?
+    apply_reporting(url, migrations, lock, Box::new(|_| {})).await
 }
 
-fn apply_blocking(url: &str, migrations: EmbeddedMigrations, lock: i64) -> Result<Vec<String>, BoxError> {
+/// A migration about to run, for a progress display.
+#[derive(Debug, Clone, Copy)]
+pub struct Step<'a> {
+    /// Its position among the pending ones, from 1.
+    pub number: usize,
+    /// How many are pending.
+    pub pending: usize,
+    /// Its name, e.g. `2026-11-23-000001_create_schema`.
+    pub name: &'a str,
+}
+
+/// Called before each migration runs (one may take long on a big table).
+pub type OnStep = Box<dyn FnMut(Step<'_>) + Send>;
+
+/// [`apply`], telling `on_step` about each migration as it starts.
+pub async fn apply_reporting(
+    url: &str,
+    migrations: EmbeddedMigrations,
+    lock: i64,
+    on_step: OnStep,
+) -> Result<Vec<String>, BoxError> {
+    let url = url.to_owned();
+    tokio::task::spawn_blocking(move || apply_blocking(&url, migrations, lock, on_step)).await?
+}
+
+fn apply_blocking(
+    url: &str,
+    migrations: EmbeddedMigrations,
+    lock: i64,
+    mut on_step: OnStep,
+) -> Result<Vec<String>, BoxError> {
     use diesel::{Connection, RunQueryDsl};
     let mut conn = AsyncConnectionWrapper::<AsyncPgConnection>::establish(url)?;
     diesel::sql_query(format!("SELECT pg_advisory_lock({lock})")).execute(&mut conn)?;
-    let applied = conn
-        .run_pending_migrations(migrations)
-        .map(|versions| versions.iter().map(ToString::to_string).collect());
+    // One at a time (as `run_pending_migrations` does inside), each in its
+    // own transaction, so that a display can say which one is running.
+    let applied = conn.pending_migrations(migrations).and_then(|pending| {
+        let mut applied = Vec::with_capacity(pending.len());
+        for (index, migration) in pending.iter().enumerate() {
+            let name = migration.name().to_string();
+            on_step(Step {
+                number: index + 1,
+                pending: pending.len(),
+                name: &name,
+            });
+            applied.push(conn.run_migration(&**migration)?.to_string());
+        }
+        Ok(applied)
+    });
     // The lock is released with the session anyway; unlocking explicitly
     // lets the next instance go on without waiting for the disconnect.
     diesel::sql_query(format!("SELECT pg_advisory_unlock({lock})")).execute(&mut conn)?;

@@ -9,6 +9,7 @@
 
 pub mod exposure;
 pub mod jobs_admin;
+mod migrate;
 mod orders;
 mod router;
 
@@ -22,6 +23,7 @@ use tokio::{
 use tonic::transport::{ServerTlsConfig, server::TcpIncoming};
 use tonic_health::ServingStatus;
 
+pub use migrate::migrate;
 pub use router::MAX_MESSAGE_BYTES;
 
 use crate::{
@@ -287,20 +289,4 @@ pub async fn database_url(settings: &DatabaseSettings) -> Result<String, Startup
 pub fn data_dir(settings: &Settings) -> PathBuf {
     let configured = settings.database.data_dir.clone();
     configured.unwrap_or_else(|| LocalPostgres::from_env().data_dir)
-}
-
-/// `orders migrate`: applies the pending migrations of every service this
-/// process runs (`--services`) and returns their versions.
-pub async fn migrate(settings: &Settings) -> Result<Vec<String>, StartupError> {
-    let url = database_url(&settings.database).await?;
-    let mut applied = Vec::new();
-    if settings.runs(ServiceName::Orders) {
-        applied.extend(db::migrations::run(&url).await.map_err(StartupError::Migrate)?);
-    }
-    if settings.runs(ServiceName::Notifications) {
-        let notifications = crate::notifications::database_url(settings, &url).await?;
-        let done = crate::notifications::db::migrate(notifications.expose()).await;
-        applied.extend(done.map_err(StartupError::Migrate)?);
-    }
-    Ok(applied)
 }

@@ -1,6 +1,6 @@
 //! The operator's command line, run as the real binaries: `--version` names
 //! the build, `completions` prints a script for each shell, `orders-seed`
-//! shows its progress on a terminal and nowhere else.
+//! and `orders migrate` show their progress on a terminal and nowhere else.
 
 use std::{process::Output, time::Duration};
 
@@ -104,4 +104,41 @@ async fn on_a_terminal_the_seeder_shows_each_phase_with_its_rate() {
         assert!(screen.contains(drawn), "{drawn:?} was drawn:\n{screen}");
     }
     assert!(screen.contains("seeded 300 orders in "), "{screen}");
+}
+
+#[tokio::test]
+async fn orders_migrate_shows_each_migration_on_a_terminal_and_nothing_in_a_pipe() {
+    let piped = TestDatabase::create_empty().await;
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_orders"));
+    command
+        .args(["migrate", "--services", "orders"])
+        .env("DATABASE_URL", &piped.url);
+    let output = run_to_success(&mut command, Duration::from_secs(60), "orders migrate").await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("migrating"), "no progress in a pipe:\n{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "only the log line:\n{stderr}");
+    assert!(
+        stderr.contains("migrations applied; the schema is up to date"),
+        "{stderr}"
+    );
+
+    let on_terminal = TestDatabase::create_empty().await;
+    let migrate = format!("{} migrate --services orders", env!("CARGO_BIN_EXE_orders"));
+    let mut command = tokio::process::Command::new("script");
+    command
+        .args(["-qec", &migrate, "/dev/null"])
+        .env("DATABASE_URL", &on_terminal.url);
+    let output = run_to_success(&mut command, Duration::from_secs(60), "script orders migrate").await;
+    let screen = String::from_utf8_lossy(&output.stdout);
+    let count = std::fs::read_dir(crate::local_machine::repo().join("migrations"))
+        .unwrap()
+        .count();
+    for drawn in [
+        format!("migrating orders [0/{count}] "),
+        "_create_schema".to_owned(),
+        format!("migrating orders [{count}/{count}] "),
+        format!("{count} applied"),
+    ] {
+        assert!(screen.contains(&drawn), "{drawn:?} was drawn:\n{screen}");
+    }
 }
