@@ -142,3 +142,45 @@ async fn orders_migrate_shows_each_migration_on_a_terminal_and_nothing_in_a_pipe
         assert!(screen.contains(&drawn), "{drawn:?} was drawn:\n{screen}");
     }
 }
+
+/// `orders-load` against `app`: health checks, no warm-up, 2 s measured.
+fn load_command(app: &crate::app::TestApp, extra: &str) -> String {
+    format!(
+        "{} --addr http://{} --workload health --concurrency 4 --connections 1 --warmup 0s --duration 2s {extra}",
+        env!("CARGO_BIN_EXE_orders-load"),
+        app.addr
+    )
+}
+
+#[tokio::test]
+async fn orders_load_draws_a_live_line_on_a_terminal_only() {
+    let app = crate::app::spawn_app().await;
+    let live = "calls, ";
+    let mut command = tokio::process::Command::new("script");
+    command.args(["-qec", &load_command(&app, ""), "/dev/null"]);
+    let output = run_to_success(&mut command, Duration::from_secs(60), "script orders-load").await;
+    let screen = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        screen.contains(live) && screen.contains("/s, 0 errors, p99 "),
+        "{screen}"
+    );
+    assert!(screen.contains("Summary:"), "then the summary:\n{screen}");
+
+    let mut command = tokio::process::Command::new("script");
+    command.args(["-qec", &load_command(&app, "--json"), "/dev/null"]);
+    let output = run_to_success(&mut command, Duration::from_secs(60), "script orders-load --json").await;
+    let screen = String::from_utf8_lossy(&output.stdout);
+    assert!(!screen.contains(live), "no live line with --json:\n{screen}");
+
+    let args = load_command(&app, "");
+    let mut args = args.split_whitespace();
+    let mut command = tokio::process::Command::new(args.next().unwrap());
+    command.args(args);
+    let output = run_to_success(&mut command, Duration::from_secs(60), "orders-load").await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.lines().count(), 1, "only the opening line in a pipe:\n{stderr}");
+    assert!(
+        stderr.starts_with("orders-load: health=1; warm-up 0s, then measuring 2s"),
+        "{stderr}"
+    );
+}

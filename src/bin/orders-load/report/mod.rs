@@ -2,6 +2,7 @@
 //! distribution of status codes, overall and per request kind; printed as
 //! text like ghz's ([`text`]) or as one JSON object (`--json`).
 
+pub mod live;
 pub mod recorder;
 mod text;
 

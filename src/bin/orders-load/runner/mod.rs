@@ -13,7 +13,10 @@ use tonic::transport::{Channel, Endpoint};
 
 use crate::{
     args::Args,
-    report::Recorder,
+    report::{
+        Recorder,
+        live::{Feed, Live},
+    },
     workloads::{Caller, Fixtures, Mix},
 };
 use schedule::Plan;
@@ -40,17 +43,22 @@ pub struct Measured {
 pub async fn run(args: &Args, channels: &[Channel], fixtures: Arc<Fixtures>, mix: Mix) -> Measured {
     let plan = Arc::new(Plan::new(Instant::now(), args.warmup, args.stop(), args.rps));
     let interrupt = tokio::spawn(stop_on_ctrl_c(plan.clone()));
+    let live = Live::start(args.json, plan.measure_from());
     let mix = Arc::new(mix);
     let mut callers = JoinSet::new();
     for (_, channel) in (0..args.concurrency).zip(channels.iter().cycle()) {
         let caller = Caller::new(channel.clone(), fixtures.clone());
-        callers.spawn(call_until_done(caller, plan.clone(), mix.clone()));
+        let feed = live.clone().map(Feed::new);
+        callers.spawn(call_until_done(caller, plan.clone(), mix.clone(), feed));
     }
     let mut recorder = Recorder::default();
     while let Some(finished) = callers.join_next().await {
         recorder.merge(&finished.expect("callers do not panic"));
     }
     interrupt.abort();
+    if let Some(live) = live {
+        live.finish();
+    }
     Measured {
         recorder,
         measure_from: plan.measure_from(),
@@ -58,8 +66,9 @@ pub async fn run(args: &Args, channels: &[Channel], fixtures: Arc<Fixtures>, mix
 }
 
 /// One caller: takes a ticket, waits for its start time (open loop), sends
-/// one request and records it, until the plan has no more tickets.
-async fn call_until_done(mut caller: Caller, plan: Arc<Plan>, mix: Arc<Mix>) -> Recorder {
+/// one request and records it (and feeds the live line, if there is one),
+/// until the plan has no more tickets.
+async fn call_until_done(mut caller: Caller, plan: Arc<Plan>, mix: Arc<Mix>, mut feed: Option<Feed>) -> Recorder {
     let mut recorder = Recorder::default();
     while let Some(ticket) = plan.next(Instant::now()) {
         if ticket.intended > Instant::now() {
@@ -68,8 +77,15 @@ async fn call_until_done(mut caller: Caller, plan: Arc<Plan>, mix: Arc<Mix>) -> 
         let (kind, code) = caller.call(&mix).await;
         if ticket.measured {
             let end = Instant::now();
-            recorder.record(kind, end - ticket.intended, code, end);
+            let latency = end - ticket.intended;
+            recorder.record(kind, latency, code, end);
+            if let Some(feed) = &mut feed {
+                feed.record(latency.as_micros() as u64, code != tonic::Code::Ok);
+            }
         }
+    }
+    if let Some(feed) = &mut feed {
+        feed.fold();
     }
     recorder
 }
