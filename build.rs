@@ -7,7 +7,9 @@
 //!
 //! It also names the build for `orders --version`: the git revision and the
 //! build date, as the environment variables `ORDERS_GIT_REVISION` and
-//! `ORDERS_BUILD_DATE` of the compiled crate.
+//! `ORDERS_BUILD_DATE` of the compiled crate; and it writes the man pages
+//! (`OUT_DIR/man/`) from the command line's own definition (`src/config/`,
+//! compiled here too), which `orders man` prints or installs.
 
 use std::{
     env, fs,
@@ -17,6 +19,15 @@ use std::{
 };
 
 use prost::Message;
+
+/// The command line, the very module the crate uses (it needs nothing of
+/// the crate but `VERSION`, given below).
+#[allow(dead_code, unused_imports)]
+#[path = "src/config/mod.rs"]
+mod config;
+
+/// `config` names `crate::VERSION`; the man page gets the full one.
+const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 const PROTO_ROOT: &str = "proto";
 const PROTO_FILES: &[&str] = &[
@@ -33,8 +44,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("cargo:rerun-if-changed={PROTO_ROOT}");
     println!("cargo:rerun-if-changed=migrations");
     println!("cargo:rerun-if-changed=src/notifications/migrations");
+    println!("cargo:rerun-if-changed=src/config");
 
-    build_info();
+    let out_dir = PathBuf::from(env::var("OUT_DIR")?);
+    let (revision, date) = build_info();
+    man_pages(&out_dir, &revision, &date)?;
 
     let descriptors = protox::Compiler::new([PROTO_ROOT])?
         .include_imports(true)
@@ -42,7 +56,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .open_files(PROTO_FILES)?
         .file_descriptor_set();
 
-    let out_dir = PathBuf::from(env::var("OUT_DIR")?);
     fs::write(out_dir.join("orders_descriptor.bin"), descriptors.encode_to_vec())?;
 
     tonic_prost_build::configure()
@@ -59,7 +72,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// `ORDERS_GIT_REVISION` from the environment (a packager building a source
 /// tarball sets it), else `unknown`. The date is `SOURCE_DATE_EPOCH`'s
 /// (reproducible builds) or today's, in UTC.
-fn build_info() {
+fn build_info() -> (String, String) {
     println!("cargo:rerun-if-env-changed=ORDERS_GIT_REVISION");
     println!("cargo:rerun-if-env-changed=SOURCE_DATE_EPOCH");
     // A new commit or checkout moves HEAD or the ref it names.
@@ -81,8 +94,54 @@ fn build_info() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()));
+    let date = civil_date(seconds);
     println!("cargo:rustc-env=ORDERS_GIT_REVISION={revision}");
-    println!("cargo:rustc-env=ORDERS_BUILD_DATE={}", civil_date(seconds));
+    println!("cargo:rustc-env=ORDERS_BUILD_DATE={date}");
+    (revision, date)
+}
+
+/// The man pages, in roff, in `OUT_DIR/man/`: `orders.1` and one per
+/// subcommand (`orders-doctor.1`, `orders-jobs-list.1`, …), every flag with
+/// its environment variable and default as `orders --help` shows them; and
+/// `man_pages.rs`, which embeds them all for `orders man`.
+fn man_pages(out_dir: &Path, revision: &str, date: &str) -> std::io::Result<()> {
+    use clap::CommandFactory;
+    // clap takes `&'static str` here (its `string` feature would take a
+    // String); a build script lives a moment, so leaking is harmless.
+    let leak = |text: String| -> &'static str { Box::leak(text.into_boxed_str()) };
+    let version = leak(format!("{VERSION} (rev {revision}, built {date})"));
+    let mut command = config::Cli::command()
+        .version(version)
+        .propagate_version(true)
+        .disable_help_subcommand(true);
+    command.build();
+    let dir = out_dir.join("man");
+    fs::create_dir_all(&dir)?;
+    let mut pages = Vec::new();
+    write_pages(command, &dir, leak(date.to_owned()), &mut pages)?;
+    let entries: String = pages
+        .iter()
+        .map(|name| format!("    ({name:?}, include_str!(concat!(env!(\"OUT_DIR\"), \"/man/{name}\"))),\n"))
+        .collect();
+    let index = format!(
+        "/// Every man page, by file name, `orders.1` first.\npub const MAN_PAGES: &[(&str, &str)] = &[\n{entries}];\n"
+    );
+    fs::write(out_dir.join("man_pages.rs"), index)
+}
+
+/// The page of `command`, then those of its subcommands, depth first.
+fn write_pages(command: clap::Command, dir: &Path, date: &'static str, pages: &mut Vec<String>) -> std::io::Result<()> {
+    let subcommands: Vec<clap::Command> = command
+        .get_subcommands()
+        .filter(|s| !s.is_hide_set())
+        .cloned()
+        .collect();
+    let path = clap_mangen::Man::new(command).date(date).generate_to(dir)?;
+    pages.push(path.file_name().expect("a page file").to_string_lossy().into_owned());
+    for subcommand in subcommands {
+        write_pages(subcommand, dir, date, pages)?;
+    }
+    Ok(())
 }
 
 fn git_revision() -> Option<String> {

@@ -87,6 +87,17 @@
 //!    (`jobs/queue.rs`), and `jobs/worker.rs` runs the job, which sends it
 //!    (`notifications/mail/`).
 
+/// What `orders --version` prints: the crate's version, the git revision and
+/// the build date (both from `build.rs`).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (rev ",
+    env!("ORDERS_GIT_REVISION"),
+    ", built ",
+    env!("ORDERS_BUILD_DATE"),
+    ")"
+);
+
 pub mod actions;
 pub mod auth;
 pub mod config;

@@ -35,6 +35,7 @@ async fn main() -> ExitCode {
         Command::Jobs(args) => startup::jobs_admin::run(&cli.settings, &args)
             .await
             .map(|out| print!("{out}")),
+        Command::Man { out_dir } => return man(out_dir.as_deref()),
         Command::Doctor { json } => return doctor(&cli.settings, json).await,
         Command::Serve => serve(cli.settings).await,
         Command::Migrate => startup::migrate(&cli.settings).await.map(|applied| {
@@ -56,7 +57,7 @@ async fn serve(settings: orders::config::Settings) -> Result<(), startup::Startu
     // below and sends SIGTERM at once must get a graceful stop, not the
     // default action of a signal nobody handles yet.
     let shutdown = shutdown_signal();
-    let version = orders::config::VERSION;
+    let version = orders::VERSION;
     tracing::info!(addr = %app.local_addr(), version, "orders is serving gRPC");
     app.run_until(shutdown).await
 }
@@ -77,6 +78,25 @@ async fn doctor(settings: &orders::config::Settings, json: bool) -> ExitCode {
         true => ExitCode::SUCCESS,
         false => ExitCode::FAILURE,
     }
+}
+
+// The man pages build.rs rendered: `MAN_PAGES`, (file name, roff) pairs.
+include!(concat!(env!("OUT_DIR"), "/man_pages.rs"));
+
+/// `orders man`: `orders.1` on stdout, or every page into `out_dir`.
+fn man(out_dir: Option<&std::path::Path>) -> ExitCode {
+    let Some(dir) = out_dir else {
+        print!("{}", MAN_PAGES[0].1);
+        return ExitCode::SUCCESS;
+    };
+    for (name, page) in MAN_PAGES {
+        if let Err(error) = std::fs::write(dir.join(name), page) {
+            eprintln!("orders man: cannot write {}: {error}", dir.join(name).display());
+            return ExitCode::FAILURE;
+        }
+    }
+    println!("wrote {} man pages to {}", MAN_PAGES.len(), dir.display());
+    ExitCode::SUCCESS
 }
 
 /// `orders token`: prints a development token on stdout.

@@ -184,3 +184,61 @@ async fn orders_load_draws_a_live_line_on_a_terminal_only() {
         "{stderr}"
     );
 }
+
+#[tokio::test]
+async fn the_man_page_is_built_in_and_names_the_build_every_subcommand_and_flag() {
+    let output = orders(&["man"]).await;
+    assert!(output.status.success(), "{}", show(&output));
+    let page = String::from_utf8(output.stdout).unwrap();
+    let version = String::from_utf8(orders(&["--version"]).await.stdout).unwrap();
+    let version = version.trim().strip_prefix("orders ").unwrap();
+    assert!(page.contains(".TH orders 1 "), "a section-1 page:\n{page}");
+    assert!(
+        page.contains(&format!("\"orders {version}\"")),
+        "the same build as --version:\n{page}"
+    );
+    assert!(page.contains(".SH SUBCOMMANDS"), "{page}");
+    for subcommand in ["serve", "migrate", "doctor", "token", "jobs", "man", "completions"] {
+        assert!(
+            page.contains(&format!("orders\\-{subcommand}(1)")),
+            "lists {subcommand}"
+        );
+    }
+    for flag in [
+        "\\-\\-database\\-url",
+        "\\-\\-nats\\-url",
+        "ORDERS_SMTP_URL",
+        "DATABASE_URL",
+    ] {
+        assert!(page.contains(flag), "documents {flag}");
+    }
+
+    // Every page it refers to, written where a packager asks.
+    let dir = crate::local_machine::fresh_dir("man");
+    let output = orders(&["man", "--out-dir", dir.to_str().unwrap()]).await;
+    assert!(output.status.success(), "{}", show(&output));
+    let mut written: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+        .collect();
+    written.sort();
+    let expected = [
+        "orders-completions.1",
+        "orders-doctor.1",
+        "orders-jobs-list.1",
+        "orders-jobs-retry.1",
+        "orders-jobs.1",
+        "orders-man.1",
+        "orders-migrate.1",
+        "orders-serve.1",
+        "orders-token.1",
+        "orders.1",
+    ];
+    assert_eq!(written, expected);
+    assert_eq!(std::fs::read_to_string(dir.join("orders.1")).unwrap(), page);
+    let doctor = std::fs::read_to_string(dir.join("orders-doctor.1")).unwrap();
+    assert!(
+        doctor.contains(".TH orders-doctor 1 ") && doctor.contains("\\-\\-json"),
+        "{doctor}"
+    );
+}

@@ -3,6 +3,9 @@
 //! Every setting has a sensible default so that `orders` with nothing set
 //! serves on 127.0.0.1:50051 against a local PostgreSQL; `orders --help`
 //! documents each one with its environment variable.
+//!
+//! `build.rs` compiles this module too, to write the man page: so it uses
+//! nothing of the crate but [`crate::VERSION`].
 
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
@@ -20,20 +23,9 @@ pub use notifications::NotificationSettings;
 pub use secret_url::SecretUrl;
 pub use security::{AuthSettings, SecuritySettings, TlsSettings};
 
-/// What `orders --version` prints: the crate's version, the git revision and
-/// the build date (both from `build.rs`).
-pub const VERSION: &str = concat!(
-    env!("CARGO_PKG_VERSION"),
-    " (rev ",
-    env!("ORDERS_GIT_REVISION"),
-    ", built ",
-    env!("ORDERS_BUILD_DATE"),
-    ")"
-);
-
 /// The orders service: catalog and order lifecycle over gRPC on PostgreSQL.
 #[derive(Debug, Parser)]
-#[command(name = "orders", version = VERSION, about)]
+#[command(name = "orders", version = crate::VERSION, about)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -61,6 +53,14 @@ pub enum Command {
         /// Print the checks as one JSON object instead.
         #[arg(long)]
         json: bool,
+    },
+    /// Print the man page (roff), e.g. `orders man | man -l -`, or write
+    /// it and every subcommand's page into a directory.
+    Man {
+        /// Write `orders.1` and a page per subcommand (`orders-doctor.1`,
+        /// …) here instead, e.g. /usr/local/share/man/man1.
+        #[arg(long)]
+        out_dir: Option<PathBuf>,
     },
     /// Print a completion script for a shell, e.g.
     /// `orders completions bash > /etc/bash_completion.d/orders`.
