@@ -95,6 +95,17 @@ fn read(path: &Path) -> Result<Vec<u8>, TlsError> {
     })
 }
 
+/// When the first certificate in `path` (a chain's leaf) is valid, as Unix
+/// seconds: (not before, not after).
+pub fn validity(path: &Path) -> Result<(i64, i64), String> {
+    let pem = read(path).map_err(|e| e.to_string())?;
+    let first = CertificateDer::pem_slice_iter(&pem).next();
+    let der = first.ok_or("no certificate")?.map_err(|e| e.to_string())?;
+    let (_, certificate) = x509_parser::parse_x509_certificate(&der).map_err(|e| e.to_string())?;
+    let validity = certificate.validity();
+    Ok((validity.not_before.timestamp(), validity.not_after.timestamp()))
+}
+
 /// An error with its causes on one line, since tonic's own message is
 /// often just "transport error".
 pub fn error_chain(error: &dyn std::error::Error) -> String {

@@ -30,24 +30,61 @@ pub fn keys(settings: &Settings) -> Check {
     }
 }
 
-/// The `tls` check: the certificate, key and client CA read, parse and fit.
+/// The `tls` check: the certificate, key and client CA read, parse and
+/// fit, and the certificates are valid today (and say when they expire).
 pub fn tls(settings: &Settings) -> Check {
     let files = &settings.security.tls;
     match tls::server_config(files) {
-        Ok(None) => Check::ok("tls", "off: plaintext gRPC (TLS may end in front of this server)"),
-        Ok(Some(_)) => {
-            let cert = files.tls_cert.as_deref().unwrap_or(std::path::Path::new("?"));
-            let clients = match &files.tls_client_ca {
-                Some(ca) => format!("; client certificates required, signed by {}", ca.display()),
-                None => String::new(),
+        Err(error) => return Check::fail("tls", error.to_string(), "correct the file, or the --tls-* setting"),
+        Ok(None) => return Check::ok("tls", "off: plaintext gRPC (TLS may end in front of this server)"),
+        Ok(Some(_)) => {}
+    }
+    let cert = files.tls_cert.as_deref().expect("TLS is on only with a certificate");
+    let now = chrono::Utc::now().timestamp();
+    let mut dates = vec![dated("--tls-cert", cert, now)];
+    if let Some(ca) = &files.tls_client_ca {
+        dates.push(dated("--tls-client-ca", ca, now));
+    }
+    match dates.iter().find_map(|d| d.as_ref().err()) {
+        Some(problem) => Check::fail(
+            "tls",
+            problem.clone(),
+            "renew the certificate, or correct the --tls-* setting",
+        ),
+        None => {
+            let dates: Vec<String> = dates.into_iter().map(Result::unwrap_or_default).collect();
+            let clients = match files.tls_client_ca {
+                Some(_) => "; client certificates required",
+                None => "",
             };
             Check::ok(
                 "tls",
-                format!("certificate {} and its key are valid{clients}", cert.display()),
+                format!("certificate and key valid{clients}; {}", dates.join("; ")),
             )
         }
-        Err(error) => Check::fail("tls", error.to_string(), "correct the file, or the --tls-* setting"),
     }
+}
+
+/// `--tls-cert /path expires 2027-01-01 (in 28 days)`, or why it is not
+/// valid now.
+fn dated(flag: &str, path: &std::path::Path, now: i64) -> Result<String, String> {
+    let (not_before, not_after) = tls::validity(path).map_err(|e| format!("{flag} {}: {e}", path.display()))?;
+    let day = |seconds: i64| {
+        let date = chrono::DateTime::from_timestamp(seconds, 0).unwrap_or_default();
+        date.format("%Y-%m-%d %H:%M UTC").to_string()
+    };
+    let shown = format!("{flag} {}", path.display());
+    if now < not_before {
+        return Err(format!("{shown} is not valid before {}", day(not_before)));
+    }
+    if now > not_after {
+        return Err(format!("{shown} expired on {}", day(not_after)));
+    }
+    Ok(format!(
+        "{shown} expires {} (in {} days)",
+        day(not_after),
+        (not_after - now) / 86_400
+    ))
 }
 
 /// The `exposure` check: the address is not served to the network without

@@ -419,3 +419,47 @@ async fn without_a_database_url_a_postgres_that_serve_would_start_passes_and_its
     );
     assert!(!data_dir.exists(), "the doctor started nothing");
 }
+
+#[tokio::test]
+async fn tls_files_pass_with_their_expiry_dates_and_an_expired_certificate_fails() {
+    let setup = Healthy::start().await;
+    let certs = crate::certs::Certs::new();
+    let (cert, key, ca) = (&certs.server.cert_path, &certs.server.key_path, &certs.ca.cert_path);
+    let run = setup
+        .doctor(&[
+            "--tls-cert",
+            path(cert),
+            "--tls-key",
+            path(key),
+            "--tls-client-ca",
+            path(ca),
+        ])
+        .await;
+    assert_eq!(run.code, Some(0), "{}", run.shown);
+    let valid = format!(
+        "ok    tls               certificate and key valid; client certificates required; --tls-cert {} expires ",
+        cert.display()
+    );
+    let tls = run.line("tls");
+    assert!(tls.starts_with(&valid), "{tls}");
+    assert!(
+        tls.contains(&format!("; --tls-client-ca {} expires ", ca.display())),
+        "{tls}"
+    );
+
+    let dir = fresh_dir("doctor-expired");
+    let (expired, expired_key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let mut params = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
+    params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+    params.not_after = rcgen::date_time_ymd(2021, 1, 1);
+    let pair = rcgen::KeyPair::generate().unwrap();
+    std::fs::write(&expired, params.self_signed(&pair).unwrap().pem()).unwrap();
+    std::fs::write(&expired_key, pair.serialize_pem()).unwrap();
+    let run = setup
+        .doctor(&["--tls-cert", path(&expired), "--tls-key", path(&expired_key)])
+        .await;
+    assert_eq!(run.code, Some(1), "{}", run.shown);
+    let detail = format!("--tls-cert {} expired on 2021-01-01 00:00 UTC", expired.display());
+    let fix = "renew the certificate, or correct the --tls-* setting";
+    assert_eq!(run.line("tls"), fail("tls", &detail, fix));
+}
