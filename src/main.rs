@@ -21,10 +21,11 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
+    // Kept to the end of `main`: dropping it writes the log lines still queued.
+    let _log = match cli.command {
         Some(Command::Doctor { .. }) => telemetry::init_with_default(cli.settings.log_format, "warn"),
         _ => telemetry::init(cli.settings.log_format),
-    }
+    };
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Token(args) => return print_token(&cli.settings, &args),
         Command::Completions { shell } => {

@@ -1,28 +1,49 @@
-//! Logging: one global `tracing` subscriber, text or JSON.
+//! Logging: one global `tracing` subscriber, text or JSON, on stderr.
+//!
+//! The lines are formatted where they happen but written by a thread of
+//! their own (`tracing-appender`'s non-blocking writer), so that a call
+//! never waits for a write to stderr, whatever stderr is (a terminal, a
+//! pipe to a collector, a file). The writer is not lossy: if the thread
+//! falls behind by its whole buffer (128k lines), callers wait rather than
+//! lose a line, since the log must keep every call that changed data or
+//! failed. Lines still in the buffer are written when the [`LogGuard`] is
+//! dropped at the end of `main`; a process killed with SIGKILL loses them
+//! (the audit trail, in the database, keeps every change regardless).
 
+use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
 use tracing_subscriber::{EnvFilter, fmt};
 
 use crate::config::LogFormat;
 
+/// Keeps the log's writer thread; dropping it writes what is still queued.
+#[must_use = "dropping the guard stops the log writer"]
+pub struct LogGuard {
+    _writer: Option<WorkerGuard>,
+}
+
 /// Installs the global subscriber. The level comes from RUST_LOG (default
 /// `info`). Safe to call more than once (later calls do nothing), which the
 /// tests rely on.
-pub fn init(format: LogFormat) {
-    init_with_default(format, "info");
+pub fn init(format: LogFormat) -> LogGuard {
+    init_with_default(format, "info")
 }
 
 /// [`init`] with another level where RUST_LOG is not set: a command whose
 /// output is its report (`orders doctor`) logs only warnings by default.
-pub fn init_with_default(format: LogFormat, level: &str) {
+pub fn init_with_default(format: LogFormat, level: &str) -> LogGuard {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
     // Colours only for a person at a terminal, never into a file or a collector.
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let builder = fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(ansi);
-    let _ = match format {
+    let (writer, guard) = NonBlockingBuilder::default()
+        .lossy(false)
+        .thread_name("orders-log")
+        .finish(std::io::stderr());
+    let builder = fmt().with_env_filter(filter).with_writer(writer).with_ansi(ansi);
+    let installed = match format {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
     };
+    LogGuard {
+        _writer: installed.is_ok().then_some(guard),
+    }
 }

@@ -1,6 +1,13 @@
 //! One structured log line per call: method, gRPC status code, latency,
 //! request id and the caller's verified subject (`-` without one).
 //!
+//! What is logged at which level: every call to the catalog and order
+//! services at INFO (target `orders::call`); health checks and reflection
+//! that succeed at DEBUG (target `orders::call::probe`), since a load
+//! balancer probing hard would otherwise write thousands of lines a second
+//! that say nothing; a probe that fails at INFO like any other call.
+//! `RUST_LOG=info,orders::call::probe=debug` shows the probes too.
+//!
 //! The request id is the caller's `x-request-id` metadata when it sends a
 //! usable one (1 to 128 visible ASCII characters), else a fresh UUID. It is
 //! echoed in the response's `x-request-id`, handed to the handler as the
@@ -17,21 +24,27 @@
 //! body. So the line is written either when the headers come back or when the
 //! trailers pass through the wrapped body, and, if the body is dropped
 //! before its trailers (the client went away), as CANCELLED.
+//!
+//! Per call this allocates nothing of its own for a probe, and for other
+//! calls only the request id (the method is a `&'static str` of the RPC
+//! table for every known path); the lines are written by a thread of
+//! their own ([`crate::telemetry`]), never from the call.
 
 use std::{
+    borrow::Cow,
+    future::Future,
     pin::Pin,
     sync::{Arc, OnceLock},
-    task::{Context, Poll},
+    task::{Context, Poll, ready},
     time::Instant,
 };
 
-use futures_util::future::{BoxFuture, FutureExt};
 use http::{HeaderMap, HeaderValue};
 use http_body::{Body, Frame, SizeHint};
 use tower::{Layer, Service};
 
 use super::is_infrastructure;
-use crate::actions::call::RequestId;
+use crate::{actions::call::RequestId, proto::method::Method};
 
 /// Logs every call once.
 #[derive(Debug, Clone, Copy, Default)]
@@ -52,12 +65,11 @@ pub struct CallLog<S> {
 
 impl<S, B, ResBody> Service<http::Request<B>> for CallLog<S>
 where
-    S: Service<http::Request<B>, Response = http::Response<ResBody>> + Send + 'static,
-    S::Future: Send + 'static,
+    S: Service<http::Request<B>, Response = http::Response<ResBody>>,
 {
     type Response = http::Response<LoggedBody<ResBody>>;
     type Error = S::Error;
-    type Future = BoxFuture<'static, Result<Self::Response, S::Error>>;
+    type Future = LoggedCall<S::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
@@ -65,10 +77,12 @@ where
 
     fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
         let path = request.uri().path();
-        let request_id = (!is_infrastructure(path)).then(|| request_id_for(request.headers()));
+        let probe = is_infrastructure(path);
+        let request_id = (!probe).then(|| request_id_for(request.headers()));
         let header = request_id.as_ref().map(header_value);
         let record = CallRecord {
-            method: path.to_owned(),
+            method: method_name(path),
+            probe,
             request_id: request_id.clone(),
             caller: LoggedCaller::default(),
             start: Instant::now(),
@@ -77,22 +91,62 @@ where
             request.extensions_mut().insert(request_id);
         }
         request.extensions_mut().insert(record.caller.clone());
-        let future = self.inner.call(request);
-        async move {
-            let mut response = future.await?;
-            if let Some(header) = header {
-                response.headers_mut().insert(REQUEST_ID_HEADER, header);
-            }
-            let record = match grpc_code(response.headers()) {
-                Some(code) => {
-                    record.finish(code);
-                    None
-                }
-                None => Some(record),
-            };
-            Ok(response.map(|inner| LoggedBody { inner, record }))
+        LoggedCall {
+            inner: self.inner.call(request),
+            header,
+            record: Some(record),
         }
-        .boxed()
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A call on its way to the handler: when its response comes, echoes the
+    /// request id and writes the log line if the status is already known.
+    pub struct LoggedCall<F> {
+        #[pin]
+        inner: F,
+        header: Option<HeaderValue>,
+        record: Option<CallRecord>,
+    }
+}
+
+impl<F, ResBody, E> Future for LoggedCall<F>
+where
+    F: Future<Output = Result<http::Response<ResBody>, E>>,
+{
+    type Output = Result<http::Response<LoggedBody<ResBody>>, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let mut response = ready!(this.inner.poll(cx))?;
+        if let Some(header) = this.header.take() {
+            response.headers_mut().insert(REQUEST_ID_HEADER, header);
+        }
+        let mut record = this.record.take();
+        if let Some(code) = grpc_code(response.headers())
+            && let Some(record) = record.take()
+        {
+            record.finish(code);
+        }
+        Poll::Ready(Ok(response.map(|inner| LoggedBody { inner, record })))
+    }
+}
+
+/// The path of a known method as the RPC table's `&'static str`; any other
+/// path (an unknown one, health, reflection) as it came.
+fn method_name(path: &str) -> Cow<'static, str> {
+    const PROBES: [&str; 4] = [
+        "/grpc.health.v1.Health/Check",
+        "/grpc.health.v1.Health/Watch",
+        "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+        "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+    ];
+    match Method::from_path(path) {
+        Some(method) => Cow::Borrowed(method.path()),
+        None => match PROBES.iter().find(|probe| **probe == path) {
+            Some(probe) => Cow::Borrowed(probe),
+            None => Cow::Owned(path.to_owned()),
+        },
     }
 }
 
@@ -132,7 +186,9 @@ impl LoggedCaller {
 }
 
 struct CallRecord {
-    method: String,
+    method: Cow<'static, str>,
+    /// Health or reflection: DEBUG when it succeeds.
+    probe: bool,
     request_id: Option<RequestId>,
     caller: LoggedCaller,
     start: Instant,
@@ -140,10 +196,22 @@ struct CallRecord {
 
 impl CallRecord {
     fn finish(self, code: &str) {
+        if self.probe && code == "OK" {
+            if tracing::enabled!(target: "orders::call::probe", tracing::Level::DEBUG) {
+                let latency_ms = self.start.elapsed().as_secs_f64() * 1000.0;
+                let method = &*self.method;
+                tracing::debug!(target: "orders::call::probe", method = %method, code, latency_ms, request_id = "-", caller = self.caller(), "call");
+            }
+            return;
+        }
         let latency_ms = self.start.elapsed().as_secs_f64() * 1000.0;
         let request_id = self.request_id.as_ref().map_or("-", |id| &*id.0);
-        let caller = self.caller.0.get().map_or("-", String::as_str);
-        tracing::info!(target: "orders::call", method = %self.method, code, latency_ms, request_id, caller, "call");
+        let method = &*self.method;
+        tracing::info!(target: "orders::call", method = %method, code, latency_ms, request_id, caller = self.caller(), "call");
+    }
+
+    fn caller(&self) -> &str {
+        self.caller.0.get().map_or("-", String::as_str)
     }
 }
 

@@ -8,6 +8,7 @@
 mod api_calls;
 mod app;
 mod assertions;
+mod binary;
 mod certs;
 mod cluster;
 mod direct_sql;
@@ -27,6 +28,7 @@ mod tokens;
 mod audit;
 mod authn;
 mod authz;
+mod call_log;
 mod catalog;
 mod command_line;
 mod concurrency;

@@ -4,25 +4,17 @@
 //! the secret, `orders token` mints tokens the server accepts, and neither
 //! the secret nor any token ever reaches the log, even at debug level.
 
-use std::{
-    process::Stdio,
-    sync::{Arc, Mutex},
-    time::Duration,
-};
-
 use orders::startup::{Application, StartupError};
-use tokio::{
-    io::{AsyncBufReadExt, BufReader},
-    process::{Child, Command},
-};
+use tokio::process::Command;
 use tonic::Code;
 
 use crate::{
     app::{Clients, spawn_secured_app, test_settings},
     assertions::assert_error,
+    binary::Server,
     local_machine::{free_port, fresh_dir},
     test_database::TestDatabase,
-    timing::{eventually, within},
+    timing::within,
     tokens::{self, HS256_SECRET, Signer, claims, now, sign},
 };
 
@@ -113,66 +105,6 @@ async fn a_bad_key_configuration_fails_the_start_in_one_clear_line() {
         assert!(!message.contains('\n'), "one line: {message:?}");
     }
     let _ = std::fs::remove_dir_all(dir);
-}
-
-/// The real binary, its stderr collected as it runs.
-struct Server {
-    child: Child,
-    stderr: Arc<Mutex<String>>,
-}
-
-impl Server {
-    fn start(database_url: &str, args: &[&str], env: &[(&str, &str)]) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_orders"))
-            // Events are tested in events.rs, each test with a stream of its
-            // own, and notifications in notifications.rs.
-            .env("ORDERS_OUTBOX_RELAY", "false")
-            .env("ORDERS_SERVICES", "orders")
-            .args(args)
-            .env("DATABASE_URL", database_url)
-            .envs(env.iter().copied())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("the server binary starts");
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let sink = stderr.clone();
-        tokio::spawn(async move {
-            while let Ok(Some(line)) = lines.next_line().await {
-                let mut text = sink.lock().unwrap();
-                text.push_str(&line);
-                text.push('\n');
-            }
-        });
-        Server { child, stderr }
-    }
-
-    fn log(&self) -> String {
-        self.stderr.lock().unwrap().clone()
-    }
-
-    async fn wait_for_log(&self, needle: &str) {
-        eventually(30, &format!("logged {needle:?}"), async || self.log().contains(needle)).await;
-    }
-
-    /// SIGTERM, then the exit and the whole log.
-    async fn stop(mut self) -> String {
-        let pid = self.child.id().unwrap().to_string();
-        assert!(
-            std::process::Command::new("kill")
-                .args(["-TERM", &pid])
-                .status()
-                .unwrap()
-                .success()
-        );
-        let exit = within(15, self.child.wait()).await.unwrap();
-        assert!(exit.success(), "{exit:?}\n{}", self.log());
-        // The reader task drains the pipe once the process has gone.
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        self.log()
-    }
 }
 
 #[tokio::test]
