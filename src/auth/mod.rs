@@ -18,6 +18,7 @@ pub mod keys;
 pub mod mint;
 pub mod policy;
 pub mod token;
+pub mod verified;
 
 use std::sync::Arc;
 

@@ -5,7 +5,9 @@
 //! algorithm (and `kid`, when both have one) verifies the signature; then
 //! `exp`, `nbf` (with the configured leeway), `iss`, `aud` and `sub`. Each
 //! failure is UNAUTHENTICATED with its own reason and a message that says
-//! what to fix, and never quotes the token itself.
+//! what to fix, and never quotes the token itself. A token that passed
+//! them all is remembered until it expires ([`VerifiedTokens`]), so its
+//! later calls skip the signature.
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use jsonwebtoken::{Algorithm, Validation, errors::ErrorKind};
@@ -14,6 +16,7 @@ use serde::Deserialize;
 use super::{
     keys::{self, KeyError, VerifyingKey},
     policy::Role,
+    verified::VerifiedTokens,
 };
 use crate::{config::AuthSettings, domain::fields::quote, error::ApiError};
 
@@ -35,6 +38,10 @@ pub struct TokenVerifier {
     audience: String,
     /// One validation per algorithm that some key has.
     validations: Vec<(Algorithm, Validation)>,
+    /// The leeway on `exp` and `nbf`, in seconds.
+    leeway: u64,
+    /// Tokens that passed every check, until they expire.
+    verified: VerifiedTokens,
 }
 
 /// Why authentication cannot be set up as configured.
@@ -55,6 +62,10 @@ struct Claims {
     sub: Option<String>,
     #[serde(default)]
     roles: Option<Roles>,
+    /// Required and checked by jsonwebtoken; read to know how long the
+    /// token may stay in [`VerifiedTokens`].
+    #[serde(default)]
+    exp: u64,
 }
 
 /// `roles` as an array of names, or one name.
@@ -96,6 +107,8 @@ impl TokenVerifier {
             issuer: issuer.clone(),
             audience: audience.clone(),
             validations,
+            leeway: settings.auth_leeway.as_secs(),
+            verified: VerifiedTokens::default(),
         }))
     }
 
@@ -104,8 +117,21 @@ impl TokenVerifier {
         self.keys.len()
     }
 
-    /// Verifies `token` and returns who it names.
+    /// Verifies `token` (or finds it verified before) and returns who it
+    /// names.
     pub fn verify(&self, token: &str) -> Result<Identity, ApiError> {
+        let now = jsonwebtoken::get_current_timestamp();
+        if let Some(identity) = self.verified.get(token, now) {
+            return Ok(identity);
+        }
+        let (identity, exp) = self.verify_signed(token)?;
+        self.verified
+            .insert(token, identity.clone(), exp.saturating_add(self.leeway), now);
+        Ok(identity)
+    }
+
+    /// Every check of the module's doc; the identity and the token's `exp`.
+    fn verify_signed(&self, token: &str) -> Result<(Identity, u64), ApiError> {
         let header = header(token)?;
         let (algorithm, validation) = self.validation_for(&header.alg)?;
         let candidates = self.keys.iter().filter(|key| {
@@ -115,7 +141,10 @@ impl TokenVerifier {
         for key in candidates {
             tried = true;
             match jsonwebtoken::decode::<Claims>(token, &key.key, validation) {
-                Ok(data) => return identity(data.claims),
+                Ok(data) => {
+                    let exp = data.claims.exp;
+                    return Ok((identity(data.claims)?, exp));
+                }
                 Err(error) if *error.kind() == ErrorKind::InvalidSignature => continue,
                 Err(error) => return Err(self.rejection(error.into_kind())),
             }

@@ -331,3 +331,22 @@ async fn reflection_answers_without_a_token_unless_configured_otherwise() {
     // Health stays open: the two are configured separately.
     health_status(&closed.without_token()).await.unwrap();
 }
+
+#[tokio::test]
+async fn a_token_accepted_once_is_refused_the_moment_it_expires() {
+    // No leeway: the token is good for its first two seconds only.
+    let app = spawn_secured_app_with(|s| s.security.auth.auth_leeway = std::time::Duration::ZERO).await;
+    let token = sign(
+        Signer::Rsa,
+        &admin_claims(|c| drop(c.insert("exp".into(), json!(now() + 2)))),
+    );
+    let clients = app.with_token(&token);
+    create_product_as(&clients, "SKU-1").await.expect("valid now");
+    create_product_as(&clients, "SKU-2")
+        .await
+        .expect("still valid, now remembered");
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    let refused = create_product_as(&clients, "SKU-3").await.unwrap_err();
+    assert_error(&refused, Code::Unauthenticated, "TOKEN_EXPIRED");
+    assert_eq!(count_rows(&app, "products").await, 2);
+}
