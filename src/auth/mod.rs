@@ -82,6 +82,15 @@ impl Gate {
         })
     }
 
+    /// Whether [`Self::admit`] decides this call without checking a
+    /// signature: authentication off, a public method, or a bearer token
+    /// verified before and still valid. A peer past its limit of failed
+    /// authentications gets only these calls through.
+    pub fn decides_without_signature(&self, path: &str, headers: &HeaderMap) -> bool {
+        let Some(verifier) = &self.verifier else { return true };
+        self.is_public(path) || bearer_token(headers).is_ok_and(|token| verifier.knows(token))
+    }
+
     fn is_public(&self, path: &str) -> bool {
         (self.public_health && path.starts_with("/grpc.health.v1.Health/"))
             || (self.public_reflection && path.starts_with("/grpc.reflection."))

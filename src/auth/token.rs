@@ -130,6 +130,13 @@ impl TokenVerifier {
         Ok(identity)
     }
 
+    /// Whether `token` was verified before and is still valid, so that
+    /// [`Self::verify`] will not check its signature.
+    pub fn knows(&self, token: &str) -> bool {
+        let now = jsonwebtoken::get_current_timestamp();
+        self.verified.get(token, now).is_some()
+    }
+
     /// Every check of the module's doc; the identity and the token's `exp`.
     fn verify_signed(&self, token: &str) -> Result<(Identity, u64), ApiError> {
         let header = header(token)?;

@@ -58,6 +58,18 @@ pub struct AuthSettings {
     #[arg(long, env = "ORDERS_AUTH_LEEWAY", value_parser = humantime::parse_duration, default_value = "30s", global = true)]
     pub auth_leeway: Duration,
 
+    /// Failed authentications (no token, or one that does not verify) each
+    /// peer address (or client certificate) may have per second on
+    /// average; past it, that peer's calls whose tokens are not already
+    /// verified are refused with RESOURCE_EXHAUSTED before any signature is
+    /// checked. 0 turns the limit off.
+    #[arg(long, env = "ORDERS_AUTH_FAILURE_RATE", default_value_t = 1.0, value_parser = super::non_negative, global = true)]
+    pub auth_failure_rate: f64,
+
+    /// Failed authentications a peer may have at once above that rate.
+    #[arg(long, env = "ORDERS_AUTH_FAILURE_BURST", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    pub auth_failure_burst: u32,
+
     /// Whether `grpc.health.v1.Health` answers callers without a token.
     #[arg(long, env = "ORDERS_AUTH_PUBLIC_HEALTH", action = ArgAction::Set, default_value_t = true, global = true)]
     pub auth_public_health: bool,

@@ -88,12 +88,17 @@ pub enum ApiError {
     /// The caller is known but may not do this.
     #[error("{message}")]
     PermissionDenied { reason: &'static str, message: String },
-    /// The caller has used up its rate limit; it may retry after `retry_after`.
+    /// The caller has used up a limit; it may retry after `retry_after`.
     #[error("{message}")]
     RateLimited {
+        /// `RATE_LIMITED` (calls per caller) or `AUTH_RATE_LIMITED` (failed
+        /// authentications per peer).
+        reason: &'static str,
         message: String,
         /// Who is limited (for `QuotaFailure.subject`), e.g. `caller/alice`.
         subject: String,
+        /// What the limit counts (for `QuotaFailure.description`).
+        quota: &'static str,
         retry_after: Duration,
     },
     /// The call's deadline passed before the database finished its work
@@ -159,8 +164,8 @@ impl ApiError {
             | ApiError::FailedPrecondition { reason, .. }
             | ApiError::OutOfRange { reason, .. }
             | ApiError::Unauthenticated { reason, .. }
-            | ApiError::PermissionDenied { reason, .. } => reason,
-            ApiError::RateLimited { .. } => "RATE_LIMITED",
+            | ApiError::PermissionDenied { reason, .. }
+            | ApiError::RateLimited { reason, .. } => reason,
             ApiError::DeadlineExceeded => "DEADLINE_EXCEEDED",
             ApiError::Aborted(_) => "TRANSACTION_CONFLICT",
             ApiError::Unavailable(_) => "DATABASE_UNAVAILABLE",
@@ -199,13 +204,13 @@ impl ApiError {
                 details.set_retry_info(Some(RETRY_DELAY));
             }
             ApiError::RateLimited {
-                subject, retry_after, ..
+                subject,
+                quota,
+                retry_after,
+                ..
             } => {
                 details.set_retry_info(Some(*retry_after));
-                details.set_quota_failure(vec![tonic_types::QuotaViolation::new(
-                    subject,
-                    "calls per second of one caller",
-                )]);
+                details.set_quota_failure(vec![tonic_types::QuotaViolation::new(subject, *quota)]);
             }
             _ => {}
         }

@@ -84,8 +84,23 @@ impl RateLimiter {
         (bucket.tokens + elapsed * self.rate).min(self.burst)
     }
 
+    /// How long until `key` has a call again, without taking one; `None`
+    /// when it has one now.
+    pub fn exhausted(&self, key: &Arc<str>, now: Instant) -> Option<Duration> {
+        let shard = &self.shards[self.hasher.hash_one(key) as usize % SHARDS];
+        let buckets = shard.lock().unwrap_or_else(PoisonError::into_inner);
+        let tokens = self.refilled(*buckets.get(key)?, now);
+        (tokens < 1.0).then(|| Duration::from_secs_f64((1.0 - tokens) / self.rate))
+    }
+
+    /// `(rate per second, burst)`, for messages.
+    pub fn limits(&self) -> (f64, f64) {
+        (self.rate, self.burst)
+    }
+
     fn refusal(&self, key: &RateKey, retry_after: Duration) -> ApiError {
         ApiError::RateLimited {
+            reason: "RATE_LIMITED",
             message: format!(
                 "{} is over its rate limit of {} calls per second (bursts of {}); retry in {} ms",
                 key.0,
@@ -94,6 +109,7 @@ impl RateLimiter {
                 retry_after.as_millis().max(1)
             ),
             subject: key.0.to_string(),
+            quota: "calls per second of one caller",
             retry_after,
         }
     }

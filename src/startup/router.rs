@@ -72,12 +72,15 @@ pub(super) fn router(
     };
     let rate = settings.server.rate_limit_rps;
     let limiter = (rate > 0.0).then(|| Arc::new(RateLimiter::new(rate, settings.server.rate_limit_burst)));
+    let auth = &settings.security.auth;
+    let failures = (auth.is_enabled() && auth.auth_failure_rate > 0.0)
+        .then(|| Arc::new(RateLimiter::new(auth.auth_failure_rate, auth.auth_failure_burst)));
     // Layers run in the order added: the log line sees every call, including
     // those refused further in; nothing but the log runs before the caller
     // is authenticated, and the rate limit counts only admitted calls.
     Ok(server
         .layer(CallLogLayer)
-        .layer(AuthLayer::from_gate(gate))
+        .layer(AuthLayer::from_gate(gate, failures))
         .layer(RateLimitLayer::new(limiter))
         .layer(GlobalConcurrencyLimitLayer::new(settings.server.concurrency_limit))
         .layer(DeadlineLayer::new(settings.server.request_timeout))

@@ -213,6 +213,20 @@ pub async fn connect_channel(addr: SocketAddr) -> Channel {
         .expect("connects")
 }
 
+/// A channel to the server at `addr` whose connection comes from the
+/// loopback address `source` (e.g. 127.0.0.2), as a second machine would.
+pub async fn connect_channel_from(addr: SocketAddr, source: std::net::Ipv4Addr) -> Channel {
+    let connector = tower::service_fn(move |_: http::Uri| async move {
+        let socket = tokio::net::TcpSocket::new_v4()?;
+        socket.bind(SocketAddr::new(source.into(), 0))?;
+        let stream = socket.connect(addr).await?;
+        stream.set_nodelay(true)?;
+        Ok::<_, std::io::Error>(hyper_util::rt::TokioIo::new(stream))
+    });
+    let endpoint = Channel::from_shared(format!("http://{addr}")).unwrap();
+    endpoint.connect_with_connector(connector).await.expect("connects")
+}
+
 impl TestApp {
     /// Clients that send `token` with every call.
     pub fn with_token(&self, token: &str) -> Clients {

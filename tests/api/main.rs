@@ -36,6 +36,7 @@ mod conservation;
 mod deadlines;
 mod doctor;
 mod events;
+mod failed_auth;
 mod faults;
 mod history;
 mod hostile;
