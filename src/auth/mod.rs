@@ -1,7 +1,9 @@
 //! Who is calling, and what they may do.
 //!
 //! * [`keys`]: the verification keys, read from the configured files;
-//! * [`token`]: a bearer token (JWT) verified into an [`Identity`];
+//! * [`token`]: a bearer token (JWT) verified into an [`Identity`], with
+//!   the current [`key_set`] and the tokens already [`verified`];
+//! * [`reload`]: the key files read again when they change, or on SIGHUP;
 //! * [`policy`]: the roles and the access table (role × method);
 //! * [`caller`]: the [`Caller`] a handler sees;
 //! * [`mint`]: development tokens for `orders token`.
@@ -14,9 +16,11 @@
 //! by the handlers ([`Caller::act_for`], [`Caller::may_see`]).
 
 pub mod caller;
+pub mod key_set;
 pub mod keys;
 pub mod mint;
 pub mod policy;
+pub mod reload;
 pub mod token;
 pub mod verified;
 
@@ -80,6 +84,12 @@ impl Gate {
             caller,
             subject: Some(identity.subject),
         })
+    }
+
+    /// Reads the key files again (see [`reload`]); `None` when
+    /// authentication is off.
+    pub fn reload_keys(&self, settings: &AuthSettings) -> Option<Result<usize, keys::KeyError>> {
+        self.verifier.as_ref().map(|verifier| verifier.reload(settings))
     }
 
     /// Whether [`Self::admit`] decides this call without checking a

@@ -9,15 +9,13 @@
 //! them all is remembered until it expires ([`VerifiedTokens`]), so its
 //! later calls skip the signature.
 
+use std::sync::{Arc, PoisonError, RwLock};
+
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use jsonwebtoken::{Algorithm, Validation, errors::ErrorKind};
 use serde::Deserialize;
 
-use super::{
-    keys::{self, KeyError, VerifyingKey},
-    policy::Role,
-    verified::VerifiedTokens,
-};
+use super::{key_set::KeySet, keys::KeyError, policy::Role, verified::VerifiedTokens};
 use crate::{config::AuthSettings, domain::fields::quote, error::ApiError};
 
 /// Who a verified token says the caller is.
@@ -33,14 +31,13 @@ pub struct Identity {
 /// Checks tokens against the configured keys, issuer and audience.
 #[derive(Debug)]
 pub struct TokenVerifier {
-    keys: Vec<VerifyingKey>,
+    /// The current keys; replaced whole by [`Self::reload`].
+    keys: RwLock<Arc<KeySet>>,
     issuer: String,
     audience: String,
-    /// One validation per algorithm that some key has.
-    validations: Vec<(Algorithm, Validation)>,
     /// The leeway on `exp` and `nbf`, in seconds.
     leeway: u64,
-    /// Tokens that passed every check, until they expire.
+    /// Tokens that passed every check, until they expire or the keys change.
     verified: VerifiedTokens,
 }
 
@@ -95,18 +92,11 @@ impl TokenVerifier {
         let (Some(issuer), Some(audience)) = (&settings.auth_issuer, &settings.auth_audience) else {
             return Err(AuthSetupError::MissingIssuerOrAudience);
         };
-        let keys = keys::load(settings)?;
-        let mut validations: Vec<(Algorithm, Validation)> = Vec::new();
-        for key in &keys {
-            if !validations.iter().any(|(alg, _)| *alg == key.algorithm) {
-                validations.push((key.algorithm, validation(key.algorithm, issuer, audience, settings)));
-            }
-        }
+        let keys = KeySet::load(settings, issuer, audience, 0)?;
         Ok(Some(TokenVerifier {
-            keys,
+            keys: RwLock::new(Arc::new(keys)),
             issuer: issuer.clone(),
             audience: audience.clone(),
-            validations,
             leeway: settings.auth_leeway.as_secs(),
             verified: VerifiedTokens::default(),
         }))
@@ -114,34 +104,52 @@ impl TokenVerifier {
 
     /// How many keys tokens are verified with.
     pub fn key_count(&self) -> usize {
-        self.keys.len()
+        self.current().keys.len()
+    }
+
+    /// Reads the key files again and verifies with what they hold from now
+    /// on (tokens verified with the old keys are checked again); returns
+    /// how many keys there are. On an error the current keys stay.
+    pub fn reload(&self, settings: &AuthSettings) -> Result<usize, KeyError> {
+        let generation = self.current().generation + 1;
+        let keys = KeySet::load(settings, &self.issuer, &self.audience, generation)?;
+        let count = keys.keys.len();
+        *self.keys.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(keys);
+        self.verified.clear();
+        Ok(count)
+    }
+
+    fn current(&self) -> Arc<KeySet> {
+        self.keys.read().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
     /// Verifies `token` (or finds it verified before) and returns who it
     /// names.
     pub fn verify(&self, token: &str) -> Result<Identity, ApiError> {
         let now = jsonwebtoken::get_current_timestamp();
-        if let Some(identity) = self.verified.get(token, now) {
+        let keys = self.current();
+        if let Some(identity) = self.verified.get(token, now, keys.generation) {
             return Ok(identity);
         }
-        let (identity, exp) = self.verify_signed(token)?;
+        let (identity, exp) = self.verify_signed(&keys, token)?;
+        let valid_until = exp.saturating_add(self.leeway);
         self.verified
-            .insert(token, identity.clone(), exp.saturating_add(self.leeway), now);
+            .insert(token, identity.clone(), valid_until, keys.generation, now);
         Ok(identity)
     }
 
-    /// Whether `token` was verified before and is still valid, so that
-    /// [`Self::verify`] will not check its signature.
+    /// Whether `token` was verified before (with the current keys) and is
+    /// still valid, so that [`Self::verify`] will not check its signature.
     pub fn knows(&self, token: &str) -> bool {
         let now = jsonwebtoken::get_current_timestamp();
-        self.verified.get(token, now).is_some()
+        self.verified.get(token, now, self.current().generation).is_some()
     }
 
     /// Every check of the module's doc; the identity and the token's `exp`.
-    fn verify_signed(&self, token: &str) -> Result<(Identity, u64), ApiError> {
+    fn verify_signed(&self, keys: &KeySet, token: &str) -> Result<(Identity, u64), ApiError> {
         let header = header(token)?;
-        let (algorithm, validation) = self.validation_for(&header.alg)?;
-        let candidates = self.keys.iter().filter(|key| {
+        let (algorithm, validation) = validation_for(keys, &header.alg)?;
+        let candidates = keys.keys.iter().filter(|key| {
             key.algorithm == algorithm && (key.kid.is_none() || header.kid.is_none() || key.kid == header.kid)
         });
         let mut tried = false;
@@ -163,25 +171,6 @@ impl TokenVerifier {
             ),
             _ => self.rejection(ErrorKind::InvalidSignature),
         })
-    }
-
-    fn validation_for(&self, alg: &str) -> Result<(Algorithm, &Validation), ApiError> {
-        // `none`, unknown names and algorithms without a key all end here.
-        let algorithm = alg.parse::<Algorithm>().ok();
-        let found = self.validations.iter().find(|(known, _)| Some(*known) == algorithm);
-        found
-            .map(|(algorithm, validation)| (*algorithm, validation))
-            .ok_or_else(|| {
-                let accepted: Vec<String> = self.validations.iter().map(|(a, _)| format!("{a:?}")).collect();
-                unauthenticated(
-                    "TOKEN_ALGORITHM_REJECTED",
-                    format!(
-                        "tokens signed with {} are not accepted; this server accepts {}",
-                        quote(alg),
-                        accepted.join(", ")
-                    ),
-                )
-            })
     }
 
     /// The caller's error for a token that jsonwebtoken refused.
@@ -227,14 +216,24 @@ impl TokenVerifier {
     }
 }
 
-fn validation(algorithm: Algorithm, issuer: &str, audience: &str, settings: &AuthSettings) -> Validation {
-    let mut validation = Validation::new(algorithm);
-    validation.set_issuer(&[issuer]);
-    validation.set_audience(&[audience]);
-    validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-    validation.validate_nbf = true;
-    validation.leeway = settings.auth_leeway.as_secs();
-    validation
+/// The algorithm `alg` names and its validation, if some key has it.
+fn validation_for<'a>(keys: &'a KeySet, alg: &str) -> Result<(Algorithm, &'a Validation), ApiError> {
+    // `none`, unknown names and algorithms without a key all end here.
+    let algorithm = alg.parse::<Algorithm>().ok();
+    let found = keys.validations.iter().find(|(known, _)| Some(*known) == algorithm);
+    found
+        .map(|(algorithm, validation)| (*algorithm, validation))
+        .ok_or_else(|| {
+            let accepted: Vec<String> = keys.validations.iter().map(|(a, _)| format!("{a:?}")).collect();
+            unauthenticated(
+                "TOKEN_ALGORITHM_REJECTED",
+                format!(
+                    "tokens signed with {} are not accepted; this server accepts {}",
+                    quote(alg),
+                    accepted.join(", ")
+                ),
+            )
+        })
 }
 
 fn header(token: &str) -> Result<Header, ApiError> {

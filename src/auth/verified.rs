@@ -9,8 +9,9 @@
 //! kept, so a forged or altered token always takes the full path (and
 //! fails there). The cache is bounded: a full shard first drops its
 //! expired entries, and is emptied if that frees nothing, so memory stays
-//! small whatever callers send. Keys never change while the process runs;
-//! a key source that can drop a key must empty this cache when it does.
+//! small whatever callers send. When the keys change, every entry made
+//! with the old ones stops counting (each entry names its key set's
+//! generation) and the cache is emptied.
 
 use std::{
     collections::HashMap,
@@ -35,20 +36,29 @@ struct Entry {
     identity: Identity,
     /// Unix seconds after which the token is refused.
     valid_until: u64,
+    /// The key set it was verified with.
+    generation: u64,
 }
 
 impl VerifiedTokens {
-    /// Who `token` was verified to be, if it was and is still valid at `now`
-    /// (Unix seconds).
-    pub fn get(&self, token: &str, now: u64) -> Option<Identity> {
+    /// Who `token` was verified to be with the key set `generation`, if it
+    /// was and is still valid at `now` (Unix seconds).
+    pub fn get(&self, token: &str, now: u64, generation: u64) -> Option<Identity> {
         let shard = self.shard(token).lock().unwrap_or_else(PoisonError::into_inner);
         let entry = shard.get(token)?;
-        (now <= entry.valid_until).then(|| entry.identity.clone())
+        (now <= entry.valid_until && entry.generation == generation).then(|| entry.identity.clone())
     }
 
-    /// Remembers that `token` verified to `identity`, valid until
-    /// `valid_until` (Unix seconds).
-    pub fn insert(&self, token: &str, identity: Identity, valid_until: u64, now: u64) {
+    /// Forgets every token (the keys changed).
+    pub fn clear(&self) {
+        for shard in &self.shards {
+            shard.lock().unwrap_or_else(PoisonError::into_inner).clear();
+        }
+    }
+
+    /// Remembers that `token` verified to `identity` with the key set
+    /// `generation`, valid until `valid_until` (Unix seconds).
+    pub fn insert(&self, token: &str, identity: Identity, valid_until: u64, generation: u64, now: u64) {
         let mut shard = self.shard(token).lock().unwrap_or_else(PoisonError::into_inner);
         if shard.len() >= ENTRIES_PER_SHARD {
             shard.retain(|_, entry| now <= entry.valid_until);
@@ -56,7 +66,12 @@ impl VerifiedTokens {
                 shard.clear();
             }
         }
-        shard.insert(token.into(), Entry { identity, valid_until });
+        let entry = Entry {
+            identity,
+            valid_until,
+            generation,
+        };
+        shard.insert(token.into(), entry);
     }
 
     fn shard(&self, token: &str) -> &Mutex<HashMap<Box<str>, Entry>> {
@@ -84,10 +99,13 @@ mod tests {
     #[test]
     fn a_verified_token_is_known_until_it_expires_and_no_other_text_is() {
         let tokens = VerifiedTokens::default();
-        tokens.insert("a.b.c", alice(), 1_000, 900);
-        assert_eq!(tokens.get("a.b.c", 1_000), Some(alice()));
-        assert_eq!(tokens.get("a.b.c", 1_001), None, "expired");
-        assert_eq!(tokens.get("a.b.d", 950), None, "one character off");
+        tokens.insert("a.b.c", alice(), 1_000, 0, 900);
+        assert_eq!(tokens.get("a.b.c", 1_000, 0), Some(alice()));
+        assert_eq!(tokens.get("a.b.c", 1_001, 0), None, "expired");
+        assert_eq!(tokens.get("a.b.d", 950, 0), None, "one character off");
+        assert_eq!(tokens.get("a.b.c", 950, 1), None, "verified with keys since replaced");
+        tokens.clear();
+        assert_eq!(tokens.get("a.b.c", 950, 0), None, "forgotten");
     }
 
     #[test]
@@ -96,10 +114,10 @@ mod tests {
         for n in 0..SHARDS * ENTRIES_PER_SHARD * 3 {
             // Half of them already expired at the time of insertion.
             let valid_until = if n % 2 == 0 { 10 } else { 1_000 };
-            tokens.insert(&format!("token-{n}"), alice(), valid_until, 100);
+            tokens.insert(&format!("token-{n}"), alice(), valid_until, 0, 100);
             assert!(tokens.len() <= SHARDS * ENTRIES_PER_SHARD);
         }
         let last = format!("token-{}", SHARDS * ENTRIES_PER_SHARD * 3 - 1);
-        assert_eq!(tokens.get(&last, 100), Some(alice()));
+        assert_eq!(tokens.get(&last, 100, 0), Some(alice()));
     }
 }

@@ -58,6 +58,12 @@ pub struct AuthSettings {
     #[arg(long, env = "ORDERS_AUTH_LEEWAY", value_parser = humantime::parse_duration, default_value = "30s", global = true)]
     pub auth_leeway: Duration,
 
+    /// How often the key files are looked at; one that changed is read
+    /// again, and its keys verify tokens from then on (SIGHUP reads them at
+    /// once).
+    #[arg(long, env = "ORDERS_AUTH_KEY_CHECK_INTERVAL", value_parser = humantime::parse_duration, default_value = "5s", global = true)]
+    pub auth_key_check_interval: Duration,
+
     /// Failed authentications (no token, or one that does not verify) each
     /// peer address (or client certificate) may have per second on
     /// average; past it, that peer's calls whose tokens are not already

@@ -28,7 +28,7 @@ pub use router::MAX_MESSAGE_BYTES;
 
 use crate::{
     actions::AppState,
-    auth::{Gate, TokenVerifier, token::AuthSetupError},
+    auth::{Gate, TokenVerifier, reload::KeyWatcher, token::AuthSetupError},
     config::{DatabaseSettings, ServiceName, Settings},
     db::{self, launcher::LocalPostgres, outbox::Doorbell},
     events::EventsError,
@@ -87,6 +87,7 @@ pub struct Application {
     tls: Option<ServerTlsConfig>,
     orders: Option<OrdersService>,
     notifications: Option<Notifications>,
+    keys: Option<KeyWatcher>,
 }
 
 impl Application {
@@ -100,6 +101,7 @@ impl Application {
         let tls = tls::server_config(&settings.security.tls)?;
         exposure::check_exposure(&settings, verifier.is_some(), tls.is_some())?;
         let gate = Arc::new(Gate::new(verifier, &settings.security.auth));
+        let keys = KeyWatcher::new(gate.clone(), &settings.security.auth);
         if settings.services.is_empty() {
             return Err(StartupError::NoServices);
         }
@@ -123,6 +125,7 @@ impl Application {
             tls,
             orders,
             notifications,
+            keys,
         })
     }
 
@@ -154,6 +157,7 @@ impl Application {
             tls,
             orders,
             notifications,
+            keys,
         } = self;
         // Health follows the database of the first service this process runs.
         let probed = orders.as_ref().map(|o| o.state.pool.clone());
@@ -167,7 +171,7 @@ impl Application {
         let doorbell = orders
             .as_ref()
             .map(|(state, _)| (state.outbox.clone(), state.pool.clone()));
-        let background = Background::start(relay, jobs, notifications, doorbell);
+        let background = Background::start(relay, jobs, notifications, doorbell, keys);
         let (mut reporter, health_service) = tonic_health::server::health_reporter();
         let names = health::service_names(orders.is_some());
         let interval = settings.server.health_check_interval;
@@ -204,7 +208,8 @@ impl Application {
 }
 
 /// The work that runs beside the calls: the relay, the job workers, the
-/// notifications service, and the doorbell that wakes relays.
+/// notifications service, the doorbell that wakes relays, and the watcher
+/// of the token key files.
 struct Background {
     stop: watch::Sender<()>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
@@ -217,6 +222,7 @@ impl Background {
         jobs: Option<crate::jobs::worker::Worker>,
         notifications: Option<Notifications>,
         doorbell: Option<(Doorbell, db::Pool)>,
+        keys: Option<KeyWatcher>,
     ) -> Background {
         let (stop, stopping) = watch::channel(());
         let until_stopped = move || -> BoxFuture<'static, ()> {
@@ -235,6 +241,9 @@ impl Background {
         }
         if let Some(notifications) = notifications {
             tasks.push(tokio::spawn(notifications.run(until_stopped())));
+        }
+        if let Some(keys) = keys {
+            tasks.push(tokio::spawn(keys.run(until_stopped())));
         }
         let doorbell = doorbell.map(|(doorbell, pool)| tokio::spawn(doorbell.forward(pool)));
         Background { stop, tasks, doorbell }

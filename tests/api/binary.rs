@@ -56,16 +56,18 @@ impl Server {
         eventually(30, &format!("logged {needle:?}"), async || self.log().contains(needle)).await;
     }
 
+    /// Sends the signal `name` (`HUP`, `TERM`, ...).
+    pub fn signal(&self, name: &str) {
+        let pid = self.child.id().expect("still running").to_string();
+        let sent = std::process::Command::new("kill")
+            .args([&format!("-{name}"), &pid])
+            .status();
+        assert!(sent.unwrap().success(), "kill -{name} {pid}");
+    }
+
     /// SIGTERM, then the exit and the whole log.
     pub async fn stop(mut self) -> String {
-        let pid = self.child.id().unwrap().to_string();
-        assert!(
-            std::process::Command::new("kill")
-                .args(["-TERM", &pid])
-                .status()
-                .unwrap()
-                .success()
-        );
+        self.signal("TERM");
         let exit = within(15, self.child.wait()).await.unwrap();
         assert!(exit.success(), "{exit:?}\n{}", self.log());
         // The reader task drains the pipe once the process has gone.

@@ -42,6 +42,7 @@ mod history;
 mod hostile;
 mod jobs;
 mod jobs_cli;
+mod key_rotation;
 mod lifecycle;
 mod notifications;
 mod orders;
