@@ -7,7 +7,8 @@
 //! failure is UNAUTHENTICATED with its own reason and a message that says
 //! what to fix, and never quotes the token itself. A token that passed
 //! them all is remembered until it expires ([`VerifiedTokens`]), so its
-//! later calls skip the signature.
+//! later calls skip the signature. The keys are one [`KeySet`], replaced
+//! whole when the key files change ([`super::reload`]).
 
 use std::sync::{Arc, PoisonError, RwLock};
 
