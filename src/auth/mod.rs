@@ -101,7 +101,9 @@ impl Gate {
         self.is_public(path) || bearer_token(headers).is_ok_and(|token| verifier.knows(token))
     }
 
-    fn is_public(&self, path: &str) -> bool {
+    /// Whether `path` answers without a token (health, reflection, as
+    /// configured).
+    pub fn is_public(&self, path: &str) -> bool {
         (self.public_health && path.starts_with("/grpc.health.v1.Health/"))
             || (self.public_reflection && path.starts_with("/grpc.reflection."))
     }

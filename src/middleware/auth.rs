@@ -65,10 +65,9 @@ pub struct Authenticate {
 impl Check for Authenticate {
     fn check<B>(&self, request: &mut http::Request<B>) -> Result<(), tonic::Status> {
         let certificate = client_certificate(request);
-        let peer = self
-            .failures
-            .as_ref()
-            .and_then(|_| peer_key(request, certificate.as_deref()));
+        // Public methods never fail to authenticate: no peer to count.
+        let counted = self.failures.is_some() && !self.gate.is_public(request.uri().path());
+        let peer = counted.then(|| peer_key(request, certificate.as_deref())).flatten();
         if let (Some(failures), Some(peer)) = (&self.failures, &peer)
             && let Some(retry_after) = failures.exhausted(peer, Instant::now())
             && !self
