@@ -65,10 +65,8 @@ pub struct Authenticate {
 impl Check for Authenticate {
     fn check<B>(&self, request: &mut http::Request<B>) -> Result<(), tonic::Status> {
         let certificate = client_certificate(request);
-        // Public methods never fail to authenticate: no peer to count.
-        let counted = self.failures.is_some() && !self.gate.is_public(request.uri().path());
-        let peer = counted.then(|| peer_key(request, certificate.as_deref())).flatten();
-        if let (Some(failures), Some(peer)) = (&self.failures, &peer)
+        let counted = self.failures_of(request, certificate.as_deref());
+        if let Some((failures, peer)) = &counted
             && let Some(retry_after) = failures.exhausted(peer, Instant::now())
             && !self
                 .gate
@@ -79,8 +77,7 @@ impl Check for Authenticate {
         let admitted = match self.gate.admit(request.uri().path(), request.headers()) {
             Ok(admitted) => admitted,
             Err(error) => {
-                if let (Some(failures), Some(peer), ApiError::Unauthenticated { .. }) = (&self.failures, &peer, &error)
-                {
+                if let (Some((failures, peer)), ApiError::Unauthenticated { .. }) = (&counted, &error) {
                     // Only counted: this call has its answer already.
                     let _ = failures.check(peer, Instant::now());
                 }
@@ -103,6 +100,23 @@ impl Check for Authenticate {
             extensions.insert(RateKey(key.into()));
         }
         Ok(())
+    }
+}
+
+impl Authenticate {
+    /// The limit this call's failure would count against, and the peer it
+    /// would count for; `None` when failures are not limited, the method
+    /// is public (it never fails to authenticate) or the peer is unknown.
+    fn failures_of<B>(
+        &self,
+        request: &http::Request<B>,
+        certificate: Option<&str>,
+    ) -> Option<(&RateLimiter, Arc<str>)> {
+        let failures = self.failures.as_deref()?;
+        if self.gate.is_public(request.uri().path()) {
+            return None;
+        }
+        Some((failures, peer_key(request, certificate)?))
     }
 }
 

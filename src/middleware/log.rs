@@ -196,18 +196,15 @@ struct CallRecord {
 
 impl CallRecord {
     fn finish(self, code: &str) {
+        // tracing evaluates the fields only when the line's level is on.
+        let latency_ms = || self.start.elapsed().as_secs_f64() * 1000.0;
+        let (method, caller) = (&*self.method, self.caller());
         if self.probe && code == "OK" {
-            if tracing::enabled!(target: "orders::call::probe", tracing::Level::DEBUG) {
-                let latency_ms = self.start.elapsed().as_secs_f64() * 1000.0;
-                let method = &*self.method;
-                tracing::debug!(target: "orders::call::probe", method = %method, code, latency_ms, request_id = "-", caller = self.caller(), "call");
-            }
-            return;
+            tracing::debug!(target: "orders::call::probe", method = %method, code, latency_ms = latency_ms(), request_id = "-", caller, "call");
+        } else {
+            let request_id = self.request_id.as_ref().map_or("-", |id| &*id.0);
+            tracing::info!(target: "orders::call", method = %method, code, latency_ms = latency_ms(), request_id, caller, "call");
         }
-        let latency_ms = self.start.elapsed().as_secs_f64() * 1000.0;
-        let request_id = self.request_id.as_ref().map_or("-", |id| &*id.0);
-        let method = &*self.method;
-        tracing::info!(target: "orders::call", method = %method, code, latency_ms, request_id, caller = self.caller(), "call");
     }
 
     fn caller(&self) -> &str {
