@@ -6,20 +6,19 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use diesel::QueryableByName;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use diesel_migrations::EmbeddedMigrations;
 
 use super::report::Check;
 use crate::{
     config::{SecretUrl, Settings},
     db::{
-        launcher::{LocalPostgres, database_name, with_database},
+        launcher::{self, LocalPgError, LocalPostgres, database_name, with_database},
         migrations,
     },
     startup::LOCAL_DATABASE,
 };
 
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 /// The oldest PostgreSQL the migrations run on (`gen_random_uuid()` is 13's).
 const OLDEST_SERVER: i32 = 130_000;
 /// Past this, times the server stamps and times the database stamps
@@ -224,17 +223,13 @@ fn schema_check(name: &'static str, shown: &str, status: &migrations::SchemaStat
     }
 }
 
-/// A connection, or why not on one line (never with a password: the
-/// driver's messages do not repeat the URL).
+/// A connection, or why not on one line (the launcher's probe: a 2 s
+/// timeout, and a message without the URL's credentials).
 async fn connect(url: &str) -> Result<AsyncPgConnection, String> {
-    match tokio::time::timeout(CONNECT_TIMEOUT, AsyncPgConnection::establish(url)).await {
-        Ok(Ok(conn)) => Ok(conn),
-        Ok(Err(error)) => Err(error.to_string().split_whitespace().collect::<Vec<_>>().join(" ")),
-        Err(_) => Err(format!(
-            "no answer within {}",
-            humantime::format_duration(CONNECT_TIMEOUT)
-        )),
-    }
+    launcher::connect(url).await.map_err(|error| match error {
+        LocalPgError::Connect { detail, .. } => detail,
+        other => other.to_string(),
+    })
 }
 
 fn is_missing_database(error: &str, name: &str) -> bool {

@@ -69,23 +69,16 @@ async fn jetstream_answers(url: &SecretUrl) -> Check {
         .name("orders doctor")
         .connection_timeout(CONNECT_TIMEOUT)
         .request_timeout(Some(CONNECT_TIMEOUT));
-    let client = match tokio::time::timeout(CONNECT_TIMEOUT * 2, options.connect(url.expose())).await {
-        Ok(Ok(client)) => client,
-        Ok(Err(error)) => {
-            let detail = format!("cannot connect to NATS at {shown}: {error}");
-            return Check::fail(
-                "nats",
-                detail,
-                "start NATS there, or correct --nats-url (ORDERS_NATS_URL)",
-            );
-        }
-        Err(_) => {
-            let detail = format!("cannot connect to NATS at {shown}: no answer");
-            return Check::fail(
-                "nats",
-                detail,
-                "start NATS there, or correct --nats-url (ORDERS_NATS_URL)",
-            );
+    let connected = match tokio::time::timeout(CONNECT_TIMEOUT * 2, options.connect(url.expose())).await {
+        Ok(connected) => connected.map_err(|error| error.to_string()),
+        Err(_) => Err("no answer".to_owned()),
+    };
+    let client = match connected {
+        Ok(client) => client,
+        Err(problem) => {
+            let detail = format!("cannot connect to NATS at {shown}: {problem}");
+            let fix = "start NATS there, or correct --nats-url (ORDERS_NATS_URL)";
+            return Check::fail("nats", detail, fix);
         }
     };
     let version = client.server_info().version;

@@ -56,16 +56,21 @@ impl LocalNats {
     /// The URL of a NATS server that answers now: the shared one, or the
     /// private one (started with its store in `store` when it is not running).
     pub async fn find_or_start(&self, store: &Path) -> Result<String, EventsError> {
-        if answers(&self.shared).await {
-            return Ok(format!("nats://{}", self.shared));
+        let shared = format!("nats://{}", self.shared);
+        let url = match self.running_url().await {
+            Some(url) => url,
+            None => {
+                let private = self.private_addr();
+                self.start_private(store).await?;
+                wait_until_it_answers(&private, store).await?;
+                format!("nats://{private}")
+            }
+        };
+        if url != shared {
+            let private = url.trim_start_matches("nats://");
+            info!(%private, store = %store.display(), "no --nats-url set: using a private NATS server");
         }
-        let private = self.private_addr();
-        if !answers(&private).await {
-            self.start_private(store).await?;
-            wait_until_it_answers(&private, store).await?;
-        }
-        info!(%private, store = %store.display(), "no --nats-url set: using a private NATS server");
-        Ok(format!("nats://{private}"))
+        Ok(url)
     }
 
     /// The URL of the shared or the private server if one answers now,

@@ -53,7 +53,9 @@ fn is_duplicate(e: &diesel::result::Error) -> bool {
         if matches!(kind, DatabaseErrorKind::UniqueViolation) || info.message().contains("already exists"))
 }
 
-async fn connect(url: &str) -> Result<AsyncPgConnection, LocalPgError> {
+/// A connection to `url` within the probe's timeout; the error names only
+/// the host, port and database, never the credentials.
+pub async fn connect(url: &str) -> Result<AsyncPgConnection, LocalPgError> {
     let attempt = tokio::time::timeout(PROBE_TIMEOUT, AsyncPgConnection::establish(url));
     let detail = match attempt.await {
         Ok(Ok(conn)) => return Ok(conn),

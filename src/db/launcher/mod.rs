@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 
 use tracing::{debug, info};
 
-pub use database::{database_name, ensure_database, with_database};
+pub use database::{connect, database_name, ensure_database, with_database};
 use database::{make_url, probe};
 pub(crate) use process::find_bindir_in;
 use process::{candidate_bindirs, data_dir_err, is_root, log_tail, pg_command, prepare_data_dir, run};
