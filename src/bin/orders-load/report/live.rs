@@ -2,8 +2,8 @@
 //! per second, errors and the p99 latency so far (indicatif, on stderr).
 //!
 //! Callers keep recording into their own [`super::Recorder`] without locks;
-//! for the line, each also feeds a small histogram of its own ([`Feed`])
-//! and folds it into the shared totals about five times a second, so the
+//! for the line, each also feeds [`KindStats`] of its own ([`Feed`]) and
+//! folds them into the shared totals about five times a second, so the
 //! hot path takes a lock a few times per second per caller, not per call.
 //! With `--json`, or when stderr is not a terminal, there is no line and no
 //! feed at all.
@@ -13,23 +13,19 @@ use std::{
     time::{Duration, Instant},
 };
 
-use hdrhistogram::Histogram;
 use indicatif::{ProgressBar, ProgressStyle};
+use tonic::Code;
+
+use super::recorder::KindStats;
 
 /// How often a caller folds what it saw into the totals.
 const FOLD_EVERY: Duration = Duration::from_millis(200);
 /// How often the line is redrawn.
 const REDRAW_EVERY: Duration = Duration::from_millis(250);
 
-/// What all callers measured so far.
-struct Totals {
-    latency: Histogram<u64>,
-    errors: u64,
-}
-
-/// The shared totals and the line that shows them.
+/// What all callers measured so far, and the line that shows it.
 pub struct Live {
-    totals: Mutex<Totals>,
+    totals: Mutex<KindStats>,
     bar: ProgressBar,
     measure_from: Instant,
 }
@@ -46,10 +42,7 @@ impl Live {
         bar.set_style(style);
         bar.set_message("warming up");
         let live = Arc::new(Live {
-            totals: Mutex::new(Totals {
-                latency: new_histogram(),
-                errors: 0,
-            }),
+            totals: Mutex::new(KindStats::new()),
             bar,
             measure_from,
         });
@@ -73,7 +66,7 @@ impl Live {
         format!(
             "{calls} calls, {:.0}/s, {} errors, p99 {p99}",
             calls as f64 / seconds,
-            totals.errors
+            totals.errors()
         )
     }
 }
@@ -93,8 +86,7 @@ async fn redraw(live: std::sync::Weak<Live>) {
 /// One caller's share of the line: its calls since it last folded them in.
 pub struct Feed {
     live: Arc<Live>,
-    latency: Histogram<u64>,
-    errors: u64,
+    stats: KindStats,
     folded_at: Instant,
 }
 
@@ -102,16 +94,14 @@ impl Feed {
     pub fn new(live: Arc<Live>) -> Feed {
         Feed {
             live,
-            latency: new_histogram(),
-            errors: 0,
+            stats: KindStats::new(),
             folded_at: Instant::now(),
         }
     }
 
-    /// One measured call, as [`super::Recorder::record`] got it (in µs).
-    pub fn record(&mut self, micros: u64, failed: bool) {
-        let _ = self.latency.record(micros);
-        self.errors += u64::from(failed);
+    /// One measured call, as [`super::Recorder::record`] got it.
+    pub fn record(&mut self, latency: Duration, code: Code) {
+        self.stats.record(latency, code);
         if self.folded_at.elapsed() >= FOLD_EVERY {
             self.fold();
         }
@@ -119,16 +109,12 @@ impl Feed {
 
     /// Adds what this caller saw to the totals, and starts afresh.
     pub fn fold(&mut self) {
-        let mut totals = self.live.totals.lock().expect("no caller panics holding it");
-        let _ = totals.latency.add(&self.latency);
-        totals.errors += self.errors;
-        drop(totals);
-        self.latency.reset();
-        self.errors = 0;
+        let folded = std::mem::replace(&mut self.stats, KindStats::new());
+        self.live
+            .totals
+            .lock()
+            .expect("no caller panics holding it")
+            .merge(&folded);
         self.folded_at = Instant::now();
     }
-}
-
-fn new_histogram() -> Histogram<u64> {
-    Histogram::new(3).expect("3 significant digits are supported")
 }

@@ -31,7 +31,7 @@ pub struct KindStats {
 }
 
 impl KindStats {
-    fn new() -> KindStats {
+    pub fn new() -> KindStats {
         let latency = Histogram::new(SIGNIFICANT_DIGITS).expect("3 significant digits are supported");
         KindStats {
             latency,
@@ -44,7 +44,18 @@ impl KindStats {
         self.codes[1..].iter().sum()
     }
 
-    fn merge(&mut self, other: &KindStats) {
+    /// Records one call of `latency` that ended with `code`.
+    pub fn record(&mut self, latency: Duration, code: Code) {
+        // Not `saturating_record`: it clamps to the current size instead of growing.
+        let micros = (latency.as_micros() as u64).clamp(1, MAX_MICROS);
+        self.latency
+            .record(micros)
+            .expect("auto-resizing histograms grow to any value up to MAX_MICROS");
+        self.codes[code as usize] += 1;
+    }
+
+    /// Adds `other`'s calls to these.
+    pub fn merge(&mut self, other: &KindStats) {
         self.latency
             .add(&other.latency)
             .expect("auto-resizing histograms always add");
@@ -73,14 +84,7 @@ impl Default for Recorder {
 impl Recorder {
     /// Records one measured call that ended at `end` after `latency`.
     pub fn record(&mut self, kind: Kind, latency: Duration, code: Code, end: Instant) {
-        let stats = &mut self.kinds[kind.index()];
-        // Not `saturating_record`: it clamps to the current size instead of growing.
-        let micros = (latency.as_micros() as u64).clamp(1, MAX_MICROS);
-        stats
-            .latency
-            .record(micros)
-            .expect("auto-resizing histograms grow to any value up to MAX_MICROS");
-        stats.codes[code as usize] += 1;
+        self.kinds[kind.index()].record(latency, code);
         self.last_end = Some(self.last_end.map_or(end, |last| last.max(end)));
     }
 

@@ -80,7 +80,7 @@ async fn call_until_done(mut caller: Caller, plan: Arc<Plan>, mix: Arc<Mix>, mut
             let latency = end - ticket.intended;
             recorder.record(kind, latency, code, end);
             if let Some(feed) = &mut feed {
-                feed.record(latency.as_micros() as u64, code != tonic::Code::Ok);
+                feed.record(latency, code);
             }
         }
     }
