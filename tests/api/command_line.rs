@@ -69,6 +69,17 @@ async fn an_unknown_shell_is_a_usage_error_that_lists_the_known_ones() {
     );
 }
 
+/// What `command_line` drew when run on a pseudo-terminal: `script` runs
+/// it there and copies the screen to its stdout. It must succeed.
+async fn drawn_on_a_terminal(command_line: &str, env: &[(&str, &str)]) -> String {
+    let mut command = tokio::process::Command::new("script");
+    command
+        .args(["-qec", command_line, "/dev/null"])
+        .envs(env.iter().copied());
+    let output = run_to_success(&mut command, Duration::from_secs(60), command_line).await;
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
 /// `orders-seed` with a small catalog: 300 orders in batches of 100.
 const SEED: &str = "--products 20 --customers 5 --orders 300 --batch 100";
 
@@ -89,12 +100,8 @@ async fn the_seeder_shows_no_progress_when_its_output_is_not_a_terminal() {
 #[tokio::test]
 async fn on_a_terminal_the_seeder_shows_each_phase_with_its_rate() {
     let db = TestDatabase::create().await;
-    // `script` runs it on a pseudo-terminal and copies what it drew.
     let seed = format!("{} {SEED}", env!("CARGO_BIN_EXE_orders-seed"));
-    let mut command = tokio::process::Command::new("script");
-    command.args(["-qec", &seed, "/dev/null"]).env("DATABASE_URL", &db.url);
-    let output = run_to_success(&mut command, Duration::from_secs(60), "script orders-seed").await;
-    let screen = String::from_utf8_lossy(&output.stdout);
+    let screen = drawn_on_a_terminal(&seed, &[("DATABASE_URL", &db.url)]).await;
     for drawn in [
         "orders (with products, customers, lines) [",
         "] 300/300 ",
@@ -124,12 +131,7 @@ async fn orders_migrate_shows_each_migration_on_a_terminal_and_nothing_in_a_pipe
 
     let on_terminal = TestDatabase::create_empty().await;
     let migrate = format!("{} migrate --services orders", env!("CARGO_BIN_EXE_orders"));
-    let mut command = tokio::process::Command::new("script");
-    command
-        .args(["-qec", &migrate, "/dev/null"])
-        .env("DATABASE_URL", &on_terminal.url);
-    let output = run_to_success(&mut command, Duration::from_secs(60), "script orders migrate").await;
-    let screen = String::from_utf8_lossy(&output.stdout);
+    let screen = drawn_on_a_terminal(&migrate, &[("DATABASE_URL", &on_terminal.url)]).await;
     let count = std::fs::read_dir(crate::local_machine::repo().join("migrations"))
         .unwrap()
         .count();
@@ -156,20 +158,14 @@ fn load_command(app: &crate::app::TestApp, extra: &str) -> String {
 async fn orders_load_draws_a_live_line_on_a_terminal_only() {
     let app = crate::app::spawn_app().await;
     let live = "calls, ";
-    let mut command = tokio::process::Command::new("script");
-    command.args(["-qec", &load_command(&app, ""), "/dev/null"]);
-    let output = run_to_success(&mut command, Duration::from_secs(60), "script orders-load").await;
-    let screen = String::from_utf8_lossy(&output.stdout);
+    let screen = drawn_on_a_terminal(&load_command(&app, ""), &[]).await;
     assert!(
         screen.contains(live) && screen.contains("/s, 0 errors, p99 "),
         "{screen}"
     );
     assert!(screen.contains("Summary:"), "then the summary:\n{screen}");
 
-    let mut command = tokio::process::Command::new("script");
-    command.args(["-qec", &load_command(&app, "--json"), "/dev/null"]);
-    let output = run_to_success(&mut command, Duration::from_secs(60), "script orders-load --json").await;
-    let screen = String::from_utf8_lossy(&output.stdout);
+    let screen = drawn_on_a_terminal(&load_command(&app, "--json"), &[]).await;
     assert!(!screen.contains(live), "no live line with --json:\n{screen}");
 
     let args = load_command(&app, "");

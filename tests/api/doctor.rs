@@ -107,6 +107,16 @@ impl Doctor {
         found.unwrap_or_else(|| panic!("no {name} line in:\n{}", self.shown))
     }
 
+    /// The line of the check `name`, which must have failed with a detail
+    /// that begins with `detail_start` and with `fix` after the arrow.
+    #[track_caller]
+    pub fn failed(&self, name: &str, detail_start: &str, fix: &str) -> &str {
+        let line = self.line(name);
+        assert!(line.starts_with(&format!("FAIL  {name:<16}  {detail_start}")), "{line}");
+        assert!(line.ends_with(&format!(" -> {fix}")), "{line}");
+        line
+    }
+
     /// The check names, in the order printed.
     fn names(&self) -> Vec<&str> {
         let checks = &self.lines[..self.lines.len() - 1];

@@ -16,15 +16,8 @@ async fn a_database_server_that_does_not_answer_fails_and_what_needs_it_is_skipp
     let nowhere = format!("postgres://postgres@127.0.0.1:{}/orders", free_port());
     let run = doctor(&[("DATABASE_URL", &nowhere)], &setup.args(&[])).await;
     assert_eq!(run.code, Some(1), "{}", run.shown);
-    let postgres = run.line("postgres");
-    assert!(
-        postgres.starts_with(&format!("FAIL  postgres          cannot connect to {nowhere}: ")),
-        "{postgres}"
-    );
-    assert!(
-        postgres.ends_with(" -> start PostgreSQL there, or correct DATABASE_URL (--database-url)"),
-        "{postgres}"
-    );
+    let fix = "start PostgreSQL there, or correct DATABASE_URL (--database-url)";
+    run.failed("postgres", &format!("cannot connect to {nowhere}: "), fix);
     assert_eq!(run.line("clock"), "skip  clock             PostgreSQL is not reachable");
     assert_eq!(
         run.line("orders-db"),

@@ -12,30 +12,17 @@ async fn nats_that_does_not_answer_or_lacks_jetstream_fails() {
     let url = format!("nats://127.0.0.1:{port}");
     let run = setup.doctor(&["--nats-url", &url]).await;
     assert_eq!(run.code, Some(1), "{}", run.shown);
-    let nats = run.line("nats");
-    assert!(
-        nats.starts_with(&format!("FAIL  nats              cannot connect to NATS at {url}: ")),
-        "{nats}"
-    );
-    assert!(
-        nats.ends_with(" -> start NATS there, or correct --nats-url (ORDERS_NATS_URL)"),
-        "{nats}"
-    );
+    let fix = "start NATS there, or correct --nats-url (ORDERS_NATS_URL)";
+    run.failed("nats", &format!("cannot connect to NATS at {url}: "), fix);
 
     // The same port, now a NATS server without JetStream.
     let _plain = plain_nats_server(port).await;
     let run = setup.doctor(&["--nats-url", &url]).await;
     assert_eq!(run.code, Some(1), "{}", run.shown);
-    let nats = run.line("nats");
-    assert!(nats.starts_with("FAIL  nats              NATS 2."), "{nats}");
+    let fix = "enable JetStream on that server (`nats-server -js`, or `jetstream {}` in its configuration)";
+    let nats = run.failed("nats", "NATS 2.", fix);
     assert!(
         nats.contains(&format!(" at {url} answers, JetStream does not: ")),
-        "{nats}"
-    );
-    assert!(
-        nats.ends_with(
-            " -> enable JetStream on that server (`nats-server -js`, or `jetstream {}` in its configuration)"
-        ),
         "{nats}"
     );
 
@@ -67,15 +54,8 @@ async fn an_smtp_server_that_does_not_answer_fails_mail() {
     let url = format!("smtp://127.0.0.1:{}", free_port());
     let run = setup.doctor(&["--smtp-url", &url]).await;
     assert_eq!(run.code, Some(1), "{}", run.shown);
-    let mail = run.line("mail");
-    assert!(
-        mail.starts_with(&format!("FAIL  mail              SMTP at {url}: ")),
-        "{mail}"
-    );
-    assert!(
-        mail.ends_with(" -> start the mail server, or correct --smtp-url"),
-        "{mail}"
-    );
+    let fix = "start the mail server, or correct --smtp-url";
+    run.failed("mail", &format!("SMTP at {url}: "), fix);
     assert_eq!(run.lines.last().unwrap(), "1 of 10 checks failed");
 }
 
