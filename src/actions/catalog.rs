@@ -1,4 +1,5 @@
-//! Catalog actions: create, read, list and restock products.
+//! Catalog actions: create, read, list and restock products (changes to
+//! their details are in `product_changes`, search in `search`).
 
 use diesel::result::Error as DieselError;
 use diesel_async::AsyncConnection;
@@ -71,12 +72,13 @@ pub async fn get_product(call: &Call, id: Uuid) -> Result<proto::GetProductRespo
 /// One page of the catalog in SKU order.
 pub async fn list_products(call: &Call, page: &ProductPage) -> Result<proto::ListProductsResponse, ApiError> {
     let after = page.cursor.as_ref().map(|c| c.sku.as_str());
+    let show_archived = page.show_archived;
     let rows = call
-        .run(async |conn| Ok(products::list(conn, after, page.page_size + 1).await?))
+        .run(async |conn| Ok(products::list(conn, after, show_archived, page.page_size + 1).await?))
         .await?;
     let (rows, next_page_token) = finish_page(rows, page.page_size, |last| {
         let cursor = ProductCursor { sku: last.sku.clone() };
-        call.state.page_key.seal(Listing::Products, &cursor)
+        call.state.page_key.seal(Listing::Products { show_archived }, &cursor)
     });
     Ok(proto::ListProductsResponse {
         products: rows.into_iter().map(to_proto::product).collect(),

@@ -1,11 +1,18 @@
-//! The part of each product that never changes through the API (SKU, name,
-//! price), cached in memory so that placing an order needs no catalog read.
+//! What an order copies from each product (SKU, name, price), cached in
+//! memory so that placing an order needs no catalog read.
 //!
-//! Why this is safe: the API has no call that changes a price or removes a
-//! product, and `place_order` re-checks every price and currency under its
-//! row locks anyway. An entry gone stale (a price edited by hand in SQL)
-//! makes the statement answer `stale`; the caller then [`forget`]s those
-//! products and prices again from the database.
+//! Why this is safe while prices and names change (UpdateProduct, possibly
+//! on another server process): `place_order` compares every price,
+//! currency and name with the product row it has locked, and refuses an
+//! archived product, so an order is never placed from an entry older than
+//! the change's commit. An entry gone stale makes the statement answer
+//! `stale`; the caller then [`forget`]s those products and prices again
+//! from the database. The process that makes a change forgets the entry
+//! itself; each other process pays one such retry per changed product.
+//!
+//! Archived products are never cached: an order for one reads it again
+//! (and is refused), so a product brought back on another process is
+//! orderable here at once.
 //!
 //! [`forget`]: ProductCache::forget
 
@@ -60,7 +67,9 @@ impl ProductCache {
         }
         for row in rows {
             let entry = catalog_entry(row)?;
-            cached.insert(entry.product_id, entry.clone());
+            if !entry.archived {
+                cached.insert(entry.product_id, entry.clone());
+            }
             found.insert(entry.product_id, entry);
         }
         Ok(found)
@@ -82,5 +91,6 @@ fn catalog_entry(row: ProductRow) -> Result<CatalogEntry, ApiError> {
         sku: row.sku,
         name: row.name,
         price,
+        archived: row.archive_time.is_some(),
     })
 }

@@ -12,6 +12,8 @@ pub mod detached;
 pub mod maintenance;
 pub mod orders;
 pub mod place;
+pub mod product_changes;
+pub mod search;
 pub mod to_event;
 pub mod to_proto;
 

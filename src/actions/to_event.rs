@@ -67,6 +67,46 @@ pub fn product_restocked(product: &proto::Product, quantity_added: i64, actor: &
     })
 }
 
+/// `ProductUpdated`: `product` after the change, `previous` before it,
+/// `changed_fields` the paths whose values differ.
+pub fn product_updated(
+    product: &proto::Product,
+    previous: &proto::Product,
+    changed_fields: &[&str],
+    actor: &Actor,
+) -> Outgoing {
+    let event_time = product.update_time;
+    encoded(Uuid::now_v7(), |event_id| proto::ProductUpdated {
+        event_id,
+        event_time,
+        product: Some(product.clone()),
+        previous: Some(previous.clone()),
+        changed_fields: Some(prost_types::FieldMask {
+            paths: changed_fields.iter().map(|f| (*f).to_owned()).collect(),
+        }),
+        actor: Some(api_actor(actor)),
+    })
+}
+
+/// `ProductArchived` or `ProductUnarchived`, by where `product` is now.
+pub fn product_archive_changed(product: &proto::Product, actor: &Actor) -> Outgoing {
+    let (event_time, product_now, actor) = (product.update_time, Some(product.clone()), Some(api_actor(actor)));
+    match product.archive_time {
+        Some(_) => encoded(Uuid::now_v7(), |event_id| proto::ProductArchived {
+            event_id,
+            event_time,
+            product: product_now,
+            actor,
+        }),
+        None => encoded(Uuid::now_v7(), |event_id| proto::ProductUnarchived {
+            event_id,
+            event_time,
+            product: product_now,
+            actor,
+        }),
+    }
+}
+
 /// The history entry of a change that left `order` as it is, at the time
 /// of the change (the order's `update_time`, set by its own transaction).
 fn state_change(order: &proto::Order, actor: &Actor, from: proto::OrderState) -> proto::OrderStateChange {

@@ -8,7 +8,7 @@ use crate::{
         orders::{LineItemRow, OrderWithLines},
         products::ProductRow,
     },
-    domain::state::OrderState,
+    domain::{product_change::etag, state::OrderState},
     proto,
 };
 
@@ -37,6 +37,8 @@ fn money(currency_code: &str, units: i64, nanos: i32) -> Option<proto::Money> {
 
 pub fn product(row: ProductRow) -> proto::Product {
     proto::Product {
+        etag: etag(row.id, row.revision),
+        archive_time: row.archive_time.map(timestamp),
         product_id: id(row.id),
         price: money(&row.currency_code, row.price_units, row.price_nanos),
         sku: row.sku,

@@ -19,7 +19,7 @@ pub enum Role {
     Customer,
     /// The warehouse: reads any order and ships it.
     Warehouse,
-    /// Keeps the catalog: adds products and stock.
+    /// Keeps the catalog: adds, changes and archives products, adds stock.
     CatalogAdmin,
     /// An internal service acting for customers (a front end's back end).
     Service,
@@ -65,11 +65,13 @@ pub fn access(role: Role, method: Method) -> Access {
     use Method::*;
     use Role::*;
     match (role, method) {
-        (_, GetProduct | ListProducts) => Access::Any,
+        (_, GetProduct | ListProducts | SearchProducts) => Access::Any,
         (Customer, CreateOrder | GetOrder | GetOrderHistory | CancelOrder) => Access::Own,
         (Service, CreateOrder | GetOrder | GetOrderHistory | CancelOrder) => Access::Any,
         (Warehouse, GetOrder | ShipOrder) => Access::Any,
-        (CatalogAdmin, CreateProduct | RestockProduct) => Access::Any,
+        (CatalogAdmin, CreateProduct | RestockProduct | UpdateProduct | ArchiveProduct | UnarchiveProduct) => {
+            Access::Any
+        }
         _ => Access::Denied,
     }
 }
@@ -132,6 +134,10 @@ mod tests {
         assert_eq!(roles_allowed(Method::ShipOrder), [Role::Warehouse]);
         assert_eq!(roles_allowed(Method::CreateProduct), [Role::CatalogAdmin]);
         assert_eq!(roles_allowed(Method::RestockProduct), [Role::CatalogAdmin]);
+        assert_eq!(roles_allowed(Method::UpdateProduct), [Role::CatalogAdmin]);
+        assert_eq!(roles_allowed(Method::ArchiveProduct), [Role::CatalogAdmin]);
+        assert_eq!(roles_allowed(Method::UnarchiveProduct), [Role::CatalogAdmin]);
+        assert_eq!(roles_allowed(Method::SearchProducts), Role::ALL);
         assert_eq!(roles_allowed(Method::ListProducts), Role::ALL);
     }
 }

@@ -11,12 +11,14 @@ use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+pub mod catalog;
 pub mod events;
 pub mod jobs;
 pub mod notifications;
 pub mod secret_url;
 pub mod security;
 
+pub use catalog::CatalogSettings;
 pub use events::{EventSettings, SubjectPrefix};
 pub use jobs::{JobStateArg, JobsArgs, JobsCommand, RetentionSettings};
 pub use notifications::NotificationSettings;
@@ -118,6 +120,9 @@ pub struct Settings {
 
     #[command(flatten)]
     pub security: SecuritySettings,
+
+    #[command(flatten)]
+    pub catalog: CatalogSettings,
 
     #[command(flatten)]
     pub events: EventSettings,

@@ -18,6 +18,7 @@ use uuid::Uuid;
 use super::schema::audit_events as events;
 use crate::domain::{
     order::{ORDER_RESOURCE, PRODUCT_RESOURCE},
+    product_change::ChangedValues,
     state::OrderState,
 };
 
@@ -40,6 +41,9 @@ crate::pg_enum! {
         OrderShipped = "ORDER_SHIPPED",
         ProductCreated = "PRODUCT_CREATED",
         ProductRestocked = "PRODUCT_RESTOCKED",
+        ProductUpdated = "PRODUCT_UPDATED",
+        ProductArchived = "PRODUCT_ARCHIVED",
+        ProductUnarchived = "PRODUCT_UNARCHIVED",
     }
 }
 
@@ -53,6 +57,9 @@ impl Action {
             Action::OrderShipped => ("order.shipped", "orders.v1.OrderShipped"),
             Action::ProductCreated => ("product.created", "orders.v1.ProductCreated"),
             Action::ProductRestocked => ("product.restocked", "orders.v1.ProductRestocked"),
+            Action::ProductUpdated => ("product.updated", "orders.v1.ProductUpdated"),
+            Action::ProductArchived => ("product.archived", "orders.v1.ProductArchived"),
+            Action::ProductUnarchived => ("product.unarchived", "orders.v1.ProductUnarchived"),
         }
     }
 
@@ -60,7 +67,11 @@ impl Action {
     pub fn resource_type(self) -> &'static str {
         match self {
             Action::OrderCreated | Action::OrderCancelled | Action::OrderShipped => ORDER_RESOURCE,
-            Action::ProductCreated | Action::ProductRestocked => PRODUCT_RESOURCE,
+            Action::ProductCreated
+            | Action::ProductRestocked
+            | Action::ProductUpdated
+            | Action::ProductArchived
+            | Action::ProductUnarchived => PRODUCT_RESOURCE,
         }
     }
 }
@@ -74,30 +85,48 @@ pub struct Event<'a> {
     pub to_state: Option<OrderState>,
     pub reason: Option<&'a str>,
     pub quantity: Option<i64>,
+    /// What a product change changed: the fields, before and after.
+    pub values: Option<&'a ChangedValues>,
 }
 
 impl<'a> Event<'a> {
-    /// An order moving from `from` to `to` (a cancellation gives its reason).
-    pub fn order(action: Action, id: Uuid, from: OrderState, to: OrderState, reason: Option<&'a str>) -> Self {
-        Event {
-            action,
-            resource_id: id,
-            from_state: Some(from),
-            to_state: Some(to),
-            reason,
-            quantity: None,
-        }
-    }
-
-    /// A product created with, or restocked by, `quantity` units.
-    pub fn product(action: Action, id: Uuid, quantity: i64) -> Self {
+    /// `action` on resource `id`, with nothing else said yet.
+    fn about(action: Action, id: Uuid) -> Self {
         Event {
             action,
             resource_id: id,
             from_state: None,
             to_state: None,
             reason: None,
+            quantity: None,
+            values: None,
+        }
+    }
+
+    /// An order moving from `from` to `to` (a cancellation gives its reason).
+    pub fn order(action: Action, id: Uuid, from: OrderState, to: OrderState, reason: Option<&'a str>) -> Self {
+        Event {
+            from_state: Some(from),
+            to_state: Some(to),
+            reason,
+            ..Event::about(action, id)
+        }
+    }
+
+    /// A product created with, or restocked by, `quantity` units.
+    pub fn product(action: Action, id: Uuid, quantity: i64) -> Self {
+        Event {
             quantity: Some(quantity),
+            ..Event::about(action, id)
+        }
+    }
+
+    /// A product's details changed (`values`), or it was archived or
+    /// brought back (`values` then says `archived` before and after).
+    pub fn product_change(action: Action, id: Uuid, values: &'a ChangedValues) -> Self {
+        Event {
+            values: Some(values),
+            ..Event::about(action, id)
         }
     }
 }
@@ -132,6 +161,8 @@ pub async fn record(
             events::to_state.eq(event.to_state),
             events::reason.eq(event.reason),
             events::quantity.eq(event.quantity),
+            events::value_before.eq(event.values.map(|v| &v.before)),
+            events::value_after.eq(event.values.map(|v| &v.after)),
         ))
         .execute(conn)
         .await?;

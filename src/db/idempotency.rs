@@ -64,22 +64,26 @@ impl IdempotentRequest for proto::CreateOrderRequest {
     }
 }
 
-impl IdempotentRequest for proto::CreateProductRequest {
-    fn scope(&self) -> String {
-        "CreateProduct".to_owned()
-    }
-    fn request_id_mut(&mut self) -> &mut String {
-        &mut self.request_id
-    }
+/// Catalog requests: a key is scoped to its RPC alone.
+macro_rules! scoped_to_the_rpc {
+    ($($request:ident => $scope:literal),* $(,)?) => {$(
+        impl IdempotentRequest for proto::$request {
+            fn scope(&self) -> String {
+                $scope.to_owned()
+            }
+            fn request_id_mut(&mut self) -> &mut String {
+                &mut self.request_id
+            }
+        }
+    )*};
 }
 
-impl IdempotentRequest for proto::RestockProductRequest {
-    fn scope(&self) -> String {
-        "RestockProduct".to_owned()
-    }
-    fn request_id_mut(&mut self) -> &mut String {
-        &mut self.request_id
-    }
+scoped_to_the_rpc! {
+    CreateProductRequest => "CreateProduct",
+    RestockProductRequest => "RestockProduct",
+    UpdateProductRequest => "UpdateProduct",
+    ArchiveProductRequest => "ArchiveProduct",
+    UnarchiveProductRequest => "UnarchiveProduct",
 }
 
 /// The key of a validated `request` whose `request_id` parsed to

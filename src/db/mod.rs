@@ -17,6 +17,7 @@ pub mod pool;
 pub mod products;
 #[rustfmt::skip] // generated: see the header of schema.rs
 pub mod schema;
+pub mod search;
 pub mod secrets;
 
 pub use pool::{Pool, connect_pool};

@@ -54,8 +54,9 @@ crate::pg_enum! {
         Replay = "replay",
         /// A product does not exist. Nothing changed.
         Missing = "missing",
-        /// A price or currency differs from what the server priced with: its
-        /// catalog cache is out of date. Nothing changed.
+        /// A price, currency or name differs from what the server priced
+        /// with, or a product is archived: its catalog cache is out of date.
+        /// Nothing changed.
         Stale = "stale",
         /// Some line lacks stock. Nothing changed.
         Short = "short",

@@ -3,13 +3,16 @@
 use chrono::{DateTime, Utc};
 use diesel::{
     prelude::*,
-    sql_types::{Array, Int4, Uuid as SqlUuid},
+    sql_types::{Array, Int4, Nullable, Timestamptz, Uuid as SqlUuid},
 };
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::schema::products;
-use crate::domain::product::{MAX_STOCK, NewProduct};
+use crate::domain::{
+    product::{MAX_STOCK, NewProduct},
+    product_change::Details,
+};
 
 /// The name of the unique constraint on `products.sku`.
 pub const SKU_UNIQUE: &str = "products_sku_key";
@@ -30,6 +33,9 @@ pub struct ProductRow {
     pub stock: i64,
     pub create_time: DateTime<Utc>,
     pub update_time: DateTime<Utc>,
+    /// Changes to the details so far (not stock): the etag's source.
+    pub revision: i64,
+    pub archive_time: Option<DateTime<Utc>>,
 }
 
 /// Inserts a product with a new id.
@@ -69,16 +75,58 @@ pub async fn find_many(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> QueryResul
         .await
 }
 
-/// Up to `limit` products in SKU order, starting after `after_sku`.
-pub async fn list(conn: &mut AsyncPgConnection, after_sku: Option<&str>, limit: i64) -> QueryResult<Vec<ProductRow>> {
-    let query = products::table
+/// Up to `limit` products in SKU order, starting after `after_sku`,
+/// archived ones only with `show_archived`.
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    after_sku: Option<&str>,
+    show_archived: bool,
+    limit: i64,
+) -> QueryResult<Vec<ProductRow>> {
+    let mut query = products::table
         .select(ProductRow::as_select())
         .order(products::sku)
-        .limit(limit);
-    match after_sku {
-        Some(sku) => query.filter(products::sku.gt(sku)).load(conn).await,
-        None => query.load(conn).await,
+        .limit(limit)
+        .into_boxed();
+    if let Some(sku) = after_sku {
+        query = query.filter(products::sku.gt(sku));
     }
+    if !show_archived {
+        query = query.filter(products::archive_time.is_null());
+    }
+    query.load(conn).await
+}
+
+/// Sets the details that `details` changes, counting a revision.
+pub async fn update_details(conn: &mut AsyncPgConnection, id: Uuid, details: &Details) -> QueryResult<ProductRow> {
+    let price = details.price.as_ref();
+    diesel::update(products::table.find(id))
+        .set((
+            details.name.as_ref().map(|name| products::name.eq(name)),
+            (details.description.as_ref()).map(|description| products::description.eq(description)),
+            price.map(|p| products::currency_code.eq(p.currency_code())),
+            price.map(|p| products::price_units.eq(p.units())),
+            price.map(|p| products::price_nanos.eq(p.nanos())),
+            products::revision.eq(products::revision + 1),
+            products::update_time.eq(diesel::dsl::now),
+        ))
+        .returning(ProductRow::as_returning())
+        .get_result(conn)
+        .await
+}
+
+/// Archives the product (`archive`) or brings it back, counting a revision.
+pub async fn set_archived(conn: &mut AsyncPgConnection, id: Uuid, archive: bool) -> QueryResult<ProductRow> {
+    let archive_time = diesel::dsl::sql::<Nullable<Timestamptz>>(if archive { "now()" } else { "NULL" });
+    diesel::update(products::table.find(id))
+        .set((
+            products::archive_time.eq(archive_time),
+            products::revision.eq(products::revision + 1),
+            products::update_time.eq(diesel::dsl::now),
+        ))
+        .returning(ProductRow::as_returning())
+        .get_result(conn)
+        .await
 }
 
 /// Adds `quantity` units, unless that would exceed [`MAX_STOCK`]. `None`

@@ -17,6 +17,21 @@ diesel::table! {
         event_id -> Nullable<Uuid>,
         event_payload -> Nullable<Bytea>,
         transaction_id -> Int8,
+        value_before -> Nullable<Jsonb>,
+        value_after -> Nullable<Jsonb>,
+    }
+}
+
+diesel::table! {
+    catalog_search_settings (singleton) {
+        singleton -> Bool,
+        config -> Text,
+    }
+}
+
+diesel::table! {
+    catalog_words (word) {
+        word -> Text,
     }
 }
 
@@ -107,6 +122,8 @@ diesel::table! {
         stock -> Int8,
         create_time -> Timestamptz,
         update_time -> Timestamptz,
+        revision -> Int8,
+        archive_time -> Nullable<Timestamptz>,
     }
 }
 
@@ -122,6 +139,8 @@ diesel::joinable!(order_line_items -> products (product_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
+    catalog_search_settings,
+    catalog_words,
     idempotency_keys,
     jobs,
     order_line_items,

@@ -13,8 +13,10 @@ pub mod order;
 pub mod page;
 pub mod pricing;
 pub mod product;
+pub mod product_change;
 pub mod reads;
 pub mod request;
+pub mod search;
 pub mod state;
 pub mod violations;
 

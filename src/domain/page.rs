@@ -49,8 +49,17 @@ pub fn finish_page<T>(mut rows: Vec<T>, page_size: i64, token_after: impl FnOnce
 /// The listing a token belongs to; part of what the tag signs.
 #[derive(Debug, Clone, Copy)]
 pub enum Listing<'a> {
-    Products,
-    OrderHistory { customer_id: &'a str },
+    Products {
+        show_archived: bool,
+    },
+    OrderHistory {
+        customer_id: &'a str,
+    },
+    /// A search's results, for the query as typed (trimmed).
+    Search {
+        query: &'a str,
+        show_archived: bool,
+    },
 }
 
 /// The position after the last order of a history page.
@@ -64,6 +73,14 @@ pub struct OrderCursor {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProductCursor {
     pub sku: String,
+}
+
+/// The position after the last result of a search page: its score, then
+/// its id (results are ordered by both, descending).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SearchCursor {
+    pub score: f32,
+    pub product_id: Uuid,
 }
 
 /// A position in a listing that can be written into a token.
@@ -96,6 +113,23 @@ impl Cursor for ProductCursor {
     fn from_bytes(bytes: &[u8]) -> Option<Self> {
         let sku = String::from_utf8(bytes.to_vec()).ok()?;
         Some(ProductCursor { sku })
+    }
+}
+
+impl Cursor for SearchCursor {
+    fn to_bytes(&self) -> Vec<u8> {
+        // The exact bits: the database compares with the score it computes.
+        let mut bytes = self.score.to_bits().to_be_bytes().to_vec();
+        bytes.extend_from_slice(self.product_id.as_bytes());
+        bytes
+    }
+
+    fn from_bytes(bytes: &[u8]) -> Option<Self> {
+        let (score, id) = bytes.split_first_chunk::<4>()?;
+        Some(SearchCursor {
+            score: f32::from_bits(u32::from_be_bytes(*score)),
+            product_id: Uuid::from_slice(id).ok()?,
+        })
     }
 }
 
@@ -156,16 +190,31 @@ impl PageTokenKey {
     fn mac(&self, listing: Listing<'_>, signed: &[u8]) -> Hmac<Sha256> {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes keys of any length");
         match listing {
-            Listing::Products => mac.update(b"products\0"),
+            // Tokens issued before archiving existed stay valid.
+            Listing::Products { show_archived: false } => mac.update(b"products\0"),
+            Listing::Products { show_archived: true } => mac.update(b"products+archived\0"),
             Listing::OrderHistory { customer_id } => {
                 mac.update(b"order-history\0");
-                mac.update(&(customer_id.len() as u64).to_be_bytes());
-                mac.update(customer_id.as_bytes());
+                update_with_text(&mut mac, customer_id);
+            }
+            Listing::Search { query, show_archived } => {
+                mac.update(if show_archived {
+                    &b"search+archived\0"[..]
+                } else {
+                    &b"search\0"[..]
+                });
+                update_with_text(&mut mac, query);
             }
         }
         mac.update(signed);
         mac
     }
+}
+
+/// Length first, so that no two texts feed the same bytes.
+fn update_with_text(mac: &mut Hmac<Sha256>, text: &str) {
+    mac.update(&(text.len() as u64).to_be_bytes());
+    mac.update(text.as_bytes());
 }
 
 #[cfg(test)]
@@ -200,7 +249,11 @@ mod tests {
         assert!(key().open::<OrderCursor>(bob, &token).is_err());
         let other_key = PageTokenKey::new(vec![8; 32]).unwrap();
         assert!(other_key.open::<OrderCursor>(ALICE, &token).is_err());
-        assert!(key().open::<ProductCursor>(Listing::Products, &token).is_err());
+        assert!(
+            key()
+                .open::<ProductCursor>(Listing::Products { show_archived: false }, &token)
+                .is_err()
+        );
     }
 
     #[test]

@@ -15,14 +15,15 @@ use super::{
 };
 use crate::error::{ApiError, PreconditionViolation};
 
-/// What the catalog says about a product that never changes: what an order
-/// copies into its lines.
+/// What the catalog says about a product: what an order copies into its
+/// lines, and whether it can be ordered at all.
 #[derive(Debug, Clone)]
 pub struct CatalogEntry {
     pub product_id: Uuid,
     pub sku: String,
     pub name: String,
     pub price: Money,
+    pub archived: bool,
 }
 
 /// A line with the price copied from the catalog.
@@ -44,7 +45,7 @@ pub struct PricedOrder {
 }
 
 /// Prices `lines` from `catalog`, refusing (in this order) unknown
-/// products and mixed currencies.
+/// products, archived ones and mixed currencies.
 pub fn price_order(lines: &[RequestedLine], catalog: &HashMap<Uuid, CatalogEntry>) -> Result<PricedOrder, ApiError> {
     let entries = lines
         .iter()
@@ -56,6 +57,7 @@ pub fn price_order(lines: &[RequestedLine], catalog: &HashMap<Uuid, CatalogEntry
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
+    check_orderable(&entries)?;
     check_one_currency(&entries)?;
     let mut total = entries[0].price.zero();
     let mut priced = Vec::with_capacity(lines.len());
@@ -75,6 +77,32 @@ pub fn price_order(lines: &[RequestedLine], catalog: &HashMap<Uuid, CatalogEntry
         });
     }
     Ok(PricedOrder { lines: priced, total })
+}
+
+/// PRODUCT_ARCHIVED naming every archived product of the order.
+fn check_orderable(entries: &[&CatalogEntry]) -> Result<(), ApiError> {
+    let violations: Vec<_> = (entries.iter().enumerate())
+        .filter(|(_, e)| e.archived)
+        .map(|(i, e)| PreconditionViolation {
+            kind: "PRODUCT_ARCHIVED",
+            subject: format!("products/{}", e.product_id),
+            description: format!(
+                "line_items[{i}]: {} ({}) is archived and can no longer be ordered",
+                e.sku, e.name
+            ),
+        })
+        .collect();
+    if violations.is_empty() {
+        return Ok(());
+    }
+    Err(ApiError::FailedPrecondition {
+        reason: "PRODUCT_ARCHIVED",
+        message: format!(
+            "{} of the ordered products are archived and can no longer be ordered; nothing was ordered",
+            violations.len()
+        ),
+        violations,
+    })
 }
 
 fn check_one_currency(entries: &[&CatalogEntry]) -> Result<(), ApiError> {
@@ -150,6 +178,7 @@ mod tests {
             sku: format!("SKU-{units}"),
             name: "Thing".into(),
             price: Money::from_parts(currency, units, nanos).unwrap(),
+            archived: false,
         }
     }
 
@@ -222,5 +251,29 @@ mod tests {
             quantity: 1,
         });
         assert!(matches!(price_order(&lines, &catalog), Err(ApiError::NotFound { .. })));
+    }
+
+    #[test]
+    fn every_archived_product_is_named_and_nothing_is_priced() {
+        let mut archived = entry("EUR", 2, 0);
+        archived.archived = true;
+        let archived_id = archived.product_id;
+        let (lines, catalog) = setup(vec![entry("EUR", 1, 0), archived], &[1, 1]);
+        match price_order(&lines, &catalog) {
+            Err(ApiError::FailedPrecondition {
+                reason: "PRODUCT_ARCHIVED",
+                violations,
+                ..
+            }) => {
+                assert_eq!(violations.len(), 1);
+                assert_eq!(violations[0].subject, format!("products/{archived_id}"));
+                assert!(
+                    violations[0]
+                        .description
+                        .starts_with("line_items[1]: SKU-2 (Thing) is archived")
+                );
+            }
+            other => panic!("unexpected {other:?}"),
+        }
     }
 }

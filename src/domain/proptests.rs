@@ -137,6 +137,9 @@ fn check_outcome(message: &str, result: Result<(), ApiError>, lines: usize) -> R
     Ok(())
 }
 
+/// The catalog listing, as ListProducts issues its tokens by default.
+const PRODUCTS: Listing<'static> = Listing::Products { show_archived: false };
+
 fn key() -> PageTokenKey {
     PageTokenKey::new(vec![9; 32]).unwrap()
 }
@@ -273,7 +276,7 @@ proptest! {
         let history = proto::GetOrderHistoryRequest { customer_id, page_size, page_token: page_token.clone() };
         let outcome = HistoryPage::parse(&history, &key()).map(drop);
         check_outcome("orders.v1.GetOrderHistoryRequest", outcome, 0)?;
-        let products = proto::ListProductsRequest { page_size, page_token };
+        let products = proto::ListProductsRequest { page_size, page_token, show_archived: false };
         check_outcome("orders.v1.ListProductsRequest", ProductPage::parse(&products, &key()).map(drop), 0)?;
     }
 
@@ -514,9 +517,10 @@ proptest! {
         prop_assert_eq!(page, HistoryPage { customer_id, page_size: i64::from(page_size), cursor });
 
         let cursor = sku.map(|sku| ProductCursor { sku });
-        let page_token = cursor.as_ref().map_or_else(String::new, |c| key().seal(Listing::Products, c));
-        let page = ProductPage::parse(&proto::ListProductsRequest { page_size, page_token }, &key()).unwrap();
-        prop_assert_eq!(page, ProductPage { page_size: i64::from(page_size), cursor });
+        let page_token = cursor.as_ref().map_or_else(String::new, |c| key().seal(PRODUCTS, c));
+        let request = proto::ListProductsRequest { page_size, page_token, show_archived: false };
+        let page = ProductPage::parse(&request, &key()).unwrap();
+        prop_assert_eq!(page, ProductPage { page_size: i64::from(page_size), cursor, show_archived: false });
     }
 }
 
@@ -539,8 +543,8 @@ proptest! {
         let listing = Listing::OrderHistory { customer_id: &customer_id };
         prop_assert_eq!(open(&key, listing, &key.seal(listing, &cursor)), Ok(Some(cursor)));
         let cursor = ProductCursor { sku };
-        let token = key.seal(Listing::Products, &cursor);
-        prop_assert_eq!(key.open(Listing::Products, &token), Ok(Some(cursor)));
+        let token = key.seal(PRODUCTS, &cursor);
+        prop_assert_eq!(key.open(PRODUCTS, &token), Ok(Some(cursor)));
     }
 
     #[test]
@@ -575,8 +579,8 @@ proptest! {
         let (for_a, for_b) = (Listing::OrderHistory { customer_id: &a }, Listing::OrderHistory { customer_id: &b });
         let token = key.seal(for_a, &cursor);
         prop_assert!(open(&key, for_b, &token).is_err());
-        prop_assert!(key.open::<ProductCursor>(Listing::Products, &token).is_err());
-        let product_token = key.seal(Listing::Products, &ProductCursor { sku: a.clone() });
+        prop_assert!(key.open::<ProductCursor>(PRODUCTS, &token).is_err());
+        let product_token = key.seal(PRODUCTS, &ProductCursor { sku: a.clone() });
         prop_assert!(open(&key, for_a, &product_token).is_err());
     }
 
@@ -585,10 +589,10 @@ proptest! {
         prop_assume!(!text.is_empty());
         let alice = Listing::OrderHistory { customer_id: "alice" };
         prop_assert!(open(&key, alice, &text).is_err());
-        prop_assert!(key.open::<ProductCursor>(Listing::Products, &text).is_err());
+        prop_assert!(key.open::<ProductCursor>(PRODUCTS, &text).is_err());
         // Well-formed base64 gets past decoding and must fail the signature.
         let encoded = URL_SAFE_NO_PAD.encode(&bytes);
         prop_assert!(open(&key, alice, &encoded).is_err());
-        prop_assert!(key.open::<ProductCursor>(Listing::Products, &encoded).is_err());
+        prop_assert!(key.open::<ProductCursor>(PRODUCTS, &encoded).is_err());
     }
 }

@@ -24,15 +24,23 @@ pub fn parse_id(field: &str, value: &str) -> Result<Uuid, ApiError> {
 pub struct ProductPage {
     pub page_size: i64,
     pub cursor: Option<ProductCursor>,
+    /// Archived products are listed too.
+    pub show_archived: bool,
 }
 
 impl ProductPage {
     pub fn parse(request: &proto::ListProductsRequest, key: &PageTokenKey) -> Result<Self, ApiError> {
         let mut v = Violations::default();
         let page_size = v.check("page_size", page::page_size(request.page_size));
-        let cursor = v.check("page_token", key.open(Listing::Products, &request.page_token));
+        let show_archived = request.show_archived;
+        let listing = Listing::Products { show_archived };
+        let cursor = v.check("page_token", key.open(listing, &request.page_token));
         let (page_size, cursor) = v.finish(page_size.zip(cursor))?;
-        Ok(ProductPage { page_size, cursor })
+        Ok(ProductPage {
+            page_size,
+            cursor,
+            show_archived,
+        })
     }
 }
 

@@ -12,7 +12,9 @@ use super::{
     order::{Cancellation, NewOrder},
     page::PageTokenKey,
     product::{NewProduct, Restock},
+    product_change::{ArchiveChange, ProductUpdate},
     reads::{HistoryPage, ProductPage, parse_id},
+    search::SearchPage,
 };
 use crate::{
     error::ApiError,
@@ -39,6 +41,16 @@ pub fn decode_and_validate(method: Method, bytes: &[u8], key: &PageTokenKey) -> 
         Method::GetProduct => parse_id("product_id", &decode::<proto::GetProductRequest>(bytes)?.product_id).map(drop),
         Method::ListProducts => ProductPage::parse(&decode(bytes)?, key).map(drop),
         Method::RestockProduct => Restock::try_from(&decode::<proto::RestockProductRequest>(bytes)?).map(drop),
+        Method::SearchProducts => SearchPage::parse(&decode(bytes)?, key).map(drop),
+        Method::UpdateProduct => ProductUpdate::try_from(&decode::<proto::UpdateProductRequest>(bytes)?).map(drop),
+        Method::ArchiveProduct => {
+            let r = decode::<proto::ArchiveProductRequest>(bytes)?;
+            ArchiveChange::parse(true, &r.product_id, &r.etag, &r.request_id).map(drop)
+        }
+        Method::UnarchiveProduct => {
+            let r = decode::<proto::UnarchiveProductRequest>(bytes)?;
+            ArchiveChange::parse(false, &r.product_id, &r.etag, &r.request_id).map(drop)
+        }
     }
 }
 
@@ -77,7 +89,7 @@ mod tests {
 
     #[test]
     fn an_empty_body_names_the_required_fields_of_each_method() {
-        let required: [(Method, &[&str]); 8] = [
+        let required: [(Method, &[&str]); 12] = [
             (Method::CreateOrder, &["customer_id", "line_items", "shipping_address"]),
             (Method::GetOrder, &["order_id"]),
             (Method::GetOrderHistory, &["customer_id"]),
@@ -86,6 +98,10 @@ mod tests {
             (Method::CreateProduct, &["sku", "name", "price"]),
             (Method::GetProduct, &["product_id"]),
             (Method::RestockProduct, &["product_id", "quantity"]),
+            (Method::SearchProducts, &["query"]),
+            (Method::UpdateProduct, &["product"]),
+            (Method::ArchiveProduct, &["product_id"]),
+            (Method::UnarchiveProduct, &["product_id"]),
         ];
         for (method, fields) in required {
             assert_eq!(

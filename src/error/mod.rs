@@ -75,6 +75,15 @@ pub enum ApiError {
         message: String,
         violations: Vec<PreconditionViolation>,
     },
+    /// The resource changed since the caller read it (its etag is stale):
+    /// nothing was changed. Retrying the same call cannot succeed; reading
+    /// the resource again and reapplying the change can.
+    #[error("{message}")]
+    StaleEtag {
+        message: String,
+        resource_type: &'static str,
+        name: String,
+    },
     /// A value is valid on its own but would push a quantity past its limit.
     #[error("{message}")]
     OutOfRange {
@@ -142,7 +151,7 @@ impl ApiError {
             ApiError::PermissionDenied { .. } => Code::PermissionDenied,
             ApiError::RateLimited { .. } => Code::ResourceExhausted,
             ApiError::DeadlineExceeded => Code::DeadlineExceeded,
-            ApiError::Aborted(_) => Code::Aborted,
+            ApiError::Aborted(_) | ApiError::StaleEtag { .. } => Code::Aborted,
             ApiError::Unavailable(_) => Code::Unavailable,
             ApiError::Internal(_) => Code::Internal,
         }
@@ -168,6 +177,7 @@ impl ApiError {
             | ApiError::RateLimited { reason, .. } => reason,
             ApiError::DeadlineExceeded => "DEADLINE_EXCEEDED",
             ApiError::Aborted(_) => "TRANSACTION_CONFLICT",
+            ApiError::StaleEtag { .. } => "ETAG_MISMATCH",
             ApiError::Unavailable(_) => "DATABASE_UNAVAILABLE",
             ApiError::Internal(_) => "INTERNAL",
         }
@@ -188,6 +198,11 @@ impl ApiError {
                 resource_type, name, ..
             } => {
                 details.set_resource_info(*resource_type, name, "", "already exists");
+            }
+            ApiError::StaleEtag {
+                resource_type, name, ..
+            } => {
+                details.set_resource_info(*resource_type, name, "", "changed since its etag was read");
             }
             ApiError::FailedPrecondition { violations, .. } if !violations.is_empty() => {
                 details.set_precondition_failure(

@@ -16,11 +16,15 @@ pub enum Method {
     GetProduct,
     ListProducts,
     RestockProduct,
+    SearchProducts,
+    UpdateProduct,
+    ArchiveProduct,
+    UnarchiveProduct,
 }
 
 impl Method {
     /// All methods, in a fixed order (the fuzz target picks by index).
-    pub const ALL: [Method; 9] = [
+    pub const ALL: [Method; 13] = [
         Method::CreateOrder,
         Method::GetOrder,
         Method::GetOrderHistory,
@@ -30,6 +34,10 @@ impl Method {
         Method::GetProduct,
         Method::ListProducts,
         Method::RestockProduct,
+        Method::SearchProducts,
+        Method::UpdateProduct,
+        Method::ArchiveProduct,
+        Method::UnarchiveProduct,
     ];
 
     /// The full gRPC path, e.g. `/orders.v1.OrderService/CreateOrder`.
@@ -44,6 +52,10 @@ impl Method {
             Method::GetProduct => "/orders.v1.CatalogService/GetProduct",
             Method::ListProducts => "/orders.v1.CatalogService/ListProducts",
             Method::RestockProduct => "/orders.v1.CatalogService/RestockProduct",
+            Method::SearchProducts => "/orders.v1.CatalogService/SearchProducts",
+            Method::UpdateProduct => "/orders.v1.CatalogService/UpdateProduct",
+            Method::ArchiveProduct => "/orders.v1.CatalogService/ArchiveProduct",
+            Method::UnarchiveProduct => "/orders.v1.CatalogService/UnarchiveProduct",
         }
     }
 

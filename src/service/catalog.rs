@@ -5,11 +5,13 @@ use tonic::{Request, Response, Status};
 use futures_util::FutureExt;
 
 use crate::{
-    actions::{AppState, Call, catalog, detached},
+    actions::{AppState, Call, catalog, detached, product_changes, search},
     db::idempotency,
     domain::{
         product::{NewProduct, Restock},
+        product_change::{ArchiveChange, ProductUpdate},
         reads::{ProductPage, parse_id},
+        search::SearchPage,
     },
     proto::{self, catalog_service_server::CatalogService},
 };
@@ -72,6 +74,60 @@ impl CatalogService for CatalogApi {
         let key = idempotency::key(restock.request_id, request);
         let response = detached((call, restock, key), |(call, restock, key)| {
             catalog::restock(call, restock, key.as_ref()).boxed()
+        });
+        Ok(Response::new(response.await?))
+    }
+
+    async fn search_products(
+        &self,
+        request: Request<proto::SearchProductsRequest>,
+    ) -> Result<Response<proto::SearchProductsResponse>, Status> {
+        let page = SearchPage::parse(request.get_ref(), &self.state.page_key)?;
+        let call = Call::new(&self.state, &request)?;
+        let response = detached((call, page), |(call, page)| search::search_products(call, page).boxed());
+        Ok(Response::new(response.await?))
+    }
+
+    async fn update_product(
+        &self,
+        request: Request<proto::UpdateProductRequest>,
+    ) -> Result<Response<proto::UpdateProductResponse>, Status> {
+        let call = Call::new(&self.state, &request)?;
+        let request = request.into_inner();
+        let update = ProductUpdate::try_from(&request)?;
+        let key = idempotency::key(update.request_id, request);
+        let response = detached((call, update, key), |(call, update, key)| {
+            product_changes::update_product(call, update, key.as_ref()).boxed()
+        });
+        Ok(Response::new(response.await?))
+    }
+
+    async fn archive_product(
+        &self,
+        request: Request<proto::ArchiveProductRequest>,
+    ) -> Result<Response<proto::ArchiveProductResponse>, Status> {
+        let call = Call::new(&self.state, &request)?;
+        let request = request.into_inner();
+        let change = ArchiveChange::parse(true, &request.product_id, &request.etag, &request.request_id)?;
+        let key = idempotency::key(change.request_id, request);
+        let respond = |product| proto::ArchiveProductResponse { product: Some(product) };
+        let response = detached((call, change, key), move |(call, change, key)| {
+            product_changes::change_archive(call, change, key.as_ref(), respond).boxed()
+        });
+        Ok(Response::new(response.await?))
+    }
+
+    async fn unarchive_product(
+        &self,
+        request: Request<proto::UnarchiveProductRequest>,
+    ) -> Result<Response<proto::UnarchiveProductResponse>, Status> {
+        let call = Call::new(&self.state, &request)?;
+        let request = request.into_inner();
+        let change = ArchiveChange::parse(false, &request.product_id, &request.etag, &request.request_id)?;
+        let key = idempotency::key(change.request_id, request);
+        let respond = |product| proto::UnarchiveProductResponse { product: Some(product) };
+        let response = detached((call, change, key), move |(call, change, key)| {
+            product_changes::change_archive(call, change, key.as_ref(), respond).boxed()
         });
         Ok(Response::new(response.await?))
     }

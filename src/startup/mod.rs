@@ -71,6 +71,8 @@ pub enum StartupError {
     Pool(#[from] deadpool::managed::BuildError),
     #[error("could not read the page-token key from the database: {0}")]
     PageTokenKey(String),
+    #[error("could not set the catalog's search language to {language:?}: {reason}")]
+    SearchLanguage { language: String, reason: String },
     #[error("could not listen on {addr}: {source}")]
     Bind { addr: SocketAddr, source: std::io::Error },
     #[error("could not build server reflection: {0}")]

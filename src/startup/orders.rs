@@ -31,6 +31,7 @@ impl OrdersService {
         }
         let pool = db::connect_pool(url, &settings.database)?;
         let page_key = load_page_key(&pool).await?;
+        set_search_language(&pool, &settings.catalog.search_language).await?;
         let relay = match settings.events.outbox_relay {
             true => Some(outbox_relay(settings, url, &pool).await?),
             false => None,
@@ -63,6 +64,27 @@ async fn outbox_relay(settings: &Settings, url: &str, pool: &db::Pool) -> Result
         prefix: settings.events.nats_subject_prefix.clone(),
         interval: settings.events.outbox_relay_interval,
     })
+}
+
+/// Makes `language` the catalog's search configuration, rebuilding the
+/// products' search documents when it changes.
+async fn set_search_language(pool: &db::Pool, language: &str) -> Result<(), StartupError> {
+    let error = |reason: String| StartupError::SearchLanguage {
+        language: language.to_owned(),
+        reason,
+    };
+    let mut conn = pool.get().await.map_err(|e| error(e.to_string()))?;
+    match db::search::set_configuration(&mut conn, language).await {
+        Ok(true) => {
+            tracing::info!(language, "rebuilt every product's search document");
+            Ok(())
+        }
+        Ok(false) => Ok(()),
+        Err(diesel::result::Error::DatabaseError(_, info)) if info.message().contains("does not exist") => Err(error(
+            "PostgreSQL has no such text search configuration (psql's \\dF lists them)".to_owned(),
+        )),
+        Err(e) => Err(error(e.to_string())),
+    }
 }
 
 async fn load_page_key(pool: &db::Pool) -> Result<PageTokenKey, StartupError> {

@@ -74,6 +74,7 @@ pub async fn list(app: &TestApp, page_size: i32, page_token: &str) -> Result<pro
     let request = proto::ListProductsRequest {
         page_size,
         page_token: page_token.to_owned(),
+        show_archived: false,
     };
     app.catalog.clone().list_products(request).await.map(|r| r.into_inner())
 }

@@ -155,6 +155,39 @@ async fn call(app: &TestApp, fx: &Fixture, clients: &Clients, method: Method, cu
             };
             catalog.restock_product(request).await.map(drop)
         }
+        Method::SearchProducts => {
+            let request = proto::SearchProductsRequest {
+                query: "matrix".into(),
+                ..Default::default()
+            };
+            catalog.search_products(request).await.map(drop)
+        }
+        Method::UpdateProduct => {
+            let product = proto::Product {
+                product_id: fx.product.clone(),
+                description: format!("Changed by {customer}"),
+                ..Default::default()
+            };
+            let request = proto::UpdateProductRequest {
+                product: Some(product),
+                ..Default::default()
+            };
+            catalog.update_product(request).await.map(drop)
+        }
+        // Archived, then brought back: the matrix's product stays orderable.
+        Method::ArchiveProduct | Method::UnarchiveProduct => {
+            let product_id = fx.product.clone();
+            let archive = proto::ArchiveProductRequest {
+                product_id: product_id.clone(),
+                ..Default::default()
+            };
+            let archived = catalog.archive_product(archive).await.map(drop);
+            let unarchive = proto::UnarchiveProductRequest {
+                product_id,
+                ..Default::default()
+            };
+            archived.and(catalog.unarchive_product(unarchive).await.map(drop))
+        }
     }
 }
 

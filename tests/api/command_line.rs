@@ -92,9 +92,17 @@ async fn the_seeder_shows_no_progress_when_its_output_is_not_a_terminal() {
     assert_eq!(output.stderr, b"", "nothing on stderr: {}", show(&output));
     let stdout = String::from_utf8(output.stdout).unwrap();
     let lines: Vec<&str> = stdout.lines().collect();
-    assert_eq!(lines.len(), 4, "one line per batch and a summary:\n{stdout}");
-    assert!(lines[3].starts_with("seeded 300 orders in "), "{stdout}");
-    assert!(lines[3].ends_with("the database now holds 300 orders"), "{stdout}");
+    assert_eq!(
+        lines.len(),
+        5,
+        "the products, one line per batch and a summary:\n{stdout}"
+    );
+    assert!(lines[0].starts_with("20 products created in "), "{stdout}");
+    assert!(lines[4].starts_with("seeded 300 orders in "), "{stdout}");
+    assert!(
+        lines[4].ends_with("the database now holds 20 products and 300 orders"),
+        "{stdout}"
+    );
 }
 
 #[tokio::test]
@@ -103,7 +111,8 @@ async fn on_a_terminal_the_seeder_shows_each_phase_with_its_rate() {
     let seed = format!("{} {SEED}", env!("CARGO_BIN_EXE_orders-seed"));
     let screen = drawn_on_a_terminal(&seed, &[("DATABASE_URL", &db.url)]).await;
     for drawn in [
-        "orders (with products, customers, lines) [",
+        "products: creating the missing ones",
+        "orders (with customers, lines) [",
         "] 300/300 ",
         "/s ETA ",
         "indexes rebuilt [",

@@ -171,6 +171,7 @@ async fn foreign_and_forged_tokens_are_invalid_argument() {
     let products = proto::ListProductsRequest {
         page_size: 1,
         page_token: String::new(),
+        show_archived: false,
     };
     let product_token = app
         .catalog

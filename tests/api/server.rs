@@ -203,6 +203,7 @@ async fn no_error_message_mentions_the_database() {
     let list = proto::ListProductsRequest {
         page_size: 1,
         page_token: "x".into(),
+        show_archived: false,
     };
     let ship = proto::ShipOrderRequest {
         order_id: unknown.clone(),

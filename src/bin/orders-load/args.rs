@@ -53,7 +53,8 @@ pub struct Args {
     #[arg(long, value_parser = humantime::parse_duration, default_value = "10s")]
     pub timeout: Duration,
 
-    /// Distinct customers (`cust-000000`, ...) that orders and histories use.
+    /// Distinct customers (`cust-000000`, ...) that orders, histories and
+    /// searches use.
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub customers: u32,
 
@@ -113,11 +114,15 @@ pub enum Workload {
 
 impl ValueEnum for Workload {
     fn value_variants<'a>() -> &'a [Self] {
-        const VARIANTS: [Workload; 5] = [
+        const VARIANTS: [Workload; Kind::COUNT + 1] = [
             Workload::One(Kind::CreateOrder),
             Workload::One(Kind::GetOrderHistory),
             Workload::One(Kind::GetOrder),
             Workload::One(Kind::Health),
+            Workload::One(Kind::SearchWord),
+            Workload::One(Kind::SearchWords),
+            Workload::One(Kind::SearchPrefix),
+            Workload::One(Kind::SearchMisspelt),
             Workload::Mix,
         ];
         &VARIANTS
@@ -223,6 +228,10 @@ mod tests {
         assert_eq!(one.effective_mix(), Mix::only(Kind::Health));
         let mix = parse(&["--mix", "get-order=1,health=3"]).unwrap();
         assert_eq!(mix.effective_mix().to_string(), "get-order=1,health=3");
+        for kind in Kind::SEARCHES {
+            let one = parse(&["--workload", kind.name()]).unwrap();
+            assert_eq!(one.effective_mix(), Mix::only(kind));
+        }
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! `orders-load`: a load generator for the orders gRPC service.
 //!
 //! `args` reads the flags, `workloads` builds and sends the requests (after
-//! seeding the catalog through the API), `runner` drives closed- or
+//! seeding the catalog through the API; searches use `words`, the word lists
+//! orders-seed names its products with), `runner` drives closed- or
 //! open-loop callers over a few HTTP/2 connections, and `report` turns the
 //! merged HDR histograms into the summary. See BENCHMARKS.md for usage.
 
@@ -9,6 +10,12 @@ mod args;
 mod report;
 mod runner;
 mod workloads;
+// The word lists of the seeded product names, for the search queries: one
+// file for both binaries, so the queries follow the names. Only the
+// descriptions' vocabulary goes unused here.
+#[path = "../orders-seed/words.rs"]
+#[allow(dead_code)]
+mod words;
 
 use std::{error::Error, process::ExitCode, sync::Arc};
 

@@ -1,27 +1,11 @@
--- Fills an orders database with realistic data, set-based: products, then
--- orders with 1-5 line items each, spread over customers and over the past
--- year, most placed, some shipped or cancelled. Parameters are spliced in by
--- orders-seed as integers: :products, :customers, :orders, :offset.
--- Names follow orders-load: SKUs `load-000000`, customers `cust-000000`.
--- A product's id is md5 of its SKU and its price follows from its number,
--- so the pgbench baselines (bench/pgbench) can name products without a
--- lookup.
+-- One batch of orders, set-based: orders with 1-5 line items each over the
+-- seeded products (`load-...`, made by products.sql, which runs first),
+-- spread over customers and over the past year, most placed, some shipped
+-- or cancelled. Parameters are spliced in by orders-seed as integers:
+-- :customers, :orders, :offset. Customers follow orders-load: `cust-000000`.
 
--- The audit trail gets what the API would have written: one row per
--- product created, per order placed, and per order shipped or cancelled.
-WITH created AS (
-    INSERT INTO products (id, sku, name, description, currency_code, price_units, price_nanos, stock)
-    SELECT md5(sku)::uuid, sku, 'Product ' || i, 'Seeded product ' || i,
-           'EUR', 1 + i % 50, (i % 4) * 250000000, 1000000000
-    FROM generate_series(0, :products - 1) AS i, LATERAL (SELECT 'load-' || lpad(i::text, 6, '0') AS sku) AS s
-    ON CONFLICT (sku) DO NOTHING
-    RETURNING id, stock, create_time
-)
-INSERT INTO audit_events (event_time, actor_subject, actor_role, request_id, action, resource_type,
-                          resource_id, quantity)
-SELECT create_time, 'seed-admin', 'catalog-admin', gen_random_uuid()::text, 'PRODUCT_CREATED',
-       'orders.v1.Product', id, stock
-FROM created;
+-- The audit trail gets what the API would have written: one row per order
+-- placed, and per order shipped or cancelled.
 
 -- The products by number, for the lines below.
 CREATE TEMP TABLE seed_products ON COMMIT DROP AS

@@ -145,7 +145,11 @@ impl LocalPostgres {
             info!(data_dir = %dir.display(), "initialising private PostgreSQL cluster");
             let mut initdb = pg_command(&bindir.join("initdb"), as_root);
             initdb.args(["--auth=trust", "--username=postgres", "--encoding=UTF8"]);
-            run(initdb.args(["--locale=C", "-D"]).arg(&dir)).await?;
+            // Byte-order sorting (C) everywhere, but Unicode character
+            // classes (C.UTF-8, in glibc since 2.35): text search lowercases
+            // "CRÈME" to "crème" only with them.
+            initdb.args(["--locale=C", "--lc-ctype=C.UTF-8"]);
+            run(initdb.arg("-D").arg(&dir)).await?;
         }
         info!(data_dir = %dir.display(), port = self.port, "starting private PostgreSQL cluster");
         let log = dir.join("server.log");

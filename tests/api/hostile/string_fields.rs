@@ -135,6 +135,60 @@ fn catalog_fields(world: &World) -> Vec<StringField> {
         ("request_id", |r| &mut r.request_id),
     ];
     fields.extend(fields_of(Method::RestockProduct, restock, restock_fields));
+    fields.extend(product_change_fields(world));
+    fields
+}
+
+/// Every string field of UpdateProduct, ArchiveProduct and UnarchiveProduct.
+fn product_change_fields(world: &World) -> Vec<StringField> {
+    let product_id = world.product_id.clone();
+    let mut product = product_request("COFFEE", (3, 0, "EUR"), 5);
+    product.name = "Coffee".into();
+    let update = proto::UpdateProductRequest {
+        product: Some(proto::Product {
+            product_id: product_id.clone(),
+            name: product.name,
+            description: product.description,
+            price: product.price,
+            ..Default::default()
+        }),
+        update_mask: Some(prost_types::FieldMask {
+            paths: vec!["name".into(), "description".into(), "price".into()],
+        }),
+        request_id: String::new(),
+    };
+    let update_fields: &[(&str, Accessor<proto::UpdateProductRequest>)] = &[
+        ("product.product_id", |r| &mut r.product.as_mut().unwrap().product_id),
+        ("product.name", |r| &mut r.product.as_mut().unwrap().name),
+        ("product.description", |r| &mut r.product.as_mut().unwrap().description),
+        ("product.price.currency_code", |r| {
+            &mut r.product.as_mut().unwrap().price.as_mut().unwrap().currency_code
+        }),
+        ("product.etag", |r| &mut r.product.as_mut().unwrap().etag),
+        ("update_mask", |r| &mut r.update_mask.as_mut().unwrap().paths[0]),
+        ("request_id", |r| &mut r.request_id),
+    ];
+    let mut fields = fields_of(Method::UpdateProduct, update, update_fields);
+    let archive = proto::ArchiveProductRequest {
+        product_id: product_id.clone(),
+        ..Default::default()
+    };
+    let archive_fields: &[(&str, Accessor<proto::ArchiveProductRequest>)] = &[
+        ("product_id", |r| &mut r.product_id),
+        ("etag", |r| &mut r.etag),
+        ("request_id", |r| &mut r.request_id),
+    ];
+    fields.extend(fields_of(Method::ArchiveProduct, archive, archive_fields));
+    let unarchive = proto::UnarchiveProductRequest {
+        product_id,
+        ..Default::default()
+    };
+    let unarchive_fields: &[(&str, Accessor<proto::UnarchiveProductRequest>)] = &[
+        ("product_id", |r| &mut r.product_id),
+        ("etag", |r| &mut r.etag),
+        ("request_id", |r| &mut r.request_id),
+    ];
+    fields.extend(fields_of(Method::UnarchiveProduct, unarchive, unarchive_fields));
     fields
 }
 

@@ -62,7 +62,9 @@ pub fn squeeze(text: &str) -> String {
 }
 
 /// Replaces UUIDs with `<uuid-N>` (N numbering distinct UUIDs in order of
-/// first appearance, across every call) and timestamps with `<timestamp>`.
+/// first appearance, across every call), timestamps with `<timestamp>` and
+/// etags (`"etag": "<16 hex digits>"`, which follow from the product's id)
+/// with `<etag>`.
 #[derive(Default)]
 pub struct Placeholders {
     uuids: HashMap<String, usize>,
@@ -80,6 +82,9 @@ impl Placeholders {
                 rest = &rest[36..];
             } else if let Some(len) = timestamp_len(rest) {
                 out.push_str("<timestamp>");
+                rest = &rest[len..];
+            } else if let Some(len) = etag_len(rest) {
+                out.push_str("\"etag\": \"<etag>\"");
                 rest = &rest[len..];
             } else {
                 out.push(c);
@@ -111,6 +116,14 @@ fn is_uuid(s: &str) -> bool {
         })
 }
 
+/// The length of the `"etag": "…"` pair at the start of `s`, if any.
+fn etag_len(s: &str) -> Option<usize> {
+    const KEY: &str = "\"etag\": \"";
+    let value = s.strip_prefix(KEY)?.get(..17)?;
+    let (hex, quote) = value.split_at(16);
+    (hex.bytes().all(|b| b.is_ascii_hexdigit()) && quote == "\"").then_some(KEY.len() + 17)
+}
+
 /// The length of the RFC 3339 timestamp at the start of `s`, if any.
 fn timestamp_len(s: &str) -> Option<usize> {
     let bytes = s.as_bytes();
@@ -136,4 +149,6 @@ fn placeholders_bind_uuids_consistently_and_match_any_timestamp() {
     assert_eq!(ids.normalise(text), "a <uuid-1> b <timestamp> c <timestamp>");
     let later = "01A207FE-42F0-7169-B1D3-79995697120B 3f8e2a4c-5b6d-4e7f-8a9b-0c1d2e3f4a5b 2026-11-23T10:40";
     assert_eq!(ids.normalise(later), "<uuid-1> <uuid-2> 2026-11-23T10:40");
+    let etags = r#""etag": "0123456789abcdef", "etag": "short""#;
+    assert_eq!(ids.normalise(etags), r#""etag": "<etag>", "etag": "short""#);
 }

@@ -68,7 +68,7 @@ impl KindStats {
 /// Everything one caller (or, merged, the whole run) measured.
 #[derive(Debug, Clone)]
 pub struct Recorder {
-    kinds: [KindStats; 4],
+    kinds: [KindStats; Kind::COUNT],
     last_end: Option<Instant>,
 }
 

@@ -12,7 +12,8 @@ use std::{future::Future, sync::Arc, time::Duration};
 
 use http::uri::PathAndQuery;
 use orders::proto::{
-    Address, CreateOrderRequest, GetOrderHistoryRequest, GetOrderRequest, create_order_request::LineItem,
+    Address, CreateOrderRequest, GetOrderHistoryRequest, GetOrderRequest, SearchProductsRequest,
+    create_order_request::LineItem,
 };
 use rand::{Rng, SeedableRng, rngs::SmallRng};
 use tonic::{Code, Request, Response, Status, client::Grpc, transport::Channel};
@@ -22,10 +23,15 @@ use tonic_prost::ProstCodec;
 use super::{
     Kind, Mix,
     credentials::{Credentials, with_token},
+    search::Queries,
 };
 
 /// History pages are asked for in the size a shop front would use.
 pub const HISTORY_PAGE_SIZE: i32 = 20;
+
+/// Search results too: a first page of 20 (the server's default), as a shop
+/// front shows them. Searches never page on: few customers do.
+pub const SEARCH_PAGE_SIZE: i32 = 20;
 
 /// What every call may draw on: customer and product ids, order ids gathered
 /// at start, and the request settings. Built once, then only read.
@@ -37,6 +43,8 @@ pub struct Fixtures {
     /// Fixed lines per order, or `None` for 1–5.
     pub lines: Option<u8>,
     pub history_depth: u32,
+    /// What the search kinds ask for.
+    pub queries: Queries,
     pub timeout: Duration,
     /// The tokens calls carry (none for a server without authentication).
     pub credentials: Credentials,
@@ -64,10 +72,12 @@ pub struct PageToken {
 const CREATE_ORDER: &str = "/orders.v1.OrderService/CreateOrder";
 const GET_ORDER: &str = "/orders.v1.OrderService/GetOrder";
 const GET_ORDER_HISTORY: &str = "/orders.v1.OrderService/GetOrderHistory";
+pub const SEARCH_PRODUCTS: &str = "/orders.v1.CatalogService/SearchProducts";
 
 /// One simulated client: sends one request per [`Caller::call`].
 pub struct Caller {
-    orders: Grpc<Channel>,
+    /// For every service but health (the path names the method).
+    grpc: Grpc<Channel>,
     health: HealthClient<Channel>,
     fixtures: Arc<Fixtures>,
     rng: SmallRng,
@@ -78,7 +88,7 @@ impl Caller {
     /// A caller on `channel` (a clone shares the HTTP/2 connection).
     pub fn new(channel: Channel, fixtures: Arc<Fixtures>) -> Caller {
         Caller {
-            orders: Grpc::new(channel.clone()),
+            grpc: Grpc::new(channel.clone()),
             health: HealthClient::new(channel),
             fixtures,
             rng: SmallRng::from_rng(&mut rand::rng()),
@@ -99,6 +109,7 @@ impl Caller {
             Kind::GetOrderHistory => self.history(None).await,
             Kind::GetOrder => self.get_order().await,
             Kind::Health => self.health().await,
+            Kind::SearchWord | Kind::SearchWords | Kind::SearchPrefix | Kind::SearchMisspelt => self.search(kind).await,
         };
         (kind, code)
     }
@@ -111,7 +122,7 @@ impl Caller {
             with_deadline(order, fixtures.timeout),
             fixtures.credentials.customer(customer),
         );
-        let call = unary::<_, Discarded>(&mut self.orders, CREATE_ORDER, request);
+        let call = unary::<_, Discarded>(&mut self.grpc, CREATE_ORDER, request);
         code_of(within(fixtures.timeout, call).await)
     }
 
@@ -129,7 +140,7 @@ impl Caller {
         };
         let token = fixtures.credentials.customer(cursor.customer);
         let request = with_token(with_deadline(request, fixtures.timeout), token);
-        let call = unary::<_, PageToken>(&mut self.orders, GET_ORDER_HISTORY, request);
+        let call = unary::<_, PageToken>(&mut self.grpc, GET_ORDER_HISTORY, request);
         let page = match within(fixtures.timeout, call).await {
             Ok(page) => page,
             Err(code) => return code,
@@ -153,8 +164,25 @@ impl Caller {
         let worker = self.rng.random_range(0..super::credentials::WAREHOUSE_WORKERS);
         let token = self.fixtures.credentials.warehouse(worker);
         let request = with_token(with_deadline(request, self.fixtures.timeout), token);
-        let call = unary::<_, Discarded>(&mut self.orders, GET_ORDER, request);
+        let call = unary::<_, Discarded>(&mut self.grpc, GET_ORDER, request);
         code_of(within(self.fixtures.timeout, call).await)
+    }
+
+    /// A first page of results for a query of `kind`'s list, as a random
+    /// customer (searching is open to every role).
+    async fn search(&mut self, kind: Kind) -> Code {
+        let fixtures = &*self.fixtures;
+        let queries = fixtures.queries.of(kind);
+        let request = SearchProductsRequest {
+            query: queries[self.rng.random_range(0..queries.len())].clone(),
+            page_size: SEARCH_PAGE_SIZE,
+            ..SearchProductsRequest::default()
+        };
+        let customer = self.rng.random_range(0..fixtures.customers.len());
+        let token = fixtures.credentials.customer(customer);
+        let request = with_token(with_deadline(request, fixtures.timeout), token);
+        let call = unary::<_, Discarded>(&mut self.grpc, SEARCH_PRODUCTS, request);
+        code_of(within(fixtures.timeout, call).await)
     }
 
     /// A check that answers anything but SERVING counts as UNAVAILABLE: that
@@ -217,7 +245,11 @@ pub fn with_deadline<T>(message: T, timeout: Duration) -> Request<T> {
 
 /// Calls the method at `path` as the generated client would, decoding the
 /// response as `R` (which names only the fields it wants).
-async fn unary<T, R>(grpc: &mut Grpc<Channel>, path: &'static str, request: Request<T>) -> Result<Response<R>, Status>
+pub async fn unary<T, R>(
+    grpc: &mut Grpc<Channel>,
+    path: &'static str,
+    request: Request<T>,
+) -> Result<Response<R>, Status>
 where
     T: prost::Message + Send + Sync + 'static,
     R: prost::Message + Default + Send + Sync + 'static,

@@ -12,18 +12,18 @@ use super::Kind;
 pub const DEFAULT_MIX: &str = "create-order=40,get-order-history=30,get-order=20,health=10";
 
 /// Relative weights per kind, with running totals so that a pick is a short
-/// scan of four integers.
+/// scan of a few integers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mix {
-    weights: [u32; 4],
-    cumulative: [u32; 4],
+    weights: [u32; Kind::COUNT],
+    cumulative: [u32; Kind::COUNT],
 }
 
 impl Mix {
     /// A mix from weights indexed by [`Kind::index`]; at least one must be
     /// positive.
-    pub fn from_weights(weights: [u32; 4]) -> Result<Mix, String> {
-        let mut cumulative = [0u32; 4];
+    pub fn from_weights(weights: [u32; Kind::COUNT]) -> Result<Mix, String> {
+        let mut cumulative = [0u32; Kind::COUNT];
         let mut total = 0u32;
         for (slot, weight) in cumulative.iter_mut().zip(weights) {
             total = total.checked_add(weight).ok_or("the weights add up to too much")?;
@@ -37,20 +37,20 @@ impl Mix {
 
     /// A mix that only ever sends `kind`.
     pub fn only(kind: Kind) -> Mix {
-        let mut weights = [0; 4];
+        let mut weights = [0; Kind::COUNT];
         weights[kind.index()] = 1;
         Mix::from_weights(weights).expect("one positive weight")
     }
 
     /// The sum of all weights: rolls are drawn from `0..total()`.
     pub fn total(&self) -> u32 {
-        self.cumulative[3]
+        self.cumulative[Kind::COUNT - 1]
     }
 
     /// The kind for a roll in `0..total()`.
     pub fn pick(&self, roll: u32) -> Kind {
-        let index = self.cumulative.iter().position(|&bound| roll < bound).unwrap_or(3);
-        Kind::ALL[index]
+        let index = self.cumulative.iter().position(|&bound| roll < bound);
+        Kind::ALL[index.unwrap_or(Kind::COUNT - 1)]
     }
 
     /// Whether `kind` is ever sent.
@@ -71,8 +71,8 @@ impl FromStr for Mix {
     type Err = String;
 
     fn from_str(text: &str) -> Result<Mix, String> {
-        let mut weights = [0u32; 4];
-        let mut seen = [false; 4];
+        let mut weights = [0u32; Kind::COUNT];
+        let mut seen = [false; Kind::COUNT];
         for part in text.split(',').map(str::trim).filter(|part| !part.is_empty()) {
             let (name, weight) = part
                 .split_once('=')
@@ -115,11 +115,11 @@ mod tests {
     #[test]
     fn picks_follow_the_weights_exactly() {
         let mix: Mix = DEFAULT_MIX.parse().unwrap();
-        let mut counts = [0u32; 4];
+        let mut counts = [0u32; Kind::COUNT];
         for roll in 0..mix.total() {
             counts[mix.pick(roll).index()] += 1;
         }
-        assert_eq!(counts, [40, 30, 20, 10]);
+        assert_eq!(counts, [40, 30, 20, 10, 0, 0, 0, 0]);
         assert_eq!(mix.pick(0), Kind::CreateOrder);
         assert_eq!(mix.pick(40), Kind::GetOrderHistory);
         assert_eq!(mix.pick(99), Kind::Health);
@@ -130,8 +130,20 @@ mod tests {
         let mix: Mix = "health=0, get-order=3".parse().unwrap();
         assert!((0..mix.total()).all(|roll| mix.pick(roll) == Kind::GetOrder));
         assert!(!mix.includes(Kind::Health) && !mix.includes(Kind::CreateOrder));
-        assert_eq!(mix, Mix::from_weights([0, 0, 3, 0]).unwrap());
+        assert_eq!(mix, Mix::from_weights([0, 0, 3, 0, 0, 0, 0, 0]).unwrap());
         assert_eq!(Mix::only(Kind::Health).to_string(), "health=1");
+    }
+
+    #[test]
+    fn the_search_kinds_mix_with_the_others() {
+        let mix: Mix = "search-misspelt=1,health=1,search-word=2".parse().unwrap();
+        assert_eq!(mix.to_string(), "health=1,search-word=2,search-misspelt=1");
+        let picks: Vec<Kind> = (0..mix.total()).map(|roll| mix.pick(roll)).collect();
+        assert_eq!(
+            picks,
+            [Kind::Health, Kind::SearchWord, Kind::SearchWord, Kind::SearchMisspelt]
+        );
+        assert_eq!(Mix::only(Kind::SearchMisspelt).pick(0), Kind::SearchMisspelt);
     }
 
     #[test]

@@ -1,10 +1,11 @@
-//! What a load run sends: the four request kinds, the weighted mix that
-//! chooses between them, the data they need ([`setup`]) and the calls
-//! themselves ([`calls`]).
+//! What a load run sends: the request kinds, the weighted mix that chooses
+//! between them, the data they need ([`setup`], and [`search`] for the
+//! queries) and the calls themselves ([`calls`]).
 
 pub mod calls;
 pub mod credentials;
 pub mod mix;
+pub mod search;
 pub mod setup;
 
 pub use calls::{Caller, Fixtures};
@@ -22,11 +23,43 @@ pub enum Kind {
     GetOrder = 2,
     /// `grpc.health.v1.Health/Check` for the whole server.
     Health = 3,
+    /// `CatalogService/SearchProducts` for one word of the seeded names
+    /// ("grinder", a brand).
+    SearchWord = 4,
+    /// `CatalogService/SearchProducts` for several words ("espresso
+    /// machine", a brand or attribute with a noun).
+    SearchWords = 5,
+    /// `CatalogService/SearchProducts` for what is typed so far: the start
+    /// of a word ("grin", "espresso mach").
+    SearchPrefix = 6,
+    /// `CatalogService/SearchProducts` for misspelt names ("epresso
+    /// mchine", "grnder"), found by trigram similarity.
+    SearchMisspelt = 7,
 }
 
 impl Kind {
+    /// How many kinds there are: the length of per-kind arrays.
+    pub const COUNT: usize = 8;
+
     /// Every kind, in index order.
-    pub const ALL: [Kind; 4] = [Kind::CreateOrder, Kind::GetOrderHistory, Kind::GetOrder, Kind::Health];
+    pub const ALL: [Kind; Kind::COUNT] = [
+        Kind::CreateOrder,
+        Kind::GetOrderHistory,
+        Kind::GetOrder,
+        Kind::Health,
+        Kind::SearchWord,
+        Kind::SearchWords,
+        Kind::SearchPrefix,
+        Kind::SearchMisspelt,
+    ];
+
+    /// The kinds that call SearchProducts.
+    pub const SEARCHES: [Kind; 4] = [
+        Kind::SearchWord,
+        Kind::SearchWords,
+        Kind::SearchPrefix,
+        Kind::SearchMisspelt,
+    ];
 
     /// The name used on the command line and in reports.
     pub fn name(self) -> &'static str {
@@ -35,6 +68,10 @@ impl Kind {
             Kind::GetOrderHistory => "get-order-history",
             Kind::GetOrder => "get-order",
             Kind::Health => "health",
+            Kind::SearchWord => "search-word",
+            Kind::SearchWords => "search-words",
+            Kind::SearchPrefix => "search-prefix",
+            Kind::SearchMisspelt => "search-misspelt",
         }
     }
 

@@ -1,6 +1,7 @@
 //! Before the load: make sure the catalog has the load products with ample
-//! stock, and gather order ids for get-order. Everything goes through the
-//! public API, so a run works against any server, fresh or long-lived.
+//! stock, gather order ids for get-order, and check that searches find
+//! something ([`search::check`]). Everything goes through the public API,
+//! so a run works against any server, fresh or long-lived.
 
 use std::{collections::HashMap, error::Error};
 
@@ -15,6 +16,7 @@ use tonic::{Code, transport::Channel};
 use super::{
     Fixtures, Kind, Mix, calls,
     credentials::{Credentials, with_token},
+    search::{self, Queries},
 };
 use crate::args::Args;
 
@@ -43,6 +45,7 @@ pub async fn fixtures(channel: Channel, args: &Args, mix: &Mix) -> Result<Fixtur
         order_ids: Vec::new(),
         lines: args.lines,
         history_depth: args.history_depth,
+        queries: Queries::new(),
         timeout: args.timeout,
         credentials,
     };
@@ -54,8 +57,9 @@ pub async fn fixtures(channel: Channel, args: &Args, mix: &Mix) -> Result<Fixtur
         fixtures.products = ensure_products(catalog, args.products).await?;
     }
     if mix.includes(Kind::GetOrder) {
-        fixtures.order_ids = gather_order_ids(OrderServiceClient::new(channel), &fixtures).await?;
+        fixtures.order_ids = gather_order_ids(OrderServiceClient::new(channel.clone()), &fixtures).await?;
     }
+    search::check(channel, &fixtures, mix).await?;
     Ok(fixtures)
 }
 
@@ -112,6 +116,7 @@ async fn list_products(catalog: &mut Catalog) -> Result<HashMap<String, Product>
         let request = ListProductsRequest {
             page_size: 100,
             page_token,
+            show_archived: true,
         };
         let request = catalog.request(request);
         let page = (catalog.client.list_products(request))
