@@ -146,7 +146,9 @@ $$;
 --   prefix     the words as prefixes, for the name document and its index;
 --   prefix_ab  the same, restricted to weights A and B, for the whole
 --              document: what `prefix` finds, without the products whose
---              description holds an excluded word;
+--              description holds an excluded word; NULL when nothing is
+--              excluded (then `prefix` says it all, and the search skips
+--              this check, which costs as much again as the rest);
 --   anywhere   the words for the whole document;
 --   rank       the wanted words as alternatives, to score with (ts_rank
 --              scores any query with a `!` as nothing).
@@ -170,6 +172,7 @@ DECLARE
     v_anywhere  text := '';
     v_wanted    text[] := '{}';
     v_negated   boolean := false;
+    v_excludes  boolean := false;
     v_word      text;
     v_mark      text;
 BEGIN
@@ -184,6 +187,7 @@ BEGIN
             v_prefix_ab := v_prefix_ab || v_token[2];
             v_anywhere := v_anywhere || v_token[2];
             v_negated := v_token[2] ~ '![ (]*$';
+            v_excludes := v_excludes OR v_negated;
         ELSIF v_negated OR v_token[1] ~ '[''\\]' THEN
             v_word := '''' || v_token[1] || '''';
             v_prefix := v_prefix || v_word;
@@ -199,7 +203,7 @@ BEGIN
         END IF;
     END LOOP;
     prefix := v_prefix::tsquery;
-    prefix_ab := v_prefix_ab::tsquery;
+    prefix_ab := CASE WHEN v_excludes THEN v_prefix_ab::tsquery END;
     anywhere := v_anywhere::tsquery;
     rank := CASE WHEN cardinality(v_wanted) = 0 THEN anywhere ELSE array_to_string(v_wanted, ' | ')::tsquery END;
 END
@@ -212,7 +216,10 @@ $$;
 -- description 0.2): a real, computed the same way every time, so a page's
 -- position is exact.
 --
--- A custom plan per call: how many rows a query matches decides the plan.
+-- A custom plan per call: how many rows a query matches decides the plan,
+-- and a NULL `prefix_ab` folds its check away (`IS TRUE` keeps the planner
+-- from reading the whole document's index for it, which finds every word
+-- with that start in every description).
 -- No notices (websearch_to_tsquery's "no lexemes" for a query of only
 -- punctuation) go to the client.
 CREATE FUNCTION catalog_search(
@@ -231,7 +238,8 @@ BEGIN
     FROM (
         SELECT p.id, ts_rank('{0.1, 0.2, 0.4, 1.0}', p.search_document, q.rank) AS score
         FROM products p
-        WHERE ((p.name_document @@ q.prefix AND p.search_document @@ q.prefix_ab)
+        WHERE ((p.name_document @@ q.prefix
+                AND (q.prefix_ab IS NULL OR (p.search_document @@ q.prefix_ab) IS TRUE))
                OR p.search_document @@ q.anywhere)
           AND (p_show_archived OR p.archive_time IS NULL)
     ) s
