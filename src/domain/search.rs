@@ -15,17 +15,6 @@ use super::{
 };
 use crate::{error::ApiError, proto};
 
-/// `text` with every hyphen that starts no word turned into a space.
-fn without_lone_hyphens(text: &str) -> String {
-    let mut chars = text.chars().peekable();
-    let mut out = String::with_capacity(text.len());
-    while let Some(c) = chars.next() {
-        let lone = c == '-' && chars.peek().is_none_or(|next| next.is_whitespace());
-        out.push(if lone { ' ' } else { c });
-    }
-    out
-}
-
 /// The longest query, in characters.
 pub const MAX_QUERY_CHARS: usize = 1000;
 
@@ -54,6 +43,17 @@ impl SearchQuery {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// `text` with every hyphen that starts no word turned into a space.
+fn without_lone_hyphens(text: &str) -> String {
+    let mut chars = text.chars().peekable();
+    let mut out = String::with_capacity(text.len());
+    while let Some(c) = chars.next() {
+        let lone = c == '-' && chars.peek().is_none_or(|next| next.is_whitespace());
+        out.push(if lone { ' ' } else { c });
+    }
+    out
 }
 
 /// One page of a search.
