@@ -2,6 +2,7 @@
 //! bound to their query; archived products; the page size.
 
 use super::*;
+use crate::catalog_admin::{archive, unarchive, update_price};
 
 #[tokio::test]
 async fn walking_every_page_gives_each_result_once_in_order() {
@@ -37,7 +38,7 @@ async fn changes_between_pages_neither_repeat_nor_skip_a_result() {
         let first = page.results[0].product.as_ref().unwrap();
         try_restock(&app, &first.product_id, 5, "").await.expect("restocks");
         let last = page.results.last().unwrap().product.as_ref().unwrap();
-        change_price(&app, &last.product_id, (n as i64 + 2, 50_000_000, "EUR")).await;
+        update_price(&app.catalog, &last.product_id, (n as i64 + 2, 50_000_000, "EUR")).await;
     })
     .await;
 
@@ -99,8 +100,8 @@ async fn a_page_token_works_only_for_its_query() {
 async fn archived_products_are_found_only_when_asked_for() {
     let app = spawn_app().await;
     let catalog = create_catalog(&app).await;
-    archive(&app, catalog.id("COF-SCALE")).await;
-    archive(&app, catalog.id("ESP-MACH-01")).await;
+    archive(&app.catalog, catalog.id("COF-SCALE")).await;
+    archive(&app.catalog, catalog.id("ESP-MACH-01")).await;
 
     let without: [&[&str]; 2] = [&["COF-GRIND", "BARISTA-TAMP", "COF-BEANS-1K"], COFFEE[1]];
     assert_finds(&app, &catalog, "coffee", &without).await;
@@ -124,7 +125,7 @@ async fn archived_products_are_found_only_when_asked_for() {
         .unwrap();
     assert_ranked(&catalog, "expresso machne (with archived)", &fuzzy, &[&["ESP-MACH-01"]]);
 
-    unarchive(&app, catalog.id("COF-SCALE")).await;
+    unarchive(&app.catalog, catalog.id("COF-SCALE")).await;
     assert_finds(&app, &catalog, "coffee", &COFFEE).await;
 }
 
