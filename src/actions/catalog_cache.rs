@@ -26,7 +26,7 @@ use uuid::Uuid;
 use super::Call;
 use crate::{
     db::products::{self, ProductRow},
-    domain::{money::Money, pricing::CatalogEntry},
+    domain::pricing::CatalogEntry,
     error::ApiError,
 };
 
@@ -85,7 +85,7 @@ impl ProductCache {
 }
 
 fn catalog_entry(row: ProductRow) -> Result<CatalogEntry, ApiError> {
-    let price = Money::from_parts(&row.currency_code, row.price_units, row.price_nanos).map_err(ApiError::internal)?;
+    let price = row.price().map_err(ApiError::internal)?;
     Ok(CatalogEntry {
         product_id: row.id,
         sku: row.sku,

@@ -23,7 +23,6 @@ use crate::{
         products::{self, ProductRow},
     },
     domain::{
-        money::Money,
         order::PRODUCT_RESOURCE,
         product_change::{ArchiveChange, ChangedValues, Details, ProductUpdate, etag},
     },
@@ -154,7 +153,7 @@ fn changed(call: &Call, ids: &[uuid::Uuid]) {
 
 /// The current details of a product, every field set.
 fn details_of(row: &ProductRow) -> Result<Details, ApiError> {
-    let price = Money::from_parts(&row.currency_code, row.price_units, row.price_nanos).map_err(ApiError::internal)?;
+    let price = row.price().map_err(ApiError::internal)?;
     Ok(Details {
         name: Some(row.name.clone()),
         description: Some(row.description.clone()),

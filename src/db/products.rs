@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::schema::products;
 use crate::domain::{
+    money::Money,
     product::{MAX_STOCK, NewProduct},
     product_change::Details,
 };
@@ -36,6 +37,14 @@ pub struct ProductRow {
     /// Changes to the details so far (not stock): the etag's source.
     pub revision: i64,
     pub archive_time: Option<DateTime<Utc>>,
+}
+
+impl ProductRow {
+    /// The stored price as money. The schema's constraints hold it to what
+    /// [`Money`] accepts; an error means a row that broke them.
+    pub fn price(&self) -> Result<Money, String> {
+        Money::from_parts(&self.currency_code, self.price_units, self.price_nanos)
+    }
 }
 
 /// Inserts a product with a new id.
