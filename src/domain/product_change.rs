@@ -248,7 +248,7 @@ pub struct ArchiveChange {
 
 impl ArchiveChange {
     /// Parses the fields both requests share.
-    pub fn parse(archive: bool, product_id: &str, etag: &str, request_id: &str) -> Result<Self, ApiError> {
+    fn parse(archive: bool, product_id: &str, etag: &str, request_id: &str) -> Result<Self, ApiError> {
         let mut v = Violations::default();
         let product_id = v.check("product_id", fields::uuid(product_id));
         let etag = v.check("etag", optional_etag(etag));
@@ -263,6 +263,24 @@ impl ArchiveChange {
         })();
         v.finish(change)
     }
+}
+
+/// The two requests have the same fields; which one it is says the side.
+macro_rules! archive_change_from {
+    ($($request:ident => $archive:literal),* $(,)?) => {$(
+        impl TryFrom<&proto::$request> for ArchiveChange {
+            type Error = ApiError;
+
+            fn try_from(request: &proto::$request) -> Result<Self, ApiError> {
+                ArchiveChange::parse($archive, &request.product_id, &request.etag, &request.request_id)
+            }
+        }
+    )*};
+}
+
+archive_change_from! {
+    ArchiveProductRequest => true,
+    UnarchiveProductRequest => false,
 }
 
 #[cfg(test)]

@@ -43,13 +43,9 @@ pub fn decode_and_validate(method: Method, bytes: &[u8], key: &PageTokenKey) -> 
         Method::RestockProduct => Restock::try_from(&decode::<proto::RestockProductRequest>(bytes)?).map(drop),
         Method::SearchProducts => SearchPage::parse(&decode(bytes)?, key).map(drop),
         Method::UpdateProduct => ProductUpdate::try_from(&decode::<proto::UpdateProductRequest>(bytes)?).map(drop),
-        Method::ArchiveProduct => {
-            let r = decode::<proto::ArchiveProductRequest>(bytes)?;
-            ArchiveChange::parse(true, &r.product_id, &r.etag, &r.request_id).map(drop)
-        }
+        Method::ArchiveProduct => ArchiveChange::try_from(&decode::<proto::ArchiveProductRequest>(bytes)?).map(drop),
         Method::UnarchiveProduct => {
-            let r = decode::<proto::UnarchiveProductRequest>(bytes)?;
-            ArchiveChange::parse(false, &r.product_id, &r.etag, &r.request_id).map(drop)
+            ArchiveChange::try_from(&decode::<proto::UnarchiveProductRequest>(bytes)?).map(drop)
         }
     }
 }

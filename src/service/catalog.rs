@@ -3,16 +3,18 @@
 use tonic::{Request, Response, Status};
 
 use futures_util::FutureExt;
+use prost::Message;
 
 use crate::{
     actions::{AppState, Call, catalog, detached, product_changes, search},
-    db::idempotency,
+    db::idempotency::{self, IdempotentRequest},
     domain::{
         product::{NewProduct, Restock},
         product_change::{ArchiveChange, ProductUpdate},
         reads::{ProductPage, parse_id},
         search::SearchPage,
     },
+    error::ApiError,
     proto::{self, catalog_service_server::CatalogService},
 };
 
@@ -25,6 +27,28 @@ pub struct CatalogApi {
 impl CatalogApi {
     pub fn new(state: AppState) -> Self {
         CatalogApi { state }
+    }
+
+    /// ArchiveProduct and UnarchiveProduct: the same change towards either
+    /// side, answered by `respond` in that RPC's response.
+    async fn change_archive<Req, Res>(
+        &self,
+        request: Request<Req>,
+        respond: fn(proto::Product) -> Res,
+    ) -> Result<Response<Res>, Status>
+    where
+        Req: IdempotentRequest,
+        for<'r> ArchiveChange: TryFrom<&'r Req, Error = ApiError>,
+        Res: Message + Default + Clone + Send + 'static,
+    {
+        let call = Call::new(&self.state, &request)?;
+        let request = request.into_inner();
+        let change = ArchiveChange::try_from(&request)?;
+        let key = idempotency::key(change.request_id, request);
+        let response = detached((call, change, key), move |(call, change, key)| {
+            product_changes::change_archive(call, change, key.as_ref(), respond).boxed()
+        });
+        Ok(Response::new(response.await?))
     }
 }
 
@@ -106,29 +130,19 @@ impl CatalogService for CatalogApi {
         &self,
         request: Request<proto::ArchiveProductRequest>,
     ) -> Result<Response<proto::ArchiveProductResponse>, Status> {
-        let call = Call::new(&self.state, &request)?;
-        let request = request.into_inner();
-        let change = ArchiveChange::parse(true, &request.product_id, &request.etag, &request.request_id)?;
-        let key = idempotency::key(change.request_id, request);
-        let respond = |product| proto::ArchiveProductResponse { product: Some(product) };
-        let response = detached((call, change, key), move |(call, change, key)| {
-            product_changes::change_archive(call, change, key.as_ref(), respond).boxed()
-        });
-        Ok(Response::new(response.await?))
+        self.change_archive(request, |product| proto::ArchiveProductResponse {
+            product: Some(product),
+        })
+        .await
     }
 
     async fn unarchive_product(
         &self,
         request: Request<proto::UnarchiveProductRequest>,
     ) -> Result<Response<proto::UnarchiveProductResponse>, Status> {
-        let call = Call::new(&self.state, &request)?;
-        let request = request.into_inner();
-        let change = ArchiveChange::parse(false, &request.product_id, &request.etag, &request.request_id)?;
-        let key = idempotency::key(change.request_id, request);
-        let respond = |product| proto::UnarchiveProductResponse { product: Some(product) };
-        let response = detached((call, change, key), move |(call, change, key)| {
-            product_changes::change_archive(call, change, key.as_ref(), respond).boxed()
-        });
-        Ok(Response::new(response.await?))
+        self.change_archive(request, |product| proto::UnarchiveProductResponse {
+            product: Some(product),
+        })
+        .await
     }
 }
