@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use diesel::{
     prelude::*,
-    sql_types::{Array, Int4, Nullable, Timestamptz, Uuid as SqlUuid},
+    sql_types::{Array, Bool, Int4, Nullable, Timestamptz, Uuid as SqlUuid},
 };
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
@@ -85,25 +85,24 @@ pub async fn find_many(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> QueryResul
 }
 
 /// Up to `limit` products in SKU order, starting after `after_sku`,
-/// archived ones only with `show_archived`.
+/// archived ones only with `show_archived`. One fixed query text for every
+/// page and both settings (the first page starts after "", below every
+/// SKU), so diesel prepares it once per connection; a boxed query with
+/// optional filters would be parsed and planned at every call.
 pub async fn list(
     conn: &mut AsyncPgConnection,
     after_sku: Option<&str>,
     show_archived: bool,
     limit: i64,
 ) -> QueryResult<Vec<ProductRow>> {
-    let mut query = products::table
+    products::table
         .select(ProductRow::as_select())
+        .filter(products::sku.gt(after_sku.unwrap_or("")))
+        .filter(products::archive_time.is_null().or(show_archived.into_sql::<Bool>()))
         .order(products::sku)
         .limit(limit)
-        .into_boxed();
-    if let Some(sku) = after_sku {
-        query = query.filter(products::sku.gt(sku));
-    }
-    if !show_archived {
-        query = query.filter(products::archive_time.is_null());
-    }
-    query.load(conn).await
+        .load(conn)
+        .await
 }
 
 /// Sets the details that `details` changes, counting a revision.
