@@ -36,6 +36,7 @@ const PROTO_FILES: &[&str] = &[
     "orders/v1/catalog.proto",
     "orders/v1/orders.proto",
     "orders/v1/events.proto",
+    "orders/v1/audit.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

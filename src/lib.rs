@@ -32,11 +32,11 @@
 //!   do (the access table); the [`auth::Caller`] an action acts for.
 //! * [`db`]: the schema (generated), the pool, migrations, one query module
 //!   per table, CreateOrder's one statement, product search, idempotency
-//!   keys, the outbox, and the launcher that finds or starts a PostgreSQL
+//!   keys, the audit trail (written, and read for auditors), the outbox, and the launcher that finds or starts a PostgreSQL
 //!   when none is configured.
 //! * [`domain`]: requests parsed into types that cannot hold invalid values,
-//!   money, pricing, product changes and their etags, search queries, the
-//!   order state machine, page tokens. No I/O.
+//!   money, pricing, product changes and their etags, search queries, audit
+//!   actions and filters, the order state machine, page tokens. No I/O.
 //! * [`events`]: connecting to NATS JetStream (or finding or starting a
 //!   local one) and the stream of a deployment's events.
 //! * [`jobs`]: the PostgreSQL job queue every service runs in its own

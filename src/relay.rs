@@ -169,7 +169,14 @@ impl Relay {
         let mut sent = Vec::with_capacity(batch.len());
         let mut failure = None;
         for event in batch {
-            let (suffix, message_type) = event.action.event();
+            // The schema gives a payload only to actions that publish.
+            let Some((suffix, message_type)) = event.action.event() else {
+                failure = Some(RelayError::Database(format!(
+                    "row {} has no event to publish",
+                    event.id
+                )));
+                break;
+            };
             let message = PublishMessage::build()
                 .payload(event.event_payload.clone().into())
                 .message_id(event.event_id.to_string())

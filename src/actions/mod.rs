@@ -5,6 +5,7 @@
 //! a caller going away cannot cut a transaction in half, and again when
 //! PostgreSQL aborts one for a conflict with another.
 
+pub mod audit;
 pub mod call;
 pub mod catalog;
 pub mod catalog_cache;

@@ -5,10 +5,11 @@ use chrono::{DateTime, Utc};
 use crate::{
     db::{
         audit::StateChangeRow,
+        audit_reads::AuditRow,
         orders::{LineItemRow, OrderWithLines},
         products::ProductRow,
     },
-    domain::{product_change::etag, state::OrderState},
+    domain::{audit, product_change::etag, state::OrderState},
     proto,
 };
 
@@ -78,8 +79,11 @@ pub fn order(OrderWithLines { order, lines }: OrderWithLines) -> proto::Order {
 }
 
 /// One recorded state change of an order (a creation has no `from_state`).
+fn state(stored: Option<OrderState>) -> proto::OrderState {
+    stored.map_or(proto::OrderState::Unspecified, proto::OrderState::from)
+}
+
 pub fn state_change(row: StateChangeRow) -> proto::OrderStateChange {
-    let state = |stored: Option<OrderState>| stored.map_or(proto::OrderState::Unspecified, proto::OrderState::from);
     proto::OrderStateChange {
         from_state: state(row.from_state).into(),
         to_state: state(row.to_state).into(),
@@ -101,4 +105,56 @@ fn line_item(currency: &str, line: LineItemRow) -> proto::LineItem {
         unit_price: money(currency, line.unit_price_units, line.unit_price_nanos),
         line_total: money(currency, line.line_total_units, line.line_total_nanos),
     }
+}
+
+pub fn audit_event(row: AuditRow) -> proto::AuditEvent {
+    proto::AuditEvent {
+        audit_event_id: row.id.to_string(),
+        event_time: Some(timestamp(row.event_time)),
+        actor: Some(proto::AuditActor {
+            subject: row.actor_subject,
+            role: row.actor_role,
+        }),
+        kind: audit::kind(row.action).into(),
+        resource_type: row.resource_type,
+        resource_id: row.resource_id.map(id).unwrap_or_default(),
+        request_id: row.request_id.unwrap_or_default(),
+        from_state: state(row.from_state).into(),
+        to_state: state(row.to_state).into(),
+        reason: row.reason.unwrap_or_default(),
+        quantity: row.quantity.unwrap_or_default(),
+        value_before: row.value_before.and_then(json_struct),
+        value_after: row.value_after.and_then(json_struct),
+    }
+}
+
+/// A JSON object as a `google.protobuf.Struct` (anything else is not one).
+fn json_struct(value: serde_json::Value) -> Option<prost_types::Struct> {
+    match json_value(value).kind {
+        Some(prost_types::value::Kind::StructValue(object)) => Some(object),
+        _ => None,
+    }
+}
+
+fn json_value(value: serde_json::Value) -> prost_types::Value {
+    use prost_types::value::Kind;
+    use serde_json::Value as Json;
+    let kind = match value {
+        Json::Null => Kind::NullValue(prost_types::NullValue::NullValue.into()),
+        Json::Bool(b) => Kind::BoolValue(b),
+        // Struct numbers are doubles; an integer a double cannot hold
+        // exactly (past 2^53) is given as its decimal string instead.
+        Json::Number(n) => match n.as_i64() {
+            Some(i) if i.unsigned_abs() > 1 << 53 => Kind::StringValue(i.to_string()),
+            _ => Kind::NumberValue(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        Json::String(s) => Kind::StringValue(s),
+        Json::Array(items) => Kind::ListValue(prost_types::ListValue {
+            values: items.into_iter().map(json_value).collect(),
+        }),
+        Json::Object(fields) => Kind::StructValue(prost_types::Struct {
+            fields: fields.into_iter().map(|(k, v)| (k, json_value(v))).collect(),
+        }),
+    };
+    prost_types::Value { kind: Some(kind) }
 }

@@ -23,6 +23,8 @@ pub enum Role {
     CatalogAdmin,
     /// An internal service acting for customers (a front end's back end).
     Service,
+    /// Reads the audit trail, and nothing else that is not public.
+    Auditor,
 }
 
 /// How far a role may go with one method.
@@ -36,7 +38,13 @@ pub enum Access {
 }
 
 impl Role {
-    pub const ALL: [Role; 4] = [Role::Customer, Role::Warehouse, Role::CatalogAdmin, Role::Service];
+    pub const ALL: [Role; 5] = [
+        Role::Customer,
+        Role::Warehouse,
+        Role::CatalogAdmin,
+        Role::Service,
+        Role::Auditor,
+    ];
 
     /// The role's name in tokens, in the audit trail and in the API.
     pub fn name(self) -> &'static str {
@@ -45,6 +53,7 @@ impl Role {
             Role::Warehouse => "warehouse",
             Role::CatalogAdmin => "catalog-admin",
             Role::Service => "service",
+            Role::Auditor => "auditor",
         }
     }
 
@@ -72,6 +81,7 @@ pub fn access(role: Role, method: Method) -> Access {
         (CatalogAdmin, CreateProduct | RestockProduct | UpdateProduct | ArchiveProduct | UnarchiveProduct) => {
             Access::Any
         }
+        (Auditor, ListAuditEvents) => Access::Any,
         _ => Access::Denied,
     }
 }
@@ -130,7 +140,7 @@ mod tests {
     }
 
     #[test]
-    fn only_the_warehouse_ships_and_only_catalog_admins_change_the_catalog() {
+    fn only_the_warehouse_ships_only_catalog_admins_change_the_catalog_and_only_auditors_read_the_trail() {
         assert_eq!(roles_allowed(Method::ShipOrder), [Role::Warehouse]);
         assert_eq!(roles_allowed(Method::CreateProduct), [Role::CatalogAdmin]);
         assert_eq!(roles_allowed(Method::RestockProduct), [Role::CatalogAdmin]);
@@ -138,6 +148,7 @@ mod tests {
         assert_eq!(roles_allowed(Method::ArchiveProduct), [Role::CatalogAdmin]);
         assert_eq!(roles_allowed(Method::UnarchiveProduct), [Role::CatalogAdmin]);
         assert_eq!(roles_allowed(Method::SearchProducts), Role::ALL);
+        assert_eq!(roles_allowed(Method::ListAuditEvents), [Role::Auditor]);
         assert_eq!(roles_allowed(Method::ListProducts), Role::ALL);
     }
 }

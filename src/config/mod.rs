@@ -79,7 +79,7 @@ pub struct TokenArgs {
     #[arg(long)]
     pub subject: String,
 
-    /// A role to grant: customer, warehouse, catalog-admin or service
+    /// A role to grant: customer, warehouse, catalog-admin, service or auditor
     /// (repeat for several).
     #[arg(long = "role", required = true)]
     pub roles: Vec<String>,

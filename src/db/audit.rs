@@ -16,11 +16,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::schema::audit_events as events;
-use crate::domain::{
-    order::{ORDER_RESOURCE, PRODUCT_RESOURCE},
-    product_change::ChangedValues,
-    state::OrderState,
-};
+use crate::domain::{order::ORDER_RESOURCE, product_change::ChangedValues, state::OrderState};
 
 /// Who made a change, and under which request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,48 +29,7 @@ pub struct Actor {
     pub request_id: String,
 }
 
-crate::pg_enum! {
-    /// What changed, as stored in `audit_events.action`.
-    pub enum Action {
-        OrderCreated = "ORDER_CREATED",
-        OrderCancelled = "ORDER_CANCELLED",
-        OrderShipped = "ORDER_SHIPPED",
-        ProductCreated = "PRODUCT_CREATED",
-        ProductRestocked = "PRODUCT_RESTOCKED",
-        ProductUpdated = "PRODUCT_UPDATED",
-        ProductArchived = "PRODUCT_ARCHIVED",
-        ProductUnarchived = "PRODUCT_UNARCHIVED",
-    }
-}
-
-impl Action {
-    /// The subject (after the prefix) and the message name of the event
-    /// the action publishes (`proto/orders/v1/events.proto`).
-    pub fn event(self) -> (&'static str, &'static str) {
-        match self {
-            Action::OrderCreated => ("order.placed", "orders.v1.OrderPlaced"),
-            Action::OrderCancelled => ("order.cancelled", "orders.v1.OrderCancelled"),
-            Action::OrderShipped => ("order.shipped", "orders.v1.OrderShipped"),
-            Action::ProductCreated => ("product.created", "orders.v1.ProductCreated"),
-            Action::ProductRestocked => ("product.restocked", "orders.v1.ProductRestocked"),
-            Action::ProductUpdated => ("product.updated", "orders.v1.ProductUpdated"),
-            Action::ProductArchived => ("product.archived", "orders.v1.ProductArchived"),
-            Action::ProductUnarchived => ("product.unarchived", "orders.v1.ProductUnarchived"),
-        }
-    }
-
-    /// The `ResourceInfo.resource_type` of what the action changes.
-    pub fn resource_type(self) -> &'static str {
-        match self {
-            Action::OrderCreated | Action::OrderCancelled | Action::OrderShipped => ORDER_RESOURCE,
-            Action::ProductCreated
-            | Action::ProductRestocked
-            | Action::ProductUpdated
-            | Action::ProductArchived
-            | Action::ProductUnarchived => PRODUCT_RESOURCE,
-        }
-    }
-}
+pub use crate::domain::audit::Action;
 
 /// One change to record.
 #[derive(Debug, Clone, Copy)]

@@ -6,6 +6,7 @@
 //! caller happens at the service boundary ([`crate::error`]).
 
 pub mod audit;
+pub mod audit_reads;
 pub mod idempotency;
 pub mod launcher;
 pub mod listener;

@@ -8,7 +8,7 @@ diesel::table! {
         actor_role -> Text,
         action -> Text,
         resource_type -> Text,
-        resource_id -> Uuid,
+        resource_id -> Nullable<Uuid>,
         request_id -> Nullable<Text>,
         from_state -> Nullable<Text>,
         to_state -> Nullable<Text>,

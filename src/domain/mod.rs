@@ -6,6 +6,7 @@
 //! with sane quantities, a [`money::Money`] always has a real currency.
 
 pub mod address;
+pub mod audit;
 pub mod email;
 pub mod fields;
 pub mod money;

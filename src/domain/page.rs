@@ -60,6 +60,10 @@ pub enum Listing<'a> {
         query: &'a str,
         show_archived: bool,
     },
+    /// The audit trail, for one filter (as recorded with each reading).
+    AuditEvents {
+        filter: &'a serde_json::Value,
+    },
 }
 
 /// The position after the last order of a history page.
@@ -81,6 +85,13 @@ pub struct ProductCursor {
 pub struct SearchCursor {
     pub score: f32,
     pub product_id: Uuid,
+}
+
+/// The position after the last event of an audit trail page (newest
+/// first, by id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuditCursor {
+    pub id: i64,
 }
 
 /// A position in a listing that can be written into a token.
@@ -130,6 +141,17 @@ impl Cursor for SearchCursor {
             score: f32::from_bits(u32::from_be_bytes(*score)),
             product_id: Uuid::from_slice(id).ok()?,
         })
+    }
+}
+
+impl Cursor for AuditCursor {
+    fn to_bytes(&self) -> Vec<u8> {
+        self.id.to_be_bytes().to_vec()
+    }
+
+    fn from_bytes(bytes: &[u8]) -> Option<Self> {
+        let id = bytes.try_into().ok().map(i64::from_be_bytes)?;
+        Some(AuditCursor { id })
     }
 }
 
@@ -204,6 +226,10 @@ impl PageTokenKey {
                     &b"search\0"[..]
                 });
                 update_with_text(&mut mac, query);
+            }
+            Listing::AuditEvents { filter } => {
+                mac.update(b"audit-events\0");
+                update_with_text(&mut mac, &filter.to_string());
             }
         }
         mac.update(signed);

@@ -9,6 +9,7 @@
 use prost::Message;
 
 use super::{
+    audit::AuditPage,
     order::{Cancellation, NewOrder},
     page::PageTokenKey,
     product::{NewProduct, Restock},
@@ -47,6 +48,7 @@ pub fn decode_and_validate(method: Method, bytes: &[u8], key: &PageTokenKey) -> 
         Method::UnarchiveProduct => {
             ArchiveChange::try_from(&decode::<proto::UnarchiveProductRequest>(bytes)?).map(drop)
         }
+        Method::ListAuditEvents => AuditPage::parse(&decode(bytes)?, key).map(drop),
     }
 }
 
@@ -109,8 +111,9 @@ mod tests {
                 )
             );
         }
-        // The only request whose every field may be left out.
+        // The only requests whose every field may be left out.
         assert!(decode_and_validate(Method::ListProducts, b"", &key()).is_ok());
+        assert!(decode_and_validate(Method::ListAuditEvents, b"", &key()).is_ok());
     }
 
     #[test]

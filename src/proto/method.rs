@@ -4,7 +4,8 @@
 //! the generated code because it is a fact of the protocol: a test checks
 //! it against the descriptors compiled from `proto/`.
 
-/// Every RPC of `orders.v1.OrderService` and `orders.v1.CatalogService`.
+/// Every RPC of `orders.v1.OrderService`, `orders.v1.CatalogService` and
+/// `orders.v1.AuditService`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
     CreateOrder,
@@ -20,11 +21,12 @@ pub enum Method {
     UpdateProduct,
     ArchiveProduct,
     UnarchiveProduct,
+    ListAuditEvents,
 }
 
 impl Method {
     /// All methods, in a fixed order (the fuzz target picks by index).
-    pub const ALL: [Method; 13] = [
+    pub const ALL: [Method; 14] = [
         Method::CreateOrder,
         Method::GetOrder,
         Method::GetOrderHistory,
@@ -38,6 +40,7 @@ impl Method {
         Method::UpdateProduct,
         Method::ArchiveProduct,
         Method::UnarchiveProduct,
+        Method::ListAuditEvents,
     ];
 
     /// The full gRPC path, e.g. `/orders.v1.OrderService/CreateOrder`.
@@ -56,6 +59,7 @@ impl Method {
             Method::UpdateProduct => "/orders.v1.CatalogService/UpdateProduct",
             Method::ArchiveProduct => "/orders.v1.CatalogService/ArchiveProduct",
             Method::UnarchiveProduct => "/orders.v1.CatalogService/UnarchiveProduct",
+            Method::ListAuditEvents => "/orders.v1.AuditService/ListAuditEvents",
         }
     }
 

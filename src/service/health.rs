@@ -14,15 +14,19 @@ use tonic_health::{ServingStatus, server::HealthReporter};
 
 use crate::{
     db::{Pool, pool::ping},
-    proto::{catalog_service_server::CatalogServiceServer, order_service_server::OrderServiceServer},
-    service::{catalog::CatalogApi, orders::OrderApi},
+    proto::{
+        audit_service_server::AuditServiceServer, catalog_service_server::CatalogServiceServer,
+        order_service_server::OrderServiceServer,
+    },
+    service::{audit::AuditApi, catalog::CatalogApi, orders::OrderApi},
 };
 
 /// The service names health is reported for; "" is the whole server.
-const SERVICE_NAMES: [&str; 3] = [
+const SERVICE_NAMES: [&str; 4] = [
     "",
     <OrderServiceServer<OrderApi> as NamedService>::NAME,
     <CatalogServiceServer<CatalogApi> as NamedService>::NAME,
+    <AuditServiceServer<AuditApi> as NamedService>::NAME,
 ];
 
 /// The names to report: the server, and the gRPC services when this process

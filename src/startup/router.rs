@@ -24,8 +24,11 @@ use crate::{
         log::CallLogLayer,
         rate_limit::{RateLimitLayer, RateLimiter},
     },
-    proto::{self, catalog_service_server::CatalogServiceServer, order_service_server::OrderServiceServer},
-    service::{catalog::CatalogApi, orders::OrderApi},
+    proto::{
+        self, audit_service_server::AuditServiceServer, catalog_service_server::CatalogServiceServer,
+        order_service_server::OrderServiceServer,
+    },
+    service::{audit::AuditApi, catalog::CatalogApi, orders::OrderApi},
 };
 
 /// The largest request message accepted (the biggest valid CreateOrder is
@@ -41,8 +44,8 @@ pub(super) type Layers = Stack<
     >,
 >;
 
-/// The router; the catalog and order services only where `orders` (the
-/// orders service's state) is given.
+/// The router; the catalog, order and audit services only where `orders`
+/// (the orders service's state) is given.
 pub(super) fn router(
     orders: Option<&AppState>,
     settings: &Settings,
@@ -62,6 +65,9 @@ pub(super) fn router(
     };
     let catalog = orders.map(|state| {
         CatalogServiceServer::new(CatalogApi::new(state.clone())).max_decoding_message_size(MAX_MESSAGE_BYTES)
+    });
+    let audit = orders.map(|state| {
+        AuditServiceServer::new(AuditApi::new(state.clone())).max_decoding_message_size(MAX_MESSAGE_BYTES)
     });
     let orders = orders.map(|state| {
         OrderServiceServer::new(OrderApi::new(state.clone())).max_decoding_message_size(MAX_MESSAGE_BYTES)
@@ -91,5 +97,6 @@ pub(super) fn router(
         .add_service(reflection().build_v1()?)
         .add_service(reflection().build_v1alpha()?)
         .add_optional_service(catalog)
-        .add_optional_service(orders))
+        .add_optional_service(orders)
+        .add_optional_service(audit))
 }

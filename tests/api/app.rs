@@ -14,7 +14,10 @@ use diesel_async::{AsyncConnection, AsyncPgConnection};
 use orders::{
     config::{ServiceName, Settings},
     db::Pool,
-    proto::{catalog_service_client::CatalogServiceClient, order_service_client::OrderServiceClient},
+    proto::{
+        audit_service_client::AuditServiceClient, catalog_service_client::CatalogServiceClient,
+        order_service_client::OrderServiceClient,
+    },
     startup::{Application, StartupError},
 };
 use tokio::{sync::oneshot, task::JoinHandle};
@@ -58,6 +61,7 @@ impl Interceptor for Bearer {
 pub type Orders = OrderServiceClient<InterceptedService<Channel, Bearer>>;
 pub type Catalog = CatalogServiceClient<InterceptedService<Channel, Bearer>>;
 pub type Health = HealthClient<InterceptedService<Channel, Bearer>>;
+pub type Audit = AuditServiceClient<InterceptedService<Channel, Bearer>>;
 
 /// Clients that send one token (or none).
 #[derive(Debug, Clone)]
@@ -65,6 +69,7 @@ pub struct Clients {
     pub orders: Orders,
     pub catalog: Catalog,
     pub health: Health,
+    pub audit: Audit,
 }
 
 impl Clients {
@@ -72,7 +77,8 @@ impl Clients {
         Clients {
             orders: OrderServiceClient::with_interceptor(channel.clone(), bearer.clone()),
             catalog: CatalogServiceClient::with_interceptor(channel.clone(), bearer.clone()),
-            health: HealthClient::with_interceptor(channel, bearer),
+            health: HealthClient::with_interceptor(channel.clone(), bearer.clone()),
+            audit: AuditServiceClient::with_interceptor(channel, bearer),
         }
     }
 }
@@ -172,6 +178,7 @@ async fn start(settings: Settings, db_url: String, databases: Vec<TestDatabase>)
         orders,
         catalog,
         health,
+        ..
     } = Clients::new(channel.clone(), bearer);
     TestApp {
         addr,

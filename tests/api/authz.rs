@@ -188,6 +188,10 @@ async fn call(app: &TestApp, fx: &Fixture, clients: &Clients, method: Method, cu
             };
             archived.and(catalog.unarchive_product(unarchive).await.map(drop))
         }
+        Method::ListAuditEvents => (clients.audit.clone())
+            .list_audit_events(proto::ListAuditEventsRequest::default())
+            .await
+            .map(drop),
     }
 }
 
@@ -198,6 +202,7 @@ fn subject(role: Role) -> &'static str {
         Role::Warehouse => "dock-7",
         Role::CatalogAdmin => "merchandiser",
         Role::Service => "checkout",
+        Role::Auditor => "inspector",
     }
 }
 

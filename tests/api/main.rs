@@ -28,6 +28,7 @@ mod tokens;
 // The tests, one concern each.
 mod archiving;
 mod audit;
+mod audit_reading;
 mod authn;
 mod authz;
 mod call_log;

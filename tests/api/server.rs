@@ -18,7 +18,12 @@ use crate::{
 };
 
 const HEALTH: &str = "grpc.health.v1.Health";
-const SERVICES: [&str; 3] = ["", "orders.v1.OrderService", "orders.v1.CatalogService"];
+const SERVICES: [&str; 4] = [
+    "",
+    "orders.v1.OrderService",
+    "orders.v1.CatalogService",
+    "orders.v1.AuditService",
+];
 
 async fn health(app: &TestApp, service: &str) -> Result<ServingStatus, tonic::Status> {
     let request = HealthCheckRequest {
@@ -138,7 +143,12 @@ async fn reflection_lists_the_services_on_both_versions() {
     let v1 = reflect!(v1, channel.clone());
     let v1alpha = reflect!(v1alpha, channel);
     for (services, files) in [v1, v1alpha] {
-        for expected in ["orders.v1.OrderService", "orders.v1.CatalogService", HEALTH] {
+        for expected in [
+            "orders.v1.OrderService",
+            "orders.v1.CatalogService",
+            "orders.v1.AuditService",
+            HEALTH,
+        ] {
             assert!(
                 services.iter().any(|s| s == expected),
                 "{expected} missing from {services:?}"

@@ -22,7 +22,7 @@ pub const AUDIENCE: &str = "orders";
 /// The HS256 secret of test servers (written to a file by [`secret_file`]).
 pub const HS256_SECRET: &str = "test-only HS256 secret: at least 32 bytes long";
 /// Every role, for tokens that may do anything (test setup).
-pub const ALL_ROLES: [&str; 4] = ["customer", "warehouse", "catalog-admin", "service"];
+pub const ALL_ROLES: [&str; 5] = ["customer", "warehouse", "catalog-admin", "service", "auditor"];
 
 /// Which key signs a token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
