@@ -41,6 +41,9 @@
 //!   local one) and the stream of a deployment's events.
 //! * [`jobs`]: the PostgreSQL job queue every service runs in its own
 //!   database.
+//! * [`monitoring`]: Prometheus metrics, shared by every service: the
+//!   catalogue of names, the gRPC call metrics, the counts of what
+//!   happens, and the `/metrics` endpoint with its scrape hooks.
 //! * [`config`]: every setting, from flags or the environment.
 //! * [`error`]: [`error::ApiError`], the one error type, its mapping to a
 //!   gRPC status with rich details, and the classification of database errors.
@@ -109,6 +112,7 @@ pub mod error;
 pub mod events;
 pub mod jobs;
 pub mod middleware;
+pub mod monitoring;
 pub mod notifications;
 pub mod pg_enum;
 pub mod proto;

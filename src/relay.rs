@@ -43,6 +43,7 @@ use crate::{
     },
     events::{self, EVENT_TYPE_HEADER},
     jobs::Backoff,
+    monitoring::catalogue::{OUTBOX_LAG_SECONDS, OUTBOX_PUBLISHED},
 };
 
 /// The most events read and published in one go.
@@ -155,6 +156,7 @@ impl Relay {
             outbox::advance(&mut conn, reached).await.map_err(database)?;
             debug!(published = acked.len(), "events published");
         }
+        count_published(&acked);
         *position = Some(reached);
         match failure {
             Some(error) => Err(error),
@@ -200,6 +202,17 @@ impl Relay {
             }
         }
         (acked, failure)
+    }
+}
+
+/// Counts what JetStream acknowledged, and how long after its time each
+/// event got there.
+fn count_published(acked: &[&PendingEvent]) {
+    let now = chrono::Utc::now();
+    metrics::counter!(OUTBOX_PUBLISHED).increment(acked.len() as u64);
+    for event in acked {
+        let lag = (now - event.event_time).to_std().unwrap_or_default();
+        metrics::histogram!(OUTBOX_LAG_SECONDS).record(lag.as_secs_f64());
     }
 }
 

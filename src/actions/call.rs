@@ -19,7 +19,13 @@ use tokio::time::Instant;
 use uuid::Uuid;
 
 use super::AppState;
-use crate::{auth::Caller, db::audit::Actor, error::ApiError};
+use crate::{
+    auth::Caller,
+    db::audit::Actor,
+    error::ApiError,
+    monitoring::catalogue::{POOL_ACQUIRE_SECONDS, STATEMENT_SECONDS},
+    proto::Method,
+};
 
 /// The id of one call: the caller's `x-request-id`, else one made up for
 /// it by the call log ([`crate::middleware::log`]), which also echoes it.
@@ -43,6 +49,8 @@ pub struct Call {
     pub caller: Arc<Caller>,
     request_id: Option<RequestId>,
     deadline: Option<Instant>,
+    /// The RPC, which names the call's database work in the metrics.
+    method: Option<Method>,
 }
 
 impl Call {
@@ -56,6 +64,7 @@ impl Call {
             caller: Caller::of(request)?,
             request_id: extensions.get::<RequestId>().cloned(),
             deadline: extensions.get::<CallDeadline>().map(|d| d.0),
+            method: extensions.get::<Method>().copied(),
         })
     }
 
@@ -80,6 +89,8 @@ impl Call {
         work: impl AsyncFnOnce(&mut AsyncPgConnection) -> Result<R, ApiError>,
     ) -> Result<R, ApiError> {
         let mut conn = self.connection().await?;
+        let operation = self.method.map_or("unknown", Method::name);
+        let _timer = Timer::start(STATEMENT_SECONDS, operation);
         let Some(deadline) = self.deadline else {
             return work(&mut conn).await;
         };
@@ -105,6 +116,7 @@ impl Call {
     /// A pooled connection, waiting no longer than the deadline (nor than
     /// the pool's own wait timeout, which answers UNAVAILABLE).
     async fn connection(&self) -> Result<Connection, ApiError> {
+        let _timer = Timer::start(POOL_ACQUIRE_SECONDS, "");
         let checkout = self.state.pool.get();
         match self.deadline {
             None => Ok(checkout.await?),
@@ -112,6 +124,37 @@ impl Call {
                 Ok(conn) => Ok(conn?),
                 Err(_) => Err(ApiError::DeadlineExceeded),
             },
+        }
+    }
+}
+
+/// Records the time from its start to its drop (however the work ends:
+/// done, failed or cancelled) in the orders service's histogram `name`,
+/// with the operation when there is one.
+struct Timer {
+    name: &'static str,
+    operation: &'static str,
+    start: std::time::Instant,
+}
+
+impl Timer {
+    fn start(name: &'static str, operation: &'static str) -> Timer {
+        Timer {
+            name,
+            operation,
+            start: std::time::Instant::now(),
+        }
+    }
+}
+
+impl Drop for Timer {
+    fn drop(&mut self) {
+        let seconds = self.start.elapsed().as_secs_f64();
+        match self.operation {
+            "" => metrics::histogram!(self.name, "service" => "orders").record(seconds),
+            operation => {
+                metrics::histogram!(self.name, "service" => "orders", "operation" => operation).record(seconds)
+            }
         }
     }
 }

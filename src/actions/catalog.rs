@@ -19,7 +19,7 @@ use crate::{
         reads::ProductPage,
     },
     error::{ApiError, on_constraint},
-    proto,
+    monitoring, proto,
 };
 
 /// Adds a product; a SKU already in the catalog is ALREADY_EXISTS.
@@ -32,6 +32,7 @@ pub async fn create_product(
     call.run(async |conn| {
         conn.transaction(async |conn| {
             if let Start::Replay(response) = idempotency::start(conn, key).await? {
+                monitoring::count_replay(key.map(|key| key.scope.as_str()));
                 return Ok(response);
             }
             let row = products::insert(conn, product)
@@ -100,6 +101,7 @@ pub async fn restock(
             // which keeps the product's events in commit order (db::outbox).
             products::lock(conn, &[restock.product_id]).await?;
             if let Start::Replay(response) = idempotency::start(conn, key).await? {
+                monitoring::count_replay(key.map(|key| key.scope.as_str()));
                 return Ok(response);
             }
             let Some(row) = products::add_stock(conn, restock.product_id, restock.quantity).await? else {

@@ -47,7 +47,7 @@ pub fn orders_worker(
 ) -> Worker {
     let purge_keys = purge_job(pool.clone(), Purge::IdempotencyKeys, idempotency_retention);
     let purge_events = purge_job(pool.clone(), Purge::PublishedEvents, outbox_retention);
-    Worker::new(pool, database_url)
+    Worker::new("orders", pool, database_url)
         .handler(PURGE_IDEMPOTENCY_KEYS, purge_keys)
         .handler(PURGE_PUBLISHED_EVENTS, purge_events)
         .periodic(Periodic::new(PURGE_IDEMPOTENCY_KEYS, HOURLY))

@@ -26,7 +26,7 @@ use crate::{
         state::{OrderState, Transition},
     },
     error::{ApiError, PreconditionViolation, on_constraint},
-    proto,
+    monitoring, proto,
 };
 
 /// One order with its lines and state history; another customer's order
@@ -97,7 +97,7 @@ pub async fn cancel(call: &Call, cancellation: &Cancellation) -> Result<proto::O
                     .ok_or_else(|| order_not_found(id))?;
                 let lines = orders::lines_of(conn, &[id]).await?;
                 match order.state.cancel() {
-                    Transition::AlreadyDone => return Ok(to_proto::order(OrderWithLines { order, lines })),
+                    Transition::AlreadyDone => return Ok((to_proto::order(OrderWithLines { order, lines }), false)),
                     Transition::Refused => return Err(wrong_state(&order, "ORDER_NOT_CANCELLABLE", "cancelled")),
                     Transition::Apply => {}
                 }
@@ -120,13 +120,12 @@ pub async fn cancel(call: &Call, cancellation: &Cancellation) -> Result<proto::O
                     Some(reason),
                 );
                 audit::record(conn, &actor, &change, &to_event::order_cancelled(&order, &actor)).await?;
-                Ok(order)
+                Ok((order, true))
             })
             .await
         })
         .await?;
-    call.state.outbox.ring();
-    Ok(changed)
+    committed(call, changed, "cancelled")
 }
 
 /// Ships a placed order.
@@ -138,7 +137,7 @@ pub async fn ship(call: &Call, id: Uuid) -> Result<proto::Order, ApiError> {
                 let order = orders::find(conn, id, true).await?.ok_or_else(|| order_not_found(id))?;
                 let lines = orders::lines_of(conn, &[id]).await?;
                 match order.state.ship() {
-                    Transition::AlreadyDone => return Ok(to_proto::order(OrderWithLines { order, lines })),
+                    Transition::AlreadyDone => return Ok((to_proto::order(OrderWithLines { order, lines }), false)),
                     Transition::Refused => return Err(wrong_state(&order, "ORDER_NOT_SHIPPABLE", "shipped")),
                     Transition::Apply => {}
                 }
@@ -148,13 +147,26 @@ pub async fn ship(call: &Call, id: Uuid) -> Result<proto::Order, ApiError> {
                 });
                 let change = Event::order(Action::OrderShipped, id, OrderState::Placed, OrderState::Shipped, None);
                 audit::record(conn, &actor, &change, &to_event::order_shipped(&order, &actor)).await?;
-                Ok(order)
+                Ok((order, true))
             })
             .await
         })
         .await?;
-    call.state.outbox.ring();
-    Ok(changed)
+    committed(call, changed, "shipped")
+}
+
+/// After a transition's commit: wakes the relay and counts the order as
+/// entering `to_state`, if this call moved it (a repeated one did not).
+fn committed(
+    call: &Call,
+    (order, moved): (proto::Order, bool),
+    to_state: &'static str,
+) -> Result<proto::Order, ApiError> {
+    if moved {
+        call.state.outbox.ring();
+        monitoring::count_order_state(to_state);
+    }
+    Ok(order)
 }
 
 /// Putting stock back can only fail when a restock has since filled the

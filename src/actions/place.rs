@@ -25,6 +25,7 @@ use crate::{
         state::OrderState,
     },
     error::ApiError,
+    monitoring::{self, catalogue::STOCKOUTS},
     proto,
 };
 
@@ -54,10 +55,20 @@ pub async fn place_order(
         match placement.outcome {
             Outcome::Placed => {
                 call.state.outbox.ring();
+                monitoring::count_order_state("placed");
                 return Ok(response);
             }
-            Outcome::Replay => return replay(key, placement),
-            Outcome::Short => return Err(shortage(&priced, &placement)),
+            Outcome::Replay => {
+                let replayed = replay(key, placement);
+                if replayed.is_ok() {
+                    monitoring::count_replay(key.map(|key| key.scope.as_str()));
+                }
+                return replayed;
+            }
+            Outcome::Short => {
+                metrics::counter!(STOCKOUTS).increment(1);
+                return Err(shortage(&priced, &placement));
+            }
             Outcome::Missing => return Err(missing(&ids, &placement)),
             Outcome::Stale => call.state.products.forget(&ids),
         }

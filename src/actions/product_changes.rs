@@ -27,7 +27,7 @@ use crate::{
         product_change::{ArchiveChange, ChangedValues, Details, ProductUpdate, etag},
     },
     error::ApiError,
-    proto,
+    monitoring, proto,
 };
 
 /// Applies an UpdateProduct.
@@ -119,6 +119,7 @@ async fn start<R: Message + Default>(
     let current = products::lock(conn, std::slice::from_ref(id)).await?.pop();
     let current = current.ok_or_else(|| product_not_found(*id))?;
     if let Start::Replay(response) = idempotency::start(conn, key).await? {
+        monitoring::count_replay(key.map(|key| key.scope.as_str()));
         return Ok(Started::Replay(response));
     }
     match expected_etag {

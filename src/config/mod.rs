@@ -14,6 +14,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 pub mod catalog;
 pub mod events;
 pub mod jobs;
+pub mod metrics;
 pub mod notifications;
 pub mod secret_url;
 pub mod security;
@@ -21,6 +22,7 @@ pub mod security;
 pub use catalog::CatalogSettings;
 pub use events::{EventSettings, SubjectPrefix};
 pub use jobs::{JobStateArg, JobsArgs, JobsCommand, RetentionSettings};
+pub use metrics::{MetricsAddr, MetricsSettings};
 pub use notifications::NotificationSettings;
 pub use secret_url::SecretUrl;
 pub use security::{AuthSettings, SecuritySettings, TlsSettings};
@@ -132,6 +134,9 @@ pub struct Settings {
 
     #[command(flatten)]
     pub retention: RetentionSettings,
+
+    #[command(flatten)]
+    pub metrics: MetricsSettings,
 
     /// Log line format: `text` for people, `json` for log collectors. The
     /// level is set with RUST_LOG (default `info`).

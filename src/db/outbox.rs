@@ -112,6 +112,7 @@ pub struct PendingEvent {
     pub id: i64,
     pub transaction_id: i64,
     pub action: Action,
+    pub event_time: chrono::DateTime<chrono::Utc>,
     #[diesel(select_expression = events::event_id.assume_not_null())]
     pub event_id: Uuid,
     #[diesel(select_expression = events::event_payload.assume_not_null())]
@@ -155,6 +156,26 @@ pub async fn advance(conn: &mut AsyncPgConnection, to: Position) -> QueryResult<
 const ADVANCE: &str = "WITH quiet AS (SELECT set_config('synchronous_commit', 'off', true)) \
      UPDATE outbox_cursor SET transaction_id = $1, row_id = $2, update_time = now() FROM quiet \
      WHERE (outbox_cursor.transaction_id, outbox_cursor.row_id) < ($1, $2)";
+
+#[derive(QueryableByName)]
+pub struct Backlog {
+    /// Events after the relay's position.
+    #[diesel(sql_type = BigInt)]
+    pub events: i64,
+    /// The age of the oldest of them, in seconds (0 when none).
+    #[diesel(sql_type = diesel::sql_types::Double)]
+    pub oldest_age_seconds: f64,
+}
+
+/// What waits to be published: every event after the relay's position,
+/// including those of transactions still too young to be relayed.
+pub async fn backlog(conn: &mut AsyncPgConnection) -> QueryResult<Backlog> {
+    diesel::sql_query(
+        "SELECT count(*) AS events,                 coalesce(extract(epoch FROM now() - min(a.event_time)), 0)::float8 AS oldest_age_seconds          FROM audit_events a, outbox_cursor c          WHERE a.event_payload IS NOT NULL AND (a.transaction_id, a.id) > (c.transaction_id, c.row_id)",
+    )
+    .get_result(conn)
+    .await
+}
 
 /// Up to `limit` events after `from`, in the order they are published;
 /// only those of transactions older than every one still running (see the

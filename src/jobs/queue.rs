@@ -224,6 +224,15 @@ pub async fn list(conn: &mut AsyncPgConnection, state: Option<JobState>, limit: 
     query.load(conn).await
 }
 
+/// How many jobs of each kind are in each state.
+pub async fn counts(conn: &mut AsyncPgConnection) -> QueryResult<Vec<(String, JobState, i64)>> {
+    jobs::table
+        .group_by((jobs::kind, jobs::state))
+        .select((jobs::kind, jobs::state, diesel::dsl::count_star()))
+        .load(conn)
+        .await
+}
+
 /// Makes failed job `id` pending again, due now, with all its attempts
 /// (for operators, once the cause is fixed); false if it is not failed.
 /// Wakes the workers, as an insert would.

@@ -28,6 +28,7 @@ use super::{
 use crate::{
     config::SecretUrl,
     db::{Pool, listener::Listener},
+    monitoring::catalogue::JOBS_FINISHED,
 };
 
 /// One attempt at a job, as its handler sees it.
@@ -83,6 +84,8 @@ impl From<diesel::result::Error> for WorkerError {
 /// The worker of one database's queue; build it with [`Worker::new`] and
 /// [`Worker::handler`], adjust the public fields, then [`Worker::run`] it.
 pub struct Worker {
+    /// The service whose queue this is, for the metrics.
+    service: &'static str,
     pool: Pool,
     database_url: SecretUrl,
     handlers: HashMap<String, Handler>,
@@ -101,8 +104,9 @@ pub struct Worker {
 impl Worker {
     /// A worker on `pool`, listening on its own connection to `database_url`
     /// (the same database), with no handlers yet.
-    pub fn new(pool: Pool, database_url: SecretUrl) -> Worker {
+    pub fn new(service: &'static str, pool: Pool, database_url: SecretUrl) -> Worker {
         Worker {
+            service,
             pool,
             database_url,
             handlers: HashMap::new(),
@@ -234,22 +238,30 @@ impl Worker {
         outcome: Result<(), JobError>,
     ) -> Result<(), WorkerError> {
         let (id, kind, attempt) = (row.id, &row.kind, row.attempts);
-        let still_held = match outcome {
+        let (still_held, counted) = match outcome {
             Ok(()) => {
                 debug!(id, kind, attempt, "job succeeded");
-                queue::succeed(conn, id, attempt).await?
+                (queue::succeed(conn, id, attempt).await?, "succeeded")
             }
             Err(JobError::Retry(error)) if attempt < row.max_attempts => {
                 let retry_in = self.retry.delay(attempt);
                 warn!(id, kind, attempt, %error, ?retry_in, "job failed; it will be retried");
                 let run_at = from_now(retry_in);
-                queue::retry_later(conn, id, attempt, &error, run_at).await?
+                (queue::retry_later(conn, id, attempt, &error, run_at).await?, "retried")
             }
             Err(JobError::Retry(error) | JobError::Permanent(error)) => {
                 warn!(id, kind, attempt, %error, "job failed for good");
-                queue::fail(conn, id, attempt, &error).await?
+                (queue::fail(conn, id, attempt, &error).await?, "failed")
             }
         };
+        if still_held {
+            let labels = [
+                ("service", self.service.to_owned()),
+                ("kind", kind.clone()),
+                ("outcome", counted.to_owned()),
+            ];
+            metrics::counter!(JOBS_FINISHED, &labels).increment(1);
+        }
         if !still_held {
             warn!(
                 id,

@@ -72,11 +72,15 @@ impl Check for Authenticate {
                 .gate
                 .decides_without_signature(request.uri().path(), request.headers())
         {
+            crate::monitoring::count_refusal(true, "AUTH_RATE_LIMITED");
             return Err(auth_rate_limited(failures, peer, retry_after).into());
         }
         let admitted = match self.gate.admit(request.uri().path(), request.headers()) {
             Ok(admitted) => admitted,
             Err(error) => {
+                if let ApiError::Unauthenticated { reason, .. } = &error {
+                    crate::monitoring::count_refusal(false, reason);
+                }
                 if let (Some((failures, peer)), ApiError::Unauthenticated { .. }) = (&counted, &error) {
                     // Only counted: this call has its answer already.
                     let _ = failures.check(peer, Instant::now());

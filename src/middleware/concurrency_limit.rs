@@ -77,6 +77,7 @@ where
                 "the server is at its limit of {} concurrent calls; retry with backoff",
                 self.layer.limit
             );
+            crate::monitoring::count_refusal(true, "CONCURRENCY_LIMIT_REACHED");
             let status = status_with_reason(Code::ResourceExhausted, "CONCURRENCY_LIMIT_REACHED", message);
             return futures_util::future::ready(Ok(status_response(status))).boxed();
         };

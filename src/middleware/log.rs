@@ -25,6 +25,10 @@
 //! trailers pass through the wrapped body, and, if the body is dropped
 //! before its trailers (the client went away), as CANCELLED.
 //!
+//! The same start and end feed the gRPC metrics ([`crate::monitoring::grpc`]):
+//! calls started and handled by code, their latency, and the messages of
+//! streaming responses (counted as their bytes pass through).
+//!
 //! Per call this allocates nothing of its own for a probe, and for other
 //! calls only the request id (the method is a `&'static str` of the RPC
 //! table for every known path); the lines are written by a thread of
@@ -44,7 +48,11 @@ use http_body::{Body, Frame, SizeHint};
 use tower::{Layer, Service};
 
 use super::is_infrastructure;
-use crate::{actions::call::RequestId, proto::method::Method};
+use crate::{
+    actions::call::RequestId,
+    monitoring::grpc::{CallMetrics, MessageCounter, Side},
+    proto::method::Method,
+};
 
 /// Logs every call once.
 #[derive(Debug, Clone, Copy, Default)]
@@ -80,8 +88,12 @@ where
         let probe = is_infrastructure(path);
         let request_id = (!probe).then(|| request_id_for(request.headers()));
         let header = request_id.as_ref().map(header_value);
+        let metrics = CallMetrics::start(Side::Server, path);
+        let method = Method::from_path(path);
         let record = CallRecord {
-            method: method_name(path),
+            method: method_name(method, path),
+            messages: metrics.rpc().streams_responses().then(MessageCounter::default),
+            metrics,
             probe,
             request_id: request_id.clone(),
             caller: LoggedCaller::default(),
@@ -89,6 +101,9 @@ where
         };
         if let Some(request_id) = request_id {
             request.extensions_mut().insert(request_id);
+        }
+        if let Some(method) = method {
+            request.extensions_mut().insert(method);
         }
         request.extensions_mut().insert(record.caller.clone());
         LoggedCall {
@@ -133,15 +148,17 @@ where
 }
 
 /// The path of a known method as the RPC table's `&'static str`; any other
-/// path (an unknown one, health, reflection) as it came.
-fn method_name(path: &str) -> Cow<'static, str> {
+/// path (an unknown one, health, reflection) as it came. The method also
+/// goes to the handler, in the request's extensions: it names the call's
+/// database work in the metrics ([`crate::actions::Call`]).
+fn method_name(method: Option<Method>, path: &str) -> Cow<'static, str> {
     const PROBES: [&str; 4] = [
         "/grpc.health.v1.Health/Check",
         "/grpc.health.v1.Health/Watch",
         "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
         "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
     ];
-    match Method::from_path(path) {
+    match method {
         Some(method) => Cow::Borrowed(method.path()),
         None => match PROBES.iter().find(|probe| **probe == path) {
             Some(probe) => Cow::Borrowed(probe),
@@ -187,6 +204,9 @@ impl LoggedCaller {
 
 struct CallRecord {
     method: Cow<'static, str>,
+    metrics: CallMetrics,
+    /// Counts the response messages of a streaming call.
+    messages: Option<MessageCounter>,
     /// Health or reflection: DEBUG when it succeeds.
     probe: bool,
     request_id: Option<RequestId>,
@@ -195,7 +215,13 @@ struct CallRecord {
 }
 
 impl CallRecord {
-    fn finish(self, code: &str) {
+    fn finish(self, code: usize) {
+        self.log(code);
+        self.metrics.finish(code);
+    }
+
+    fn log(&self, code: usize) {
+        let code = crate::proto::CODE_NAMES.get(code).copied().unwrap_or("UNKNOWN");
         // tracing evaluates the fields only when the line's level is on.
         let latency_ms = || self.start.elapsed().as_secs_f64() * 1000.0;
         let (method, caller) = (&*self.method, self.caller());
@@ -223,24 +249,32 @@ pin_project_lite::pin_project! {
     impl<B> PinnedDrop for LoggedBody<B> {
         fn drop(this: Pin<&mut Self>) {
             if let Some(record) = this.project().record.take() {
-                record.finish("CANCELLED");
+                record.finish(CANCELLED);
             }
         }
     }
 }
 
-impl<B: Body> Body for LoggedBody<B> {
+impl<B: Body> Body for LoggedBody<B>
+where
+    B::Data: AsRef<[u8]>,
+{
     type Data = B::Data;
     type Error = B::Error;
 
     fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<B::Data>, B::Error>>> {
         let this = self.project();
         let polled = this.inner.poll_frame(cx);
+        if let (Poll::Ready(Some(Ok(frame))), Some(record)) = (&polled, this.record.as_mut())
+            && let (Some(data), Some(messages)) = (frame.data_ref(), record.messages.as_mut())
+        {
+            record.metrics.responses(messages.feed(data.as_ref()));
+        }
         let code = match &polled {
-            Poll::Ready(Some(Ok(frame))) => frame.trailers_ref().map(|t| grpc_code(t).unwrap_or("UNKNOWN")),
-            Poll::Ready(Some(Err(_))) => Some("INTERNAL"),
+            Poll::Ready(Some(Ok(frame))) => frame.trailers_ref().map(|t| grpc_code(t).unwrap_or(UNKNOWN)),
+            Poll::Ready(Some(Err(_))) => Some(INTERNAL),
             // A body that ends without trailers carried no status.
-            Poll::Ready(None) => Some("UNKNOWN"),
+            Poll::Ready(None) => Some(UNKNOWN),
             Poll::Pending => None,
         };
         if let Some(code) = code
@@ -260,13 +294,12 @@ impl<B: Body> Body for LoggedBody<B> {
     }
 }
 
-/// The canonical name of the `grpc-status` in `headers`, if there is one.
-fn grpc_code(headers: &HeaderMap) -> Option<&'static str> {
+const CANCELLED: usize = tonic::Code::Cancelled as usize;
+const UNKNOWN: usize = tonic::Code::Unknown as usize;
+const INTERNAL: usize = tonic::Code::Internal as usize;
+
+/// The `grpc-status` in `headers` (its number), if there is one.
+fn grpc_code(headers: &HeaderMap) -> Option<usize> {
     let value = headers.get("grpc-status")?.to_str().ok()?;
-    Some(
-        crate::proto::CODE_NAMES
-            .get(value.parse::<usize>().ok()?)
-            .copied()
-            .unwrap_or("UNKNOWN"),
-    )
+    Some(value.parse::<usize>().unwrap_or(UNKNOWN))
 }

@@ -99,6 +99,7 @@ impl RateLimiter {
     }
 
     fn refusal(&self, key: &RateKey, retry_after: Duration) -> ApiError {
+        crate::monitoring::count_refusal(true, "RATE_LIMITED");
         ApiError::RateLimited {
             reason: "RATE_LIMITED",
             message: format!(

@@ -32,6 +32,7 @@ use crate::{
         queue::{self, NewJob},
         worker::JobError,
     },
+    monitoring::catalogue::EMAILS,
     proto,
 };
 
@@ -236,6 +237,12 @@ pub async fn send_email(pool: &Pool, mailer: &Mailer, from: &Mailbox, email_id: 
             message,
         })
     });
+    let outcome = match &sent {
+        Ok(()) => "sent",
+        Err(error) if error.permanent => "failed",
+        Err(_) => "deferred",
+    };
+    metrics::counter!(EMAILS, "outcome" => outcome).increment(1);
     match sent {
         Ok(()) => emails::mark_sent(&mut conn, email_id)
             .await

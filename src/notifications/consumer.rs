@@ -25,6 +25,7 @@ use crate::{
     db::Pool,
     events::{self, EVENT_TYPE_HEADER},
     jobs::Backoff,
+    monitoring::catalogue::REDELIVERIES,
 };
 
 /// The durable consumer's name on the stream.
@@ -128,11 +129,15 @@ impl<'a> Arrived<'a> {
             let value = message.headers.as_ref().and_then(|h| h.get(name));
             value.map(|v| v.as_str().replace('\0', "\u{FFFD}")).unwrap_or_default()
         };
+        let info = message.info()?;
+        if info.delivered > 1 {
+            metrics::counter!(REDELIVERIES, "consumer" => CONSUMER).increment(1);
+        }
         Ok(Arrived {
             message,
             event_type: header(EVENT_TYPE_HEADER),
             message_id: header("Nats-Msg-Id"),
-            stream_sequence: message.info()?.stream_sequence,
+            stream_sequence: info.stream_sequence,
         })
     }
 

@@ -111,7 +111,7 @@ const SENDING_CONCURRENCY: usize = 16;
 fn sending_worker(pool: Pool, database_url: SecretUrl, mailer: Mailer, from: Mailbox) -> Worker {
     let context = Arc::new((pool.clone(), mailer, from));
     let concurrency = SENDING_CONCURRENCY.min(pool.status().max_size / 2).max(1);
-    let mut worker = Worker::new(pool, database_url);
+    let mut worker = Worker::new("notifications", pool, database_url);
     worker.concurrency = concurrency;
     // A send is bounded by actions::SEND_TIMEOUT, so a job still running
     // after this lease belongs to a worker that died: it is sent again.

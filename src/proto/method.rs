@@ -63,6 +63,12 @@ impl Method {
         }
     }
 
+    /// The method's name, the last part of its path (`CreateOrder`).
+    pub fn name(self) -> &'static str {
+        let path = self.path();
+        &path[path.rfind('/').map_or(0, |slash| slash + 1)..]
+    }
+
     /// The method with this full gRPC path, if the API has one.
     pub fn from_path(path: &str) -> Option<Method> {
         Method::ALL.into_iter().find(|m| m.path() == path)

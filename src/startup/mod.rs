@@ -9,9 +9,11 @@
 
 pub mod exposure;
 pub mod jobs_admin;
+mod metrics;
 mod migrate;
 mod orders;
 mod router;
+mod scrape_hooks;
 
 use std::{future::Future, net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
@@ -75,6 +77,8 @@ pub enum StartupError {
     SearchLanguage { language: String, reason: String },
     #[error("could not listen on {addr}: {source}")]
     Bind { addr: SocketAddr, source: std::io::Error },
+    #[error("{0}")]
+    Metrics(String),
     #[error("could not build server reflection: {0}")]
     Reflection(#[from] tonic_reflection::server::Error),
     #[error("the server failed: {0}")]
@@ -90,6 +94,7 @@ pub struct Application {
     orders: Option<OrdersService>,
     notifications: Option<Notifications>,
     keys: Option<KeyWatcher>,
+    metrics: Option<crate::monitoring::endpoint::Endpoint>,
 }
 
 impl Application {
@@ -120,6 +125,7 @@ impl Application {
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|source| StartupError::Bind { addr, source })?;
+        let metrics = metrics::bind(&settings, orders.as_ref(), notifications.as_ref()).await?;
         Ok(Application {
             listener,
             settings,
@@ -128,12 +134,18 @@ impl Application {
             orders,
             notifications,
             keys,
+            metrics,
         })
     }
 
     /// The address the server listens on.
     pub fn local_addr(&self) -> SocketAddr {
         self.listener.local_addr().expect("a bound listener has an address")
+    }
+
+    /// The address of the `/metrics` endpoint, when it is on.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().map(|endpoint| endpoint.local_addr())
     }
 
     /// The orders service's shared state (the pool), for tests and tools;
@@ -160,6 +172,7 @@ impl Application {
             orders,
             notifications,
             keys,
+            metrics,
         } = self;
         // Health follows the database of the first service this process runs.
         let probed = orders.as_ref().map(|o| o.state.pool.clone());
@@ -173,7 +186,7 @@ impl Application {
         let doorbell = orders
             .as_ref()
             .map(|(state, _)| (state.outbox.clone(), state.pool.clone()));
-        let background = Background::start(relay, jobs, notifications, doorbell, keys);
+        let background = Background::start(relay, jobs, notifications, doorbell, keys, metrics);
         let (mut reporter, health_service) = tonic_health::server::health_reporter();
         let names = health::service_names(orders.is_some());
         let interval = settings.server.health_check_interval;
@@ -210,8 +223,8 @@ impl Application {
 }
 
 /// The work that runs beside the calls: the relay, the job workers, the
-/// notifications service, the doorbell that wakes relays, and the watcher
-/// of the token key files.
+/// notifications service, the doorbell that wakes relays, the watcher of
+/// the token key files, and the metrics endpoint.
 struct Background {
     stop: watch::Sender<()>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
@@ -225,6 +238,7 @@ impl Background {
         notifications: Option<Notifications>,
         doorbell: Option<(Doorbell, db::Pool)>,
         keys: Option<KeyWatcher>,
+        metrics: Option<crate::monitoring::endpoint::Endpoint>,
     ) -> Background {
         let (stop, stopping) = watch::channel(());
         let until_stopped = move || -> BoxFuture<'static, ()> {
@@ -246,6 +260,9 @@ impl Background {
         }
         if let Some(keys) = keys {
             tasks.push(tokio::spawn(keys.run(until_stopped())));
+        }
+        if let Some(metrics) = metrics {
+            tasks.push(tokio::spawn(metrics.serve(until_stopped())));
         }
         let doorbell = doorbell.map(|(doorbell, pool)| tokio::spawn(doorbell.forward(pool)));
         Background { stop, tasks, doorbell }

@@ -12,7 +12,7 @@ use std::{net::SocketAddr, time::Duration};
 
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use orders::{
-    config::{ServiceName, Settings},
+    config::{MetricsAddr, ServiceName, Settings},
     db::Pool,
     proto::{
         audit_service_client::AuditServiceClient, catalog_service_client::CatalogServiceClient,
@@ -208,6 +208,9 @@ pub fn test_settings(database_url: &str) -> Settings {
     // The notifications service runs only where a test asks for it, with a
     // database of its own (see `crate::notifications_harness`).
     settings.services = vec![ServiceName::Orders];
+    // Metrics only where a test asks for them: they share one recorder per
+    // process, and the default port one per machine.
+    settings.metrics.metrics_addr = MetricsAddr(None);
     settings
 }
 

@@ -27,6 +27,7 @@ impl Server {
             // own, and notifications in notifications.rs.
             .env("ORDERS_OUTBOX_RELAY", "false")
             .env("ORDERS_SERVICES", "orders")
+            .env("ORDERS_METRICS_ADDR", "")
             .args(args)
             .env("DATABASE_URL", database_url)
             .envs(env.iter().copied())

@@ -48,6 +48,7 @@ mod jobs;
 mod jobs_cli;
 mod key_rotation;
 mod lifecycle;
+mod metrics;
 mod notifications;
 mod orders;
 mod overload;

@@ -175,7 +175,7 @@ async fn orders_token_mints_tokens_the_server_accepts() {
     assert_eq!(wrong.status.code(), Some(1));
     assert_eq!(
         String::from_utf8_lossy(&wrong.stderr),
-        "orders token: unknown role \"superuser\"; the roles are customer, warehouse, catalog-admin, service\n"
+        "orders token: unknown role \"superuser\"; the roles are customer, warehouse, catalog-admin, service, auditor\n"
     );
 }
 

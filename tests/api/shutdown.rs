@@ -113,6 +113,7 @@ fn start_the_binary(database_url: &str) -> (Child, SocketAddr) {
         // Events and notifications are tested in events.rs and notifications.rs.
         .env("ORDERS_OUTBOX_RELAY", "false")
         .env("ORDERS_SERVICES", "orders")
+        .env("ORDERS_METRICS_ADDR", "")
         .args(["serve", "--addr", &addr.to_string(), "--drain-timeout", "3s"])
         .args(["--health-check-interval", "200ms"])
         .env("DATABASE_URL", database_url)

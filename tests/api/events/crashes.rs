@@ -49,6 +49,7 @@ fn start_relay(app: &TestApp, events: &TestEvents) -> Child {
         .env("ORDERS_NATS_SUBJECT_PREFIX", &events.prefix)
         .env("ORDERS_OUTBOX_RELAY", "true")
         .env("ORDERS_SERVICES", "orders")
+        .env("ORDERS_METRICS_ADDR", "")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .kill_on_drop(true)

@@ -58,7 +58,7 @@ impl JobsDb {
 /// A worker on `db` with test timings: polls every 50 ms, retries after
 /// 10 ms doubling to 100 ms.
 pub fn test_worker(db: &JobsDb) -> Worker {
-    let mut worker = Worker::new(db.pool.clone(), db.url.clone().into());
+    let mut worker = Worker::new("test", db.pool.clone(), db.url.clone().into());
     worker.poll_interval = 50 * MS;
     worker.retry = Backoff::new(10 * MS, 100 * MS);
     worker
