@@ -66,9 +66,7 @@ async fn every_dashboard_query_is_valid_promql() {
 #[tokio::test]
 async fn the_dashboard_is_what_its_generator_writes() {
     let mut check = Command::new("python3");
-    check
-        .arg(repo().join("scripts/grafana-dashboard"))
-        .arg("--check");
+    check.arg(repo().join("scripts/grafana-dashboard")).arg("--check");
     run_to_success(&mut check, PROMTOOL_TIMEOUT, "scripts/grafana-dashboard --check").await;
 }
 
@@ -77,10 +75,7 @@ fn the_rules_and_the_dashboard_use_only_the_readme_metrics() {
     let contract = readme_metrics();
     let rules = rules();
     let recorded: BTreeSet<String> = rules.iter().filter_map(|r| r.record.clone()).collect();
-    let mut queries: Vec<(String, String)> = rules
-        .iter()
-        .map(|r| (r.name().to_owned(), r.expr.clone()))
-        .collect();
+    let mut queries: Vec<(String, String)> = rules.iter().map(|r| (r.name().to_owned(), r.expr.clone())).collect();
     queries.extend(dashboard_queries());
 
     let mut problems = Vec::new();
@@ -135,8 +130,14 @@ fn every_alert_has_severity_runbook_and_tests_that_fire_and_do_not() {
     let mut problems = Vec::new();
     for alert in &alerts {
         let name = alert.name();
-        if !matches!(alert.labels.get("severity").map(String::as_str), Some("page" | "ticket")) {
-            problems.push(format!("{name}: severity is {:?}, not page or ticket", alert.labels.get("severity")));
+        if !matches!(
+            alert.labels.get("severity").map(String::as_str),
+            Some("page" | "ticket")
+        ) {
+            problems.push(format!(
+                "{name}: severity is {:?}, not page or ticket",
+                alert.labels.get("severity")
+            ));
         }
         if alert.for_.is_none() {
             problems.push(format!("{name}: no `for:`"));
@@ -169,7 +170,10 @@ fn every_alert_has_severity_runbook_and_tests_that_fire_and_do_not() {
     }
     for case in &cases {
         if !alerts.iter().any(|a| a.name() == case.alertname) {
-            problems.push(format!("{RULE_TESTS} tests {}, which {RULES} does not define", case.alertname));
+            problems.push(format!(
+                "{RULE_TESTS} tests {}, which {RULES} does not define",
+                case.alertname
+            ));
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
@@ -214,7 +218,9 @@ fn selectors_are_told_from_functions_labels_and_strings() {
     );
     assert_eq!(contract.lookup("orders_stockouts"), None);
     assert_eq!(contract.lookup("orders_jobs_finished_total_count"), None);
-    assert!(markdown_anchors("## Runbooks\n### OrdersDbPoolSaturated\n#### Two words, `code`!").contains("two-words-code"));
+    assert!(
+        markdown_anchors("## Runbooks\n### OrdersDbPoolSaturated\n#### Two words, `code`!").contains("two-words-code")
+    );
 }
 
 /// Runs promtool from this repository's root, asserting success; a failure
@@ -233,7 +239,10 @@ async fn promtool() -> &'static Path {
         script.arg(repo().join("scripts/install-promtool"));
         let output = run_to_success(&mut script, INSTALL_TIMEOUT, "scripts/install-promtool").await;
         let stdout = String::from_utf8_lossy(&output.stdout);
-        let path = stdout.lines().last().expect("scripts/install-promtool prints promtool's path");
+        let path = stdout
+            .lines()
+            .last()
+            .expect("scripts/install-promtool prints promtool's path");
         PathBuf::from(path.trim())
     })
     .await
@@ -264,7 +273,10 @@ struct Rule {
 
 impl Rule {
     fn name(&self) -> &str {
-        self.alert.as_deref().or(self.record.as_deref()).unwrap_or("a rule without a name")
+        self.alert
+            .as_deref()
+            .or(self.record.as_deref())
+            .unwrap_or("a rule without a name")
     }
 }
 
@@ -321,7 +333,12 @@ fn dashboard_queries() -> Vec<(String, String)> {
             .strip_prefix("label_values(")
             .and_then(|q| q.rsplit_once(','))
             .map(|(selector, _label)| selector)
-            .unwrap_or_else(|| panic!("variable {}: not label_values(<selector>, <label>): {query}", variable["name"]));
+            .unwrap_or_else(|| {
+                panic!(
+                    "variable {}: not label_values(<selector>, <label>): {query}",
+                    variable["name"]
+                )
+            });
         queries.push((format!("dashboard variable {}", variable["name"]), inner.to_owned()));
     }
     assert!(queries.len() > 40, "only {} queries in {DASHBOARD}", queries.len());
@@ -378,21 +395,28 @@ fn readme_metrics() -> Contract {
         .and_then(|(_, rest)| rest.split_once("<!-- metrics-table:end -->"))
         .expect("README.md has the metrics table between its markers")
         .0;
-    let backticked = |cell: &str| -> Vec<String> {
-        cell.split('`').skip(1).step_by(2).map(str::to_owned).collect()
-    };
+    let backticked = |cell: &str| -> Vec<String> { cell.split('`').skip(1).step_by(2).map(str::to_owned).collect() };
     let mut rows = BTreeMap::new();
     for line in table.lines().filter(|l| l.starts_with("| `")) {
         let cells: Vec<&str> = line.split('|').map(str::trim).collect();
-        let [_, metric, kind, labels, ..] = cells[..] else { panic!("a metrics table row: {line}") };
+        let [_, metric, kind, labels, ..] = cells[..] else {
+            panic!("a metrics table row: {line}")
+        };
         let metric = backticked(metric).pop().expect("a metric name in backticks");
         let mut labels: BTreeSet<String> = backticked(labels).into_iter().collect();
         labels.extend(["job".to_owned(), "instance".to_owned()]);
         rows.insert(metric, (kind.to_owned(), labels));
     }
-    assert!(rows.len() > 30, "only {} rows in the README's metrics table", rows.len());
+    assert!(
+        rows.len() > 30,
+        "only {} rows in the README's metrics table",
+        rows.len()
+    );
     // Prometheus' own: 1 while the target answers its scrape.
-    rows.insert("up".to_owned(), ("gauge".to_owned(), ["job", "instance"].map(str::to_owned).into()));
+    rows.insert(
+        "up".to_owned(),
+        ("gauge".to_owned(), ["job", "instance"].map(str::to_owned).into()),
+    );
     Contract(rows)
 }
 
@@ -404,9 +428,34 @@ struct Selector {
 
 /// Words of PromQL that are not metric names when they stand alone.
 const KEYWORDS: &[&str] = &[
-    "and", "or", "unless", "bool", "offset", "by", "without", "on", "ignoring", "group_left", "group_right",
-    "sum", "min", "max", "avg", "group", "stddev", "stdvar", "count", "count_values", "bottomk", "topk",
-    "quantile", "limitk", "limit_ratio", "inf", "nan", "atan2",
+    "and",
+    "or",
+    "unless",
+    "bool",
+    "offset",
+    "by",
+    "without",
+    "on",
+    "ignoring",
+    "group_left",
+    "group_right",
+    "sum",
+    "min",
+    "max",
+    "avg",
+    "group",
+    "stddev",
+    "stdvar",
+    "count",
+    "count_values",
+    "bottomk",
+    "topk",
+    "quantile",
+    "limitk",
+    "limit_ratio",
+    "inf",
+    "nan",
+    "atan2",
 ];
 
 /// Words followed by a list of label names in parentheses, not by an
