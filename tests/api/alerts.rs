@@ -21,7 +21,7 @@ use std::{
 use serde::Deserialize;
 use tokio::process::Command;
 
-use crate::local_machine::{fresh_dir, repo, run_to_success};
+use crate::local_machine::{fresh_dir, path_printed_by, repo, run_to_success};
 
 const RULES: &str = "deploy/prometheus/alerts.yml";
 const RULE_TESTS: &str = "deploy/prometheus/alerts_test.yml";
@@ -234,18 +234,8 @@ async fn promtool_succeeds(args: &[&str]) {
 /// promtool's path, from `scripts/install-promtool` (once per test binary).
 async fn promtool() -> &'static Path {
     static PATH: tokio::sync::OnceCell<PathBuf> = tokio::sync::OnceCell::const_new();
-    PATH.get_or_init(|| async {
-        let mut script = Command::new("bash");
-        script.arg(repo().join("scripts/install-promtool"));
-        let output = run_to_success(&mut script, INSTALL_TIMEOUT, "scripts/install-promtool").await;
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        let path = stdout
-            .lines()
-            .last()
-            .expect("scripts/install-promtool prints promtool's path");
-        PathBuf::from(path.trim())
-    })
-    .await
+    PATH.get_or_init(|| path_printed_by("scripts/install-promtool", INSTALL_TIMEOUT))
+        .await
 }
 
 #[derive(Deserialize)]
