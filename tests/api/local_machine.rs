@@ -1,7 +1,8 @@
 //! What the tests take from the machine they run on, besides PostgreSQL: a
 //! fresh temporary directory, a free TCP port, this repository's files, and
 //! programs run to completion with a time limit (among them the Python
-//! virtualenv that `scripts/python-env` creates, with grpcio and grpcurl).
+//! virtualenv that `scripts/python-env` creates, with grpcio and grpcurl,
+//! and promtool from `scripts/install-promtool`).
 //!
 //! Here so that tests that write files, start servers of their own or run
 //! other programs never collide with each other or with leftovers of earlier
@@ -43,15 +44,22 @@ pub fn repo() -> &'static Path {
 
 /// Runs `scripts/python-env` and returns the virtualenv it prints last.
 pub async fn python_venv() -> PathBuf {
-    let mut script = Command::new("bash");
-    script.arg(repo().join("scripts/python-env"));
-    let output = run_to_success(&mut script, VENV_TIMEOUT, "scripts/python-env").await;
+    path_printed_by("scripts/python-env", VENV_TIMEOUT).await
+}
+
+/// Runs one of this repository's bash scripts that installs or finds
+/// something (`scripts/python-env`, `scripts/install-promtool`), asserting
+/// success, and returns the path it prints on its last line of stdout.
+pub async fn path_printed_by(script: &str, limit: Duration) -> PathBuf {
+    let mut command = Command::new("bash");
+    command.arg(repo().join(script));
+    let output = run_to_success(&mut command, limit, script).await;
     let stdout = String::from_utf8_lossy(&output.stdout);
-    let venv = stdout
+    let path = stdout
         .lines()
         .last()
-        .expect("scripts/python-env prints the virtualenv's path");
-    PathBuf::from(venv.trim())
+        .unwrap_or_else(|| panic!("{script} prints a path on its last line"));
+    PathBuf::from(path.trim())
 }
 
 /// [`run`], asserting that the command succeeds; a failure shows `what`

@@ -26,6 +26,7 @@ mod timing;
 mod tokens;
 
 // The tests, one concern each.
+mod alerts;
 mod archiving;
 mod audit;
 mod audit_reading;
