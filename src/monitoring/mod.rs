@@ -54,10 +54,12 @@ pub struct Scrape {
 impl Scrape {
     /// The metrics of this process, with `hooks` run before each rendering.
     pub fn new(hooks: Vec<Hook>) -> Result<Scrape, String> {
+        // Described once the recorder is there to take the descriptions.
+        let handle = recorder()?;
         let process = metrics_process::Collector::default();
         process.describe();
         Ok(Scrape {
-            handle: recorder()?,
+            handle,
             hooks,
             process: Arc::new(process),
         })

@@ -232,7 +232,7 @@ async fn promtool_succeeds(args: &[&str]) {
 }
 
 /// promtool's path, from `scripts/install-promtool` (once per test binary).
-async fn promtool() -> &'static Path {
+pub async fn promtool() -> &'static Path {
     static PATH: tokio::sync::OnceCell<PathBuf> = tokio::sync::OnceCell::const_new();
     PATH.get_or_init(|| path_printed_by("scripts/install-promtool", INSTALL_TIMEOUT))
         .await

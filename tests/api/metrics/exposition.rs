@@ -14,6 +14,7 @@ pub type Labels = Vec<(String, String)>;
 
 /// Every sample of one scrape, and the families its `# TYPE` lines name.
 pub struct Exposition {
+    pub text: String,
     samples: Vec<(String, Labels, f64)>,
     types: BTreeSet<String>,
 }
@@ -38,7 +39,11 @@ impl Exposition {
             };
             samples.push((name, labels, value));
         }
-        Exposition { samples, types }
+        Exposition {
+            text: text.to_owned(),
+            samples,
+            types,
+        }
     }
 
     /// The value of the one sample of `name` with exactly `labels`.
@@ -106,4 +111,26 @@ pub async fn scrape(addr: &str) -> Exposition {
         "{head}"
     );
     Exposition::parse(body)
+}
+
+/// Asserts that `promtool check metrics` finds nothing to say about `text`.
+pub async fn assert_promtool_accepts(text: &str) {
+    let mut child = tokio::process::Command::new(crate::alerts::promtool().await)
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("promtool starts");
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(text.as_bytes()).await.unwrap();
+    drop(stdin);
+    let output = child.wait_with_output().await.unwrap();
+    let said = [output.stdout, output.stderr].concat();
+    assert!(
+        output.status.success() && said.is_empty(),
+        "promtool check metrics ({}): {}",
+        output.status,
+        String::from_utf8_lossy(&said)
+    );
 }
