@@ -28,6 +28,7 @@ pub async fn examine(settings: &Settings) -> Report {
     report.add(files::tls(settings));
     report.add(files::exposure(settings));
     report.add(network::address(settings).await);
+    report.add(network::metrics(settings).await);
     let (server_checks, orders) = database::server(settings).await;
     server_checks.into_iter().for_each(|check| report.add(check));
     if settings.runs(ServiceName::Orders) {

@@ -1,7 +1,7 @@
 //! The network side of `orders doctor`: the listening address, NATS with
 //! JetStream, and where emails go.
 
-use std::{path::Path, time::Duration};
+use std::{net::SocketAddr, path::Path, time::Duration};
 
 use super::report::Check;
 use crate::{
@@ -14,17 +14,29 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// The `address` check: `--addr` can be listened on now.
 pub async fn address(settings: &Settings) -> Check {
-    let addr = settings.addr;
+    listens("address", settings.addr, "--addr").await
+}
+
+/// The `metrics` check: `--metrics-addr` can be listened on now, or is off.
+pub async fn metrics(settings: &Settings) -> Check {
+    match settings.metrics.metrics_addr.0 {
+        Some(addr) => listens("metrics", addr, "--metrics-addr").await,
+        None => Check::ok("metrics", "off (--metrics-addr is empty)"),
+    }
+}
+
+/// Check `name`: `addr` (set by `flag`) can be listened on now.
+async fn listens(name: &'static str, addr: SocketAddr, flag: &str) -> Check {
     if addr.port() == 0 {
-        return Check::ok("address", format!("{addr}: a free port is picked at start"));
+        return Check::ok(name, format!("{addr}: a free port is picked at start"));
     }
     match tokio::net::TcpListener::bind(addr).await {
-        Ok(_listener) => Check::ok("address", format!("{addr} is free")),
+        Ok(_listener) => Check::ok(name, format!("{addr} is free")),
         Err(error) => Check::fail(
-            "address",
+            name,
             format!("cannot listen on {addr}: {error}"),
             format!(
-                "stop what listens there (`ss -ltnp 'sport = :{}'`), or choose another --addr",
+                "stop what listens there (`ss -ltnp 'sport = :{}'`), or choose another {flag}",
                 addr.port()
             ),
         ),

@@ -22,11 +22,12 @@ use crate::{
 };
 
 /// Every check of a process running both services, in the order printed.
-const CHECKS: [&str; 10] = [
+const CHECKS: [&str; 11] = [
     "keys",
     "tls",
     "exposure",
     "address",
+    "metrics",
     "postgres",
     "clock",
     "orders-db",
@@ -61,6 +62,7 @@ impl Healthy {
         let smtp = self.smtp.url();
         let mut flags: Vec<[&str; 2]> = vec![
             ["--addr", "127.0.0.1:0"],
+            ["--metrics-addr", "127.0.0.1:0"],
             ["--nats-url", "nats://127.0.0.1:4222"],
             ["--smtp-url", &smtp],
             ["--notifications-database-url", &self.notifications.url],
@@ -152,8 +154,8 @@ async fn a_healthy_setup_passes_every_check_with_exit_code_0() {
     let run = setup.doctor(&[]).await;
     assert_eq!(run.code, Some(0), "{}", run.shown);
     assert_eq!(run.names(), CHECKS, "{}", run.shown);
-    assert!(run.lines[..10].iter().all(|l| l.starts_with("ok    ")), "{}", run.shown);
-    assert_eq!(run.lines[10], "all 10 checks passed");
+    assert!(run.lines[..11].iter().all(|l| l.starts_with("ok    ")), "{}", run.shown);
+    assert_eq!(run.lines[11], "all 11 checks passed");
     let keys = format!("1 verifying keys; tokens must name issuer {ISSUER:?} and audience {AUDIENCE:?}");
     assert_eq!(run.line("keys"), ok("keys", &keys));
     assert_eq!(
@@ -194,8 +196,8 @@ async fn a_healthy_setup_passes_every_check_with_exit_code_0() {
         .map(|c| c["name"].as_str().unwrap())
         .collect();
     assert_eq!(names, CHECKS);
-    assert_eq!(report["checks"][6]["status"], "ok");
-    assert_eq!(report["checks"][6]["detail"], orders_db);
+    assert_eq!(report["checks"][7]["status"], "ok");
+    assert_eq!(report["checks"][7]["detail"], orders_db);
 }
 
 /// A path as a flag's value.

@@ -25,7 +25,7 @@ async fn a_database_server_that_does_not_answer_fails_and_what_needs_it_is_skipp
     );
     // Its own URL, on a server that answers, is still checked.
     assert!(run.line("notifications-db").starts_with("ok    "), "{}", run.shown);
-    assert_eq!(run.lines.last().unwrap(), "1 of 10 checks failed");
+    assert_eq!(run.lines.last().unwrap(), "1 of 11 checks failed");
 }
 
 #[tokio::test]

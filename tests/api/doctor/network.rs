@@ -1,8 +1,9 @@
 //! The doctor's network checks: NATS that does not answer or lacks
-//! JetStream, an SMTP server that does not answer, an address in use, and
+//! JetStream, an SMTP server that does not answer, an address (gRPC or
+//! metrics) in use, metrics turned off, and
 //! the network served without authentication.
 
-use super::{Healthy, doctor, fail};
+use super::{Healthy, doctor, fail, ok};
 use crate::{local_machine::free_port, nats::PrivateNats};
 
 #[tokio::test]
@@ -56,7 +57,7 @@ async fn an_smtp_server_that_does_not_answer_fails_mail() {
     assert_eq!(run.code, Some(1), "{}", run.shown);
     let fix = "start the mail server, or correct --smtp-url";
     run.failed("mail", &format!("SMTP at {url}: "), fix);
-    assert_eq!(run.lines.last().unwrap(), "1 of 10 checks failed");
+    assert_eq!(run.lines.last().unwrap(), "1 of 11 checks failed");
 }
 
 #[tokio::test]
@@ -72,6 +73,12 @@ async fn an_address_in_use_fails_and_serving_the_network_unauthenticated_fails()
         addr.port()
     );
     assert_eq!(run.line("address"), fail("address", &detail, &fix));
+    let run = setup.doctor(&["--metrics-addr", &addr.to_string()]).await;
+    assert_eq!(run.code, Some(1), "{}", run.shown);
+    let fix = fix.replace("--addr", "--metrics-addr");
+    assert_eq!(run.line("metrics"), fail("metrics", &detail, &fix));
+    let run = setup.doctor(&["--metrics-addr", ""]).await;
+    assert_eq!(run.line("metrics"), ok("metrics", "off (--metrics-addr is empty)"));
 
     let run = doctor(
         &[("DATABASE_URL", &setup.orders.url)],
