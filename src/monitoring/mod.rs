@@ -4,9 +4,9 @@
 //!
 //! Events are counted where they happen, with the `metrics` crate's macros
 //! and the names of [`catalogue`]: calls in the call log layer
-//! ([`grpc`]), orders in the actions, refusals where errors become
-//! statuses, the outbox in the relay, jobs in the worker, emails in the
-//! notifications service. States that are cheaper to read than to track
+//! ([`grpc`]), orders and replays in the actions, refusals in the layers
+//! that refuse (authentication, the limits), the outbox in the relay, jobs
+//! in the worker, emails and redeliveries in the notifications service. States that are cheaper to read than to track
 //! (pool sizes, the outbox backlog, jobs by state, the process itself) are
 //! read at each scrape by [`Scrape`]'s hooks, which the process gives it
 //! for the services it runs (`startup/metrics.rs`).
