@@ -1,5 +1,6 @@
-//! The keys that verify bearer tokens, read once at start-up from the files
-//! the settings name: a JWKS, PEM public keys, an HS256 secret.
+//! The keys that verify bearer tokens, read from the files the settings
+//! name (a JWKS, PEM public keys, an HS256 secret) or parsed from a JWKS
+//! fetched from `--auth-jwks-url` ([`super::jwks_url`]).
 //!
 //! Each key is bound to exactly one algorithm (RS256 for RSA, EdDSA for
 //! Ed25519, HS256 for the secret), and a token is only ever checked with a
@@ -24,6 +25,7 @@ use crate::config::AuthSettings;
 pub const MIN_SECRET_BYTES: usize = 32;
 
 /// One verification key.
+#[derive(Clone)]
 pub struct VerifyingKey {
     /// The key's `kid`; `None` for a PEM key or the shared secret, which are
     /// tried for any token of their algorithm.
@@ -89,17 +91,22 @@ pub fn read_secret(path: &Path) -> Result<Vec<u8>, KeyError> {
 }
 
 fn jwks(path: &Path) -> Result<Vec<VerifyingKey>, KeyError> {
-    let set: JwkSet = serde_json::from_slice(&read(path)?)
-        .map_err(|e| invalid(path.display(), format!("not a JWKS ({{\"keys\": [...]}}): {e}")))?;
+    parse_jwks(&read(path)?, &path.display().to_string())
+}
+
+/// The keys of the JWKS `bytes`, read from `source` (a file or the JWKS
+/// URL, named in errors).
+pub fn parse_jwks(bytes: &[u8], source: &str) -> Result<Vec<VerifyingKey>, KeyError> {
+    let set: JwkSet =
+        serde_json::from_slice(bytes).map_err(|e| invalid(source, format!("not a JWKS ({{\"keys\": [...]}}): {e}")))?;
     let mut keys = Vec::new();
     for (index, jwk) in set.keys.iter().enumerate() {
-        let source = format!("{}, key {index}", path.display());
-        if let Some(key) = from_jwk(jwk, &source)? {
+        if let Some(key) = from_jwk(jwk, &format!("{source}, key {index}"))? {
             keys.push(key);
         }
     }
     if keys.is_empty() {
-        return Err(invalid(path.display(), "holds no RS256 or EdDSA signing key"));
+        return Err(invalid(source, "holds no RS256 or EdDSA signing key"));
     }
     Ok(keys)
 }
