@@ -162,29 +162,39 @@ impl KeyRefresher {
         gate.remote.is_some().then_some(KeyRefresher { gate, first })
     }
 
-    /// Fetches whenever the keys are due, or sooner after a failure, until
-    /// `shutdown` completes.
+    /// Fetches whenever the keys are due, or sooner after a failure (its
+    /// own, or that of a fetch for an unknown `kid`), until `shutdown`
+    /// completes.
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
         let (Some(remote), Some(verifier)) = (&self.gate.remote, &self.gate.verifier) else {
             return;
         };
         tokio::pin!(shutdown);
-        let mut wait = self.first;
+        let mut reachable = remote.status();
+        let mut next = Instant::now() + self.first;
         let mut failures = 0;
         loop {
             let fetch = async {
-                tokio::time::sleep(wait).await;
+                tokio::time::sleep_until(next).await;
                 remote.fetch(verifier, "the keys were due").await
             };
             tokio::select! {
                 () = &mut shutdown => return,
-                result = fetch => match result {
-                    Ok(refresh) => (wait, failures) = (refresh, 0),
-                    Err(_) => {
-                        failures += 1;
-                        wait = remote.retry_after(failures);
+                result = fetch => {
+                    // This fetch's own change of `reachable` needs no wake-up.
+                    reachable.mark_unchanged();
+                    failures = if result.is_ok() { 0 } else { failures + 1 };
+                    next = Instant::now() + result.unwrap_or_else(|_| remote.retry_after(failures));
+                }
+                // A fetch for an unknown kid failed: retry on the failure
+                // schedule, not after the max-age, so health soon shows the
+                // source back.
+                Ok(()) = reachable.changed() => {
+                    if !*reachable.borrow_and_update() && failures == 0 {
+                        failures = 1;
+                        next = next.min(Instant::now() + remote.retry_after(failures));
                     }
-                },
+                }
             }
         }
     }

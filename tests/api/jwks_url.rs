@@ -132,6 +132,24 @@ async fn a_key_source_that_goes_away_leaves_the_cached_keys_working_and_shows_in
 }
 
 #[tokio::test]
+async fn a_failed_fetch_for_an_unknown_kid_shows_in_health_until_the_source_answers_again() {
+    // Cacheable for an hour: only the failure schedule can notice the return.
+    let jwks = JwksServer::start(&["rsa-2026"], 3600).await;
+    let app = spawn_fetching_from(&jwks, |_| {}).await;
+    jwks.stop();
+    let ed = app.with_token(&sign(Signer::Ed25519, &claims("bob", &["customer"])));
+    let refused = list_products_as(&ed).await.unwrap_err();
+    assert_error(&refused, Code::Unauthenticated, "TOKEN_ALGORITHM_REJECTED");
+    assert_eq!(health_of(&app, KEY_SOURCE).await, ServingStatus::NotServing);
+
+    jwks.restart().await;
+    eventually(10, "the key source SERVING again", async || {
+        health_of(&app, KEY_SOURCE).await == ServingStatus::Serving
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn tokens_with_made_up_kids_fetch_at_most_once_per_interval() {
     let jwks = JwksServer::start(&["rsa-2026"], 3600).await;
     let app = spawn_fetching_from(&jwks, |auth| {
