@@ -77,6 +77,11 @@ impl RemoteKeys {
         }))
     }
 
+    /// The URL, for messages.
+    pub fn url(&self) -> &str {
+        self.source.url().as_str()
+    }
+
     /// Whether the last fetch succeeded, as it changes.
     pub fn status(&self) -> watch::Receiver<bool> {
         self.reachable.subscribe()
