@@ -8,6 +8,11 @@
 //! and only for such calls, which are rare (a rotation, or someone sending
 //! made-up `kid`s, whose fetches are rate-limited). Everything else goes
 //! straight through. Without `--auth-jwks-url` the layer does nothing.
+//!
+//! It runs before the per-peer limit on failed authentications, so that
+//! limit does not bound these fetches: the refetch interval does, whoever
+//! sends the tokens. The wait is outside the call's deadline layer, and at
+//! most one fetch long (its timeout).
 
 use std::{
     sync::Arc,
