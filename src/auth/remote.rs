@@ -32,7 +32,7 @@ use tokio::{sync::watch, time::Instant};
 use super::{
     Gate,
     jwks_url::{FetchError, JwksUrl, JwksUrlError},
-    keys,
+    keys::{self, Unsupported},
     token::TokenVerifier,
 };
 use crate::config::AuthSettings;
@@ -118,7 +118,7 @@ impl RemoteKeys {
         let refresh = refresh.clamp(self.refresh_min, self.refresh_max);
         let mut installed = self.installed.lock().unwrap_or_else(PoisonError::into_inner);
         if *installed != fetched.body {
-            let keys = keys::parse_jwks(&fetched.body, self.source.url().as_str())?;
+            let keys = keys::parse_jwks(&fetched.body, self.url(), Unsupported::Skip)?;
             let count = verifier.replace_fetched(keys);
             *installed = fetched.body;
             tracing::info!(
