@@ -3,8 +3,9 @@
 //! removes stops counting at the next refresh, a provider that goes away
 //! leaves the last good keys working (and says so in health), tokens with
 //! made-up `kid`s cannot make the server fetch more than once per interval,
-//! and a URL that is not HTTPS (or cannot be fetched at start) stops the
-//! start. The provider is [`server::JwksServer`], inside the test.
+//! the URL's keys and the files' verify together (either source changing
+//! leaves the other's), and a URL that is not HTTPS (or cannot be fetched
+//! at start) stops the start. The provider is [`server::JwksServer`], inside the test.
 
 mod server;
 
@@ -19,9 +20,9 @@ use crate::{
     app::{TestApp, spawn_app_with, test_settings},
     assertions::assert_error,
     certs::Certs,
-    local_machine::{free_port, run, show},
+    local_machine::{free_port, fresh_dir, run, show},
     timing::{concurrently, eventually},
-    tokens::{AUDIENCE, ISSUER, Signer, claims, sign, sign_naming},
+    tokens::{AUDIENCE, HS256_SECRET, ISSUER, Signer, claims, sign, sign_naming},
 };
 use server::JwksServer;
 
@@ -147,6 +148,38 @@ async fn a_failed_fetch_for_an_unknown_kid_shows_in_health_until_the_source_answ
         health_of(&app, KEY_SOURCE).await == ServingStatus::Serving
     })
     .await;
+}
+
+#[tokio::test]
+async fn the_url_and_the_files_verify_together_and_a_file_read_again_keeps_the_fetched_keys() {
+    let jwks = JwksServer::start(&["rsa-2026"], 3600).await;
+    let secret = fresh_dir("jwks-url-union").join("hs256-secret");
+    std::fs::write(&secret, HS256_SECRET).unwrap();
+    let file = secret.clone();
+    let app = spawn_fetching_from(&jwks, |auth| {
+        auth.auth_hs256_secret_file = Some(file);
+        auth.auth_key_check_interval = Duration::from_millis(100);
+    })
+    .await;
+    let hs256 = app.with_token(&sign(Signer::Hs256, &claims("dev", &["customer"])));
+    list_products_as(&hs256).await.expect("the file's key is trusted");
+    let rsa = app.with_token(&sign(Signer::Rsa, &claims("alice", &["customer"])));
+    list_products_as(&rsa)
+        .await
+        .expect("the URL's key is trusted beside it");
+
+    std::fs::write(&secret, "another test-only HS256 secret, also 32+ bytes").unwrap();
+    eventually(10, "the changed secret file read again", async || {
+        list_products_as(&hs256).await.is_err()
+    })
+    .await;
+    let refused = list_products_as(&hs256).await.unwrap_err();
+    assert_error(&refused, Code::Unauthenticated, "TOKEN_SIGNATURE_INVALID");
+    let bob = app.with_token(&sign(Signer::Rsa, &claims("bob", &["customer"])));
+    list_products_as(&bob)
+        .await
+        .expect("the fetched key survived the file's reading");
+    assert_eq!(jwks.requests(), 1, "without fetching again");
 }
 
 #[tokio::test]
