@@ -228,6 +228,32 @@ mod tests {
         assert!(matches!(checked_url("jwks.json"), Err(JwksUrlError::NotAUrl { .. })));
     }
 
+    /// A URL on 127.0.0.1 whose first request is answered with `response`.
+    async fn answering_once(response: Vec<u8>) -> JwksUrl {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            let _ = stream.read(&mut [0; 4096]).await;
+            let _ = stream.write_all(&response).await;
+        });
+        let mut settings = crate::config::Settings::defaults().security.auth;
+        settings.auth_jwks_url = Some(format!("http://{addr}/jwks.json"));
+        JwksUrl::from_settings(&settings).unwrap().unwrap()
+    }
+
+    #[tokio::test]
+    async fn an_http_error_or_a_body_over_the_limit_is_a_failed_fetch() {
+        let error = b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\n\r\n".to_vec();
+        let failed = answering_once(error).await.fetch().await.unwrap_err();
+        assert!(matches!(failed, FetchError::Status { status: 503, .. }), "{failed}");
+        let mut huge = b"HTTP/1.1 200 OK\r\nconnection: close\r\n\r\n".to_vec();
+        huge.resize(huge.len() + MAX_BODY_BYTES + 1, b' ');
+        let failed = answering_once(huge).await.fetch().await.unwrap_err();
+        assert!(matches!(failed, FetchError::TooLarge { .. }), "{failed}");
+    }
+
     #[test]
     fn max_age_is_read_from_cache_control() {
         assert_eq!(max_age("public, max-age=300"), Some(Duration::from_secs(300)));
