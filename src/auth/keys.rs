@@ -1,5 +1,6 @@
-//! The keys that verify bearer tokens, read once at start-up from the files
-//! the settings name: a JWKS, PEM public keys, an HS256 secret.
+//! The keys that verify bearer tokens, read from the files the settings
+//! name (a JWKS, PEM public keys, an HS256 secret) or parsed from a JWKS
+//! fetched from `--auth-jwks-url` ([`super::jwks_url`]).
 //!
 //! Each key is bound to exactly one algorithm (RS256 for RSA, EdDSA for
 //! Ed25519, HS256 for the secret), and a token is only ever checked with a
@@ -24,6 +25,7 @@ use crate::config::AuthSettings;
 pub const MIN_SECRET_BYTES: usize = 32;
 
 /// One verification key.
+#[derive(Clone)]
 pub struct VerifyingKey {
     /// The key's `kid`; `None` for a PEM key or the shared secret, which are
     /// tried for any token of their algorithm.
@@ -89,24 +91,40 @@ pub fn read_secret(path: &Path) -> Result<Vec<u8>, KeyError> {
 }
 
 fn jwks(path: &Path) -> Result<Vec<VerifyingKey>, KeyError> {
-    let set: JwkSet = serde_json::from_slice(&read(path)?)
-        .map_err(|e| invalid(path.display(), format!("not a JWKS ({{\"keys\": [...]}}): {e}")))?;
+    parse_jwks(&read(path)?, &path.display().to_string(), Unsupported::Refuse)
+}
+
+/// What to do with a JWKS key of an algorithm tokens are not verified with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unsupported {
+    /// Refuse the whole set: a file is the operator's own, and a key in it
+    /// that can never verify anything is a mistake to fix.
+    Refuse,
+    /// Skip it, saying so: an identity provider's JWKS may also carry keys
+    /// for other algorithms (ES256, say), meant for other services.
+    Skip,
+}
+
+/// The keys of the JWKS `bytes`, read from `source` (a file or the JWKS
+/// URL, named in errors).
+pub fn parse_jwks(bytes: &[u8], source: &str, unsupported: Unsupported) -> Result<Vec<VerifyingKey>, KeyError> {
+    let set: JwkSet =
+        serde_json::from_slice(bytes).map_err(|e| invalid(source, format!("not a JWKS ({{\"keys\": [...]}}): {e}")))?;
     let mut keys = Vec::new();
     for (index, jwk) in set.keys.iter().enumerate() {
-        let source = format!("{}, key {index}", path.display());
-        if let Some(key) = from_jwk(jwk, &source)? {
+        if let Some(key) = from_jwk(jwk, &format!("{source}, key {index}"), unsupported)? {
             keys.push(key);
         }
     }
     if keys.is_empty() {
-        return Err(invalid(path.display(), "holds no RS256 or EdDSA signing key"));
+        return Err(invalid(source, "holds no RS256 or EdDSA signing key"));
     }
     Ok(keys)
 }
 
 /// The key for `jwk`, or `None` for an encryption key, which has no
-/// business verifying signatures.
-fn from_jwk(jwk: &Jwk, source: &str) -> Result<Option<VerifyingKey>, KeyError> {
+/// business verifying signatures (or one of another algorithm, to skip).
+fn from_jwk(jwk: &Jwk, source: &str, unsupported: Unsupported) -> Result<Option<VerifyingKey>, KeyError> {
     if jwk.common.public_key_use == Some(PublicKeyUse::Encryption) {
         tracing::info!(source, "skipping a JWKS key meant for encryption");
         return Ok(None);
@@ -117,6 +135,14 @@ fn from_jwk(jwk: &Jwk, source: &str) -> Result<Option<VerifyingKey>, KeyError> {
             if p.curve == EllipticCurve::Ed25519 =>
         {
             Algorithm::EdDSA
+        }
+        (_, alg) if unsupported == Unsupported::Skip => {
+            tracing::info!(
+                source,
+                ?alg,
+                "skipping a JWKS key of an algorithm tokens are not verified with"
+            );
+            return Ok(None);
         }
         (_, alg) => {
             let problem = format!("unsupported key (alg {alg:?}); only RS256 (RSA) and EdDSA (Ed25519) are accepted");
@@ -158,5 +184,36 @@ fn invalid(path: impl fmt::Display, problem: impl fmt::Display) -> KeyError {
     KeyError::Invalid {
         path: path.to_string(),
         problem: problem.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fixture JWKS (RS256 `rsa-2026`, EdDSA `ed-2026`) and an ES256 key.
+    fn jwks_with_an_es256_key() -> Vec<u8> {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/auth/jwks.json");
+        let mut set: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+        let es256 = serde_json::json!({
+            "kty": "EC", "crv": "P-256", "alg": "ES256", "use": "sig", "kid": "ec-2026",
+            "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
+            "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0",
+        });
+        set["keys"].as_array_mut().unwrap().push(es256);
+        set.to_string().into_bytes()
+    }
+
+    #[test]
+    fn a_key_of_another_algorithm_refuses_a_file_but_is_skipped_in_a_fetched_jwks() {
+        let bytes = jwks_with_an_es256_key();
+        let refused = parse_jwks(&bytes, "jwks.json", Unsupported::Refuse).unwrap_err();
+        assert!(
+            refused.to_string().starts_with("jwks.json, key 2: unsupported key"),
+            "{refused}"
+        );
+        let keys = parse_jwks(&bytes, "https://id.example.com/jwks", Unsupported::Skip).unwrap();
+        let kids: Vec<_> = keys.iter().map(|key| key.kid.as_deref().unwrap()).collect();
+        assert_eq!(kids, ["rsa-2026", "ed-2026"]);
     }
 }

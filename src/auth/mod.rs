@@ -1,6 +1,8 @@
 //! Who is calling, and what they may do.
 //!
 //! * [`keys`]: the verification keys, read from the configured files;
+//! * [`jwks_url`] and [`remote`]: keys fetched from `--auth-jwks-url`, kept
+//!   fresh in the background and fetched again for an unknown `kid`;
 //! * [`token`]: a bearer token (JWT) verified into an [`Identity`], with
 //!   the current [`key_set`] and the tokens already [`verified`];
 //! * [`reload`]: the key files read again when they change, or on SIGHUP;
@@ -16,11 +18,13 @@
 //! by the handlers ([`Caller::act_for`], [`Caller::may_see`]).
 
 pub mod caller;
+pub mod jwks_url;
 pub mod key_set;
 pub mod keys;
 pub mod mint;
 pub mod policy;
 pub mod reload;
+pub mod remote;
 pub mod token;
 pub mod verified;
 
@@ -28,8 +32,11 @@ use std::sync::Arc;
 
 pub use caller::Caller;
 use http::HeaderMap;
+use jwks_url::FetchError;
 use policy::{Access, best_access, roles_allowed};
+use remote::RemoteKeys;
 pub use token::{Identity, TokenVerifier};
+use tokio::sync::watch;
 
 use crate::{config::AuthSettings, error::ApiError, proto::Method};
 
@@ -38,6 +45,8 @@ use crate::{config::AuthSettings, error::ApiError, proto::Method};
 pub struct Gate {
     /// `None`: authentication is off and every call is [`Caller::anonymous`].
     verifier: Option<TokenVerifier>,
+    /// The JWKS URL, when keys are also fetched.
+    remote: Option<RemoteKeys>,
     public_health: bool,
     public_reflection: bool,
 }
@@ -52,9 +61,10 @@ pub struct Admitted {
 }
 
 impl Gate {
-    pub fn new(verifier: Option<TokenVerifier>, settings: &AuthSettings) -> Gate {
+    pub fn new(verifier: Option<TokenVerifier>, remote: Option<RemoteKeys>, settings: &AuthSettings) -> Gate {
         Gate {
             verifier,
+            remote,
             public_health: settings.auth_public_health,
             public_reflection: settings.auth_public_reflection,
         }
@@ -90,6 +100,39 @@ impl Gate {
     /// authentication is off.
     pub fn reload_keys(&self, settings: &AuthSettings) -> Option<Result<usize, keys::KeyError>> {
         self.verifier.as_ref().map(|verifier| verifier.reload(settings))
+    }
+
+    /// Fetches the keys of the JWKS URL at start; returns when they are due
+    /// again, or `None` without a URL.
+    pub async fn fetch_remote_keys(&self) -> Result<Option<std::time::Duration>, FetchError> {
+        let (Some(verifier), Some(remote)) = (&self.verifier, &self.remote) else {
+            return Ok(None);
+        };
+        remote.fetch_at_start(verifier).await.map(Some)
+    }
+
+    /// Whether the JWKS URL answered its last fetch, as it changes; `None`
+    /// without a URL.
+    pub fn key_source_status(&self) -> Option<watch::Receiver<bool>> {
+        self.remote.as_ref().map(RemoteKeys::status)
+    }
+
+    /// Whether this call's token names a `kid` no key has while the JWKS
+    /// URL may have gained it since: then [`Self::refetch_keys`] first.
+    pub fn wants_refetch(&self, path: &str, headers: &HeaderMap) -> bool {
+        let (Some(verifier), Some(_)) = (&self.verifier, &self.remote) else {
+            return false;
+        };
+        !self.is_public(path)
+            && bearer_token(headers).is_ok_and(|token| !verifier.knows(token) && verifier.names_unknown_kid(token))
+    }
+
+    /// Fetches the JWKS URL for a token naming an unknown `kid`, at most
+    /// once per interval ([`RemoteKeys::refetch_for_unknown_kid`]).
+    pub async fn refetch_keys(&self) {
+        if let (Some(verifier), Some(remote)) = (&self.verifier, &self.remote) {
+            remote.refetch_for_unknown_kid(verifier).await;
+        }
     }
 
     /// Whether [`Self::admit`] decides this call without checking a

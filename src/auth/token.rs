@@ -8,15 +8,19 @@
 //! what to fix, and never quotes the token itself. A token that passed
 //! them all is remembered until it expires ([`VerifiedTokens`]), so its
 //! later calls skip the signature. The keys are one [`KeySet`], replaced
-//! whole when the key files change ([`super::reload`]).
-
-use std::sync::{Arc, PoisonError, RwLock};
+//! whole when the key files change ([`super::reload`]) or the JWKS URL
+//! serves other keys ([`super::remote`]).
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use jsonwebtoken::{Algorithm, Validation, errors::ErrorKind};
 use serde::Deserialize;
 
-use super::{key_set::KeySet, keys::KeyError, policy::Role, verified::VerifiedTokens};
+use super::{
+    key_set::{KeySet, KeyStore, Source},
+    keys::{self, KeyError, VerifyingKey},
+    policy::Role,
+    verified::VerifiedTokens,
+};
 use crate::{config::AuthSettings, domain::fields::quote, error::ApiError};
 
 /// Who a verified token says the caller is.
@@ -32,8 +36,9 @@ pub struct Identity {
 /// Checks tokens against the configured keys, issuer and audience.
 #[derive(Debug)]
 pub struct TokenVerifier {
-    /// The current keys; replaced whole by [`Self::reload`].
-    keys: RwLock<Arc<KeySet>>,
+    /// The current keys; replaced whole by [`Self::reload`] and
+    /// [`Self::replace_fetched`].
+    keys: KeyStore,
     issuer: String,
     audience: String,
     /// The leeway on `exp` and `nbf`, in seconds.
@@ -93,42 +98,51 @@ impl TokenVerifier {
         let (Some(issuer), Some(audience)) = (&settings.auth_issuer, &settings.auth_audience) else {
             return Err(AuthSetupError::MissingIssuerOrAudience);
         };
-        let keys = KeySet::load(settings, issuer, audience, 0)?;
+        let leeway = settings.auth_leeway.as_secs();
         Ok(Some(TokenVerifier {
-            keys: RwLock::new(Arc::new(keys)),
+            keys: KeyStore::new(keys::load(settings)?, issuer, audience, leeway),
             issuer: issuer.clone(),
             audience: audience.clone(),
-            leeway: settings.auth_leeway.as_secs(),
+            leeway,
             verified: VerifiedTokens::default(),
         }))
     }
 
     /// How many keys tokens are verified with.
     pub fn key_count(&self) -> usize {
-        self.current().keys.len()
+        self.keys.current().keys.len()
     }
 
     /// Reads the key files again and verifies with what they hold from now
     /// on (tokens verified with the old keys are checked again); returns
     /// how many keys there are. On an error the current keys stay.
     pub fn reload(&self, settings: &AuthSettings) -> Result<usize, KeyError> {
-        let generation = self.current().generation + 1;
-        let keys = KeySet::load(settings, &self.issuer, &self.audience, generation)?;
-        let count = keys.keys.len();
-        *self.keys.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(keys);
-        self.verified.clear();
-        Ok(count)
+        Ok(self.replace(Source::Files, keys::load(settings)?))
     }
 
-    fn current(&self) -> Arc<KeySet> {
-        self.keys.read().unwrap_or_else(PoisonError::into_inner).clone()
+    /// Verifies with `keys`, fetched from the JWKS URL, beside the files'
+    /// from now on; returns how many keys there are in all.
+    pub fn replace_fetched(&self, keys: Vec<VerifyingKey>) -> usize {
+        self.replace(Source::Url, keys)
+    }
+
+    fn replace(&self, source: Source, keys: Vec<VerifyingKey>) -> usize {
+        let count = self.keys.replace(source, keys);
+        self.verified.clear();
+        count
+    }
+
+    /// Whether `token`'s header names a `kid` that no current key has (a
+    /// key the JWKS URL may have gained since it was last fetched).
+    pub fn names_unknown_kid(&self, token: &str) -> bool {
+        header(token).is_ok_and(|header| header.kid.is_some_and(|kid| !self.keys.current().has_kid(&kid)))
     }
 
     /// Verifies `token` (or finds it verified before) and returns who it
     /// names.
     pub fn verify(&self, token: &str) -> Result<Identity, ApiError> {
         let now = jsonwebtoken::get_current_timestamp();
-        let keys = self.current();
+        let keys = self.keys.current();
         if let Some(identity) = self.verified.get(token, now, keys.generation) {
             return Ok(identity);
         }
@@ -143,7 +157,7 @@ impl TokenVerifier {
     /// still valid, so that [`Self::verify`] will not check its signature.
     pub fn knows(&self, token: &str) -> bool {
         let now = jsonwebtoken::get_current_timestamp();
-        self.verified.get(token, now, self.current().generation).is_some()
+        self.verified.get(token, now, self.keys.current().generation).is_some()
     }
 
     /// Every check of the module's doc; the identity and the token's `exp`.

@@ -34,6 +34,38 @@ pub struct AuthSettings {
     #[arg(long, env = "ORDERS_AUTH_JWKS", global = true)]
     pub auth_jwks: Option<PathBuf>,
 
+    /// A URL to fetch a JWKS from, such as an identity provider's
+    /// `jwks_uri`: `https://`, or `http://` only on a loopback host. Fetched
+    /// at start (the server does not start if that fails), then again in
+    /// the background and, at most once per
+    /// `--auth-jwks-kid-refetch-interval`, when a token names a `kid` no key
+    /// has. Its keys are added to those of the files.
+    #[arg(long, env = "ORDERS_AUTH_JWKS_URL", global = true)]
+    pub auth_jwks_url: Option<String>,
+
+    /// Extra root CA certificates (PEM) trusted for `--auth-jwks-url`,
+    /// beside the system's.
+    #[arg(long, env = "ORDERS_AUTH_JWKS_CA_FILE", global = true)]
+    pub auth_jwks_ca_file: Option<PathBuf>,
+
+    /// The shortest time between two background fetches of the JWKS URL,
+    /// whatever its `Cache-Control: max-age` says; also the interval when
+    /// it gives no max-age, and the longest wait between retries while
+    /// the URL cannot be fetched.
+    #[arg(long, env = "ORDERS_AUTH_JWKS_REFRESH_MIN", value_parser = humantime::parse_duration, default_value = "1m", global = true)]
+    pub auth_jwks_refresh_min: Duration,
+
+    /// The longest time between two background fetches of the JWKS URL,
+    /// whatever its `Cache-Control: max-age` says.
+    #[arg(long, env = "ORDERS_AUTH_JWKS_REFRESH_MAX", value_parser = humantime::parse_duration, default_value = "1h", global = true)]
+    pub auth_jwks_refresh_max: Duration,
+
+    /// At most one fetch of the JWKS URL per this interval for tokens that
+    /// name an unknown `kid`, so made-up `kid`s cannot flood the identity
+    /// provider; tokens arriving while it runs wait for its result.
+    #[arg(long, env = "ORDERS_AUTH_JWKS_KID_REFETCH_INTERVAL", value_parser = humantime::parse_duration, default_value = "10s", global = true)]
+    pub auth_jwks_kid_refetch_interval: Duration,
+
     /// PEM public key files (RSA for RS256, Ed25519 for EdDSA); several are
     /// separated by commas in the environment variable. A PEM key has no
     /// `kid`, so it is tried for any token of its algorithm.
@@ -88,7 +120,10 @@ pub struct AuthSettings {
 impl AuthSettings {
     /// True when any verification key is configured.
     pub fn is_enabled(&self) -> bool {
-        self.auth_jwks.is_some() || !self.auth_public_key.is_empty() || self.auth_hs256_secret_file.is_some()
+        self.auth_jwks.is_some()
+            || self.auth_jwks_url.is_some()
+            || !self.auth_public_key.is_empty()
+            || self.auth_hs256_secret_file.is_some()
     }
 }
 

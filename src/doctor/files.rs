@@ -3,31 +3,40 @@
 //! served the way authentication is set up.
 
 use super::report::Check;
-use crate::{auth::TokenVerifier, config::Settings, startup::exposure, tls};
+use crate::{
+    auth::{TokenVerifier, remote::RemoteKeys},
+    config::Settings,
+    startup::exposure,
+    tls,
+};
 
 /// The `keys` check: every configured key file reads and parses, with the
-/// issuer and audience tokens are checked against.
+/// issuer and audience tokens are checked against; a JWKS URL is of a
+/// form the server accepts (its keys are fetched at start, not here).
 pub fn keys(settings: &Settings) -> Check {
     let auth = &settings.security.auth;
     if !auth.is_enabled() {
         return Check::ok("keys", "none configured: authentication is off");
     }
-    match TokenVerifier::from_settings(auth) {
-        Ok(verifier) => Check::ok(
-            "keys",
-            format!(
-                "{} verifying keys; tokens must name issuer {:?} and audience {:?}",
-                verifier.map_or(0, |v| v.key_count()),
-                auth.auth_issuer.as_deref().unwrap_or_default(),
-                auth.auth_audience.as_deref().unwrap_or_default(),
-            ),
+    let fix = "correct the --auth-* setting or the file it names";
+    let verifier = match TokenVerifier::from_settings(auth) {
+        Ok(verifier) => verifier,
+        Err(error) => return Check::fail("keys", error.to_string(), fix),
+    };
+    let fetched = match RemoteKeys::from_settings(auth) {
+        Ok(remote) => remote.map(|r| format!(", plus those {} serves at start", r.url())),
+        Err(error) => return Check::fail("keys", error.to_string(), fix),
+    };
+    Check::ok(
+        "keys",
+        format!(
+            "{} verifying keys{}; tokens must name issuer {:?} and audience {:?}",
+            verifier.map_or(0, |v| v.key_count()),
+            fetched.unwrap_or_default(),
+            auth.auth_issuer.as_deref().unwrap_or_default(),
+            auth.auth_audience.as_deref().unwrap_or_default(),
         ),
-        Err(error) => Check::fail(
-            "keys",
-            error.to_string(),
-            "correct the --auth-* setting or the file it names",
-        ),
-    }
+    )
 }
 
 /// The `tls` check: the certificate, key and client CA read, parse and

@@ -2,15 +2,17 @@
 //!
 //! 1. [`log::CallLogLayer`]: one structured log line per call (method,
 //!    status code, latency), including calls refused by the layers below;
-//! 2. [`auth::AuthLayer`]: authenticates the caller and checks that its
+//! 2. [`key_refetch::KeyRefetchLayer`]: a call whose token names an
+//!    unknown `kid` waits for the JWKS URL to be fetched again (rate-limited);
+//! 3. [`auth::AuthLayer`]: authenticates the caller and checks that its
 //!    role may call the method (UNAUTHENTICATED / PERMISSION_DENIED);
-//! 3. [`rate_limit::RateLimitLayer`]: a per-caller rate limit, refusing the
+//! 4. [`rate_limit::RateLimitLayer`]: a per-caller rate limit, refusing the
 //!    excess at once (off with `--rate-limit-rps 0`);
-//! 4. [`concurrency_limit::GlobalConcurrencyLimitLayer`]: a limit on calls in progress
+//! 5. [`concurrency_limit::GlobalConcurrencyLimitLayer`]: a limit on calls in progress
 //!    across all connections, refusing the excess at once;
-//! 5. [`deadline::DeadlineLayer`]: ends a call at the earlier of the
+//! 6. [`deadline::DeadlineLayer`]: ends a call at the earlier of the
 //!    client's deadline and the server's maximum, with DEADLINE_EXCEEDED;
-//! 6. [`codec_errors::rewrite_codec_errors`]: oversized or undecodable requests
+//! 7. [`codec_errors::rewrite_codec_errors`]: oversized or undecodable requests
 //!    get RESOURCE_EXHAUSTED / INVALID_ARGUMENT instead of tonic's
 //!    OUT_OF_RANGE / INTERNAL.
 
@@ -19,6 +21,7 @@ pub mod check;
 pub mod codec_errors;
 pub mod concurrency_limit;
 pub mod deadline;
+pub mod key_refetch;
 pub mod log;
 pub mod rate_limit;
 

@@ -6,20 +6,30 @@
 //! before the server drains. Open `Watch` streams then see NOT_SERVING and
 //! end ([`end_watches`]): left open, each would hold the drain until its
 //! timeout, as the server waits for every call in flight.
+//!
+//! With `--auth-jwks-url`, [`KEY_SOURCE`] is SERVING while the URL answered
+//! its last fetch and NOT_SERVING while it does not ([`follow_key_source`]).
+//! The server ("") stays SERVING meanwhile: calls still verify with the
+//! keys fetched last, so a load balancer has no reason to stop sending.
 
 use std::time::Duration;
 
+use tokio::sync::watch;
 use tonic::server::NamedService;
 use tonic_health::{ServingStatus, server::HealthReporter};
 
 use crate::{
     db::{Pool, pool::ping},
+    monitoring::catalogue::KEY_SOURCE_UP,
     proto::{
         audit_service_server::AuditServiceServer, catalog_service_server::CatalogServiceServer,
         order_service_server::OrderServiceServer,
     },
     service::{audit::AuditApi, catalog::CatalogApi, orders::OrderApi},
 };
+
+/// The health entry of the JWKS URL's reachability.
+pub const KEY_SOURCE: &str = "orders.auth.KeySource";
 
 /// The service names health is reported for; "" is the whole server.
 const SERVICE_NAMES: [&str; 4] = [
@@ -72,6 +82,70 @@ pub async fn start_monitor(
                 report(&reporter, up, names).await;
                 last = up;
             }
+        }
+    })
+}
+
+/// The tasks that keep health up to date while the server serves, and
+/// the names they report.
+pub struct Monitors {
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    names: Vec<&'static str>,
+}
+
+impl Monitors {
+    /// Starts the database probe for `names` ([`start_monitor`]) and, when
+    /// given the JWKS URL's reachability, [`KEY_SOURCE`]; both report
+    /// before this returns.
+    pub async fn start(
+        reporter: &HealthReporter,
+        pool: Pool,
+        interval: Duration,
+        names: &'static [&'static str],
+        key_source: Option<watch::Receiver<bool>>,
+    ) -> Monitors {
+        let mut tasks = vec![start_monitor(reporter.clone(), pool, interval, names).await];
+        let mut names = names.to_vec();
+        if let Some(reachable) = key_source {
+            tasks.push(follow_key_source(reporter.clone(), reachable).await);
+            names.push(KEY_SOURCE);
+        }
+        Monitors { tasks, names }
+    }
+
+    /// Stops reporting changes (shutdown has begun, or the server failed).
+    pub fn stop(&self) {
+        self.tasks.iter().for_each(tokio::task::JoinHandle::abort);
+    }
+
+    /// Reports NOT_SERVING for every name, then ends their watches.
+    pub async fn shut_down(&self, reporter: &mut HealthReporter) {
+        set_all(reporter, ServingStatus::NotServing, &self.names).await;
+        end_watches(reporter, &self.names).await;
+    }
+}
+
+/// Reports the JWKS URL's reachability as [`KEY_SOURCE`] now, then keeps
+/// reporting each change in a background task.
+async fn follow_key_source(
+    reporter: HealthReporter,
+    mut reachable: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    // The metric `orders_auth_key_source_up` says the same, for alerts.
+    let status = |up: bool| {
+        metrics::gauge!(KEY_SOURCE_UP).set(if up { 1.0 } else { 0.0 });
+        if up {
+            ServingStatus::Serving
+        } else {
+            ServingStatus::NotServing
+        }
+    };
+    let now = *reachable.borrow_and_update();
+    reporter.set_service_status(KEY_SOURCE, status(now)).await;
+    tokio::spawn(async move {
+        while reachable.changed().await.is_ok() {
+            let up = *reachable.borrow_and_update();
+            reporter.set_service_status(KEY_SOURCE, status(up)).await;
         }
     })
 }

@@ -30,8 +30,8 @@ pub(super) async fn bind(
         scrape_hooks.push(hooks::jobs("notifications", notifications.pool.clone()));
     }
     let scrape = Scrape::new(scrape_hooks).map_err(StartupError::Metrics)?;
-    // Keys come from files read at start (a file that stops reading keeps
-    // the last good keys and says so in the log).
+    // Up unless a JWKS URL is configured and unreachable: the health
+    // monitor of the key source sets it from then on.
     metrics::gauge!(KEY_SOURCE_UP).set(1.0);
     let endpoint = Endpoint::bind(addr, scrape)
         .await

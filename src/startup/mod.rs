@@ -7,6 +7,7 @@
 //! shutdown signal as a parameter: `main` passes SIGINT/SIGTERM, tests pass
 //! whatever they like.
 
+mod background;
 pub mod exposure;
 pub mod jobs_admin;
 mod metrics;
@@ -17,27 +18,29 @@ mod scrape_hooks;
 
 use std::{future::Future, net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
-use futures_util::{FutureExt, future::BoxFuture};
-use tokio::{
-    net::TcpListener,
-    sync::{oneshot, watch},
-};
+use tokio::{net::TcpListener, sync::oneshot};
 use tonic::transport::{ServerTlsConfig, server::TcpIncoming};
-use tonic_health::ServingStatus;
 
 pub use migrate::migrate;
 pub use router::MAX_MESSAGE_BYTES;
 
 use crate::{
     actions::AppState,
-    auth::{Gate, TokenVerifier, reload::KeyWatcher, token::AuthSetupError},
+    auth::{
+        Gate, TokenVerifier,
+        jwks_url::{FetchError, JwksUrlError},
+        reload::KeyWatcher,
+        remote::{KeyRefresher, RemoteKeys},
+        token::AuthSetupError,
+    },
     config::{DatabaseSettings, ServiceName, Settings},
-    db::{self, launcher::LocalPostgres, outbox::Doorbell},
+    db::{self, launcher::LocalPostgres},
     events::EventsError,
     notifications::{Notifications, SetupError},
     service::health,
     tls::{self, TlsError},
 };
+use background::Background;
 use orders::OrdersService;
 
 /// The database created and used when no DATABASE_URL is given.
@@ -49,10 +52,14 @@ pub enum StartupError {
     #[error("{0}")]
     Auth(#[from] AuthSetupError),
     #[error("{0}")]
+    JwksUrl(#[from] JwksUrlError),
+    #[error("--auth-jwks-url: {0}; the server does not start without the keys it serves")]
+    KeySource(#[from] FetchError),
+    #[error("{0}")]
     Tls(#[from] TlsError),
     #[error(
         "refusing to serve {0} without authentication: anyone who can reach it could read every order \
-         and change the catalog. Configure --auth-jwks, --auth-public-key or --auth-hs256-secret-file \
+         and change the catalog. Configure --auth-jwks, --auth-jwks-url, --auth-public-key or --auth-hs256-secret-file \
          (with --auth-issuer and --auth-audience), listen on a loopback address, or pass --insecure to \
          accept the risk"
     )]
@@ -94,6 +101,7 @@ pub struct Application {
     orders: Option<OrdersService>,
     notifications: Option<Notifications>,
     keys: Option<KeyWatcher>,
+    refresher: Option<KeyRefresher>,
     metrics: Option<crate::monitoring::endpoint::Endpoint>,
 }
 
@@ -105,10 +113,13 @@ impl Application {
         // Security settings first: a bad key or certificate fails before
         // anything touches the database.
         let verifier = TokenVerifier::from_settings(&settings.security.auth)?;
+        let remote = RemoteKeys::from_settings(&settings.security.auth)?;
         let tls = tls::server_config(&settings.security.tls)?;
         exposure::check_exposure(&settings, verifier.is_some(), tls.is_some())?;
-        let gate = Arc::new(Gate::new(verifier, &settings.security.auth));
+        let gate = Arc::new(Gate::new(verifier, remote, &settings.security.auth));
         let keys = KeyWatcher::new(gate.clone(), &settings.security.auth);
+        let refresh = gate.fetch_remote_keys().await?;
+        let refresher = refresh.and_then(|due| KeyRefresher::new(gate.clone(), due));
         if settings.services.is_empty() {
             return Err(StartupError::NoServices);
         }
@@ -134,6 +145,7 @@ impl Application {
             orders,
             notifications,
             keys,
+            refresher,
             metrics,
         })
     }
@@ -172,6 +184,7 @@ impl Application {
             orders,
             notifications,
             keys,
+            refresher,
             metrics,
         } = self;
         // Health follows the database of the first service this process runs.
@@ -186,11 +199,12 @@ impl Application {
         let doorbell = orders
             .as_ref()
             .map(|(state, _)| (state.outbox.clone(), state.pool.clone()));
-        let background = Background::start(relay, jobs, notifications, doorbell, keys, metrics);
+        let background = Background::start(relay, jobs, notifications, doorbell, (keys, refresher), metrics);
         let (mut reporter, health_service) = tonic_health::server::health_reporter();
         let names = health::service_names(orders.is_some());
         let interval = settings.server.health_check_interval;
-        let monitor = health::start_monitor(reporter.clone(), probed, interval, names).await;
+        let key_source = gate.key_source_status();
+        let monitors = health::Monitors::start(&reporter, probed, interval, names, key_source).await;
         let (stop, stopped) = oneshot::channel::<()>();
         // TCP_NODELAY on every accepted socket: with Nagle's algorithm on, a
         // response written in two pieces waits ~40 ms for the client's delayed
@@ -206,12 +220,11 @@ impl Application {
         );
         tokio::pin!(server);
         tokio::select! {
-            result = &mut server => { monitor.abort(); return Ok(result?); }
+            result = &mut server => { monitors.stop(); return Ok(result?); }
             () = shutdown => {}
         }
-        monitor.abort();
-        health::set_all(&reporter, ServingStatus::NotServing, names).await;
-        health::end_watches(&mut reporter, names).await;
+        monitors.stop();
+        monitors.shut_down(&mut reporter).await;
         tracing::info!(drain_timeout = ?settings.server.drain_timeout, "shutting down: draining in-flight calls");
         let _ = stop.send(());
         let drained = drain(server, settings.server.drain_timeout).await;
@@ -219,64 +232,6 @@ impl Application {
         // and whatever is not yet published or sent waits for the next start.
         background.stop().await;
         drained
-    }
-}
-
-/// The work that runs beside the calls: the relay, the job workers, the
-/// notifications service, the doorbell that wakes relays, the watcher of
-/// the token key files, and the metrics endpoint.
-struct Background {
-    stop: watch::Sender<()>,
-    tasks: Vec<tokio::task::JoinHandle<()>>,
-    doorbell: Option<tokio::task::JoinHandle<()>>,
-}
-
-impl Background {
-    fn start(
-        relay: Option<crate::relay::Relay>,
-        jobs: Option<crate::jobs::worker::Worker>,
-        notifications: Option<Notifications>,
-        doorbell: Option<(Doorbell, db::Pool)>,
-        keys: Option<KeyWatcher>,
-        metrics: Option<crate::monitoring::endpoint::Endpoint>,
-    ) -> Background {
-        let (stop, stopping) = watch::channel(());
-        let until_stopped = move || -> BoxFuture<'static, ()> {
-            let mut stopping = stopping.clone();
-            async move {
-                let _ = stopping.changed().await;
-            }
-            .boxed()
-        };
-        let mut tasks = Vec::new();
-        if let Some(relay) = relay {
-            tasks.push(tokio::spawn(relay.run(until_stopped())));
-        }
-        if let Some(jobs) = jobs {
-            tasks.push(tokio::spawn(jobs.run(until_stopped())));
-        }
-        if let Some(notifications) = notifications {
-            tasks.push(tokio::spawn(notifications.run(until_stopped())));
-        }
-        if let Some(keys) = keys {
-            tasks.push(tokio::spawn(keys.run(until_stopped())));
-        }
-        if let Some(metrics) = metrics {
-            tasks.push(tokio::spawn(metrics.serve(until_stopped())));
-        }
-        let doorbell = doorbell.map(|(doorbell, pool)| tokio::spawn(doorbell.forward(pool)));
-        Background { stop, tasks, doorbell }
-    }
-
-    /// Stops every task and waits for each to finish its current step.
-    async fn stop(self) {
-        let _ = self.stop.send(());
-        for task in self.tasks {
-            let _ = task.await;
-        }
-        if let Some(doorbell) = self.doorbell {
-            doorbell.abort();
-        }
     }
 }
 

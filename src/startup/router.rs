@@ -21,6 +21,7 @@ use crate::{
         codec_errors::rewrite_codec_errors,
         concurrency_limit::GlobalConcurrencyLimitLayer,
         deadline::DeadlineLayer,
+        key_refetch::KeyRefetchLayer,
         log::CallLogLayer,
         rate_limit::{RateLimitLayer, RateLimiter},
     },
@@ -40,7 +41,10 @@ pub(super) type Layers = Stack<
     MapResponseLayer<fn(GrpcResponse) -> GrpcResponse>,
     Stack<
         DeadlineLayer,
-        Stack<GlobalConcurrencyLimitLayer, Stack<RateLimitLayer, Stack<AuthLayer, Stack<CallLogLayer, Identity>>>>,
+        Stack<
+            GlobalConcurrencyLimitLayer,
+            Stack<RateLimitLayer, Stack<AuthLayer, Stack<KeyRefetchLayer, Stack<CallLogLayer, Identity>>>>,
+        >,
     >,
 >;
 
@@ -83,9 +87,11 @@ pub(super) fn router(
         .then(|| Arc::new(RateLimiter::new(auth.auth_failure_rate, auth.auth_failure_burst)));
     // Layers run in the order added: the log line sees every call, including
     // those refused further in; nothing but the log runs before the caller
-    // is authenticated, and the rate limit counts only admitted calls.
+    // is authenticated (but fetching keys the caller's token needs), and
+    // the rate limit counts only admitted calls.
     Ok(server
         .layer(CallLogLayer)
+        .layer(KeyRefetchLayer::new(gate.clone()))
         .layer(AuthLayer::from_gate(gate, failures))
         .layer(RateLimitLayer::new(limiter))
         .layer(GlobalConcurrencyLimitLayer::new(settings.server.concurrency_limit))

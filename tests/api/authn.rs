@@ -316,8 +316,9 @@ async fn reflect(app: &TestApp, bearer: Bearer) -> Result<usize, Status> {
 
 #[tokio::test]
 async fn reflection_answers_without_a_token_unless_configured_otherwise() {
+    // Health, reflection v1 and v1alpha, and the order, catalog and audit services.
     let open = spawn_secured_app().await;
-    assert_eq!(reflect(&open, Bearer::default()).await.unwrap(), 5);
+    assert_eq!(reflect(&open, Bearer::default()).await.unwrap(), 6);
 
     let closed = spawn_secured_app_with(|s| s.security.auth.auth_public_reflection = false).await;
     let status = reflect(&closed, Bearer::default()).await.unwrap_err();
@@ -326,7 +327,7 @@ async fn reflection_answers_without_a_token_unless_configured_otherwise() {
         reflect(&closed, Bearer::token(&token("grpcurl-user", &[])))
             .await
             .unwrap(),
-        5
+        6
     );
     // Health stays open: the two are configured separately.
     health_status(&closed.without_token()).await.unwrap();

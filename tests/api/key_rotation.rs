@@ -6,7 +6,6 @@
 
 use std::{path::Path, time::Duration};
 
-use serde_json::Value;
 use tonic::Code;
 
 use crate::{
@@ -22,14 +21,7 @@ use crate::{
 
 /// Writes a JWKS holding the fixture keys named by `kids` to `path`.
 fn write_jwks(path: &Path, kids: &[&str]) {
-    let all: Value = serde_json::from_slice(&std::fs::read(tokens::fixture("jwks.json")).unwrap()).unwrap();
-    let keys: Vec<&Value> = all["keys"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|k| kids.contains(&k["kid"].as_str().unwrap()))
-        .collect();
-    let text = serde_json::json!({ "keys": keys }).to_string();
+    let text = tokens::jwks_of(kids);
     // Written whole and renamed, as a deployment tool does, so that no
     // check sees half a file.
     let partial = path.with_extension("partial");

@@ -47,6 +47,7 @@ mod history;
 mod hostile;
 mod jobs;
 mod jobs_cli;
+mod jwks_url;
 mod key_rotation;
 mod lifecycle;
 mod metrics;

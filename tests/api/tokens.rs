@@ -109,6 +109,25 @@ pub fn sign(signer: Signer, claims: &Value) -> String {
     jsonwebtoken::encode(&header, claims, &key).expect("the token encodes")
 }
 
+/// `claims` signed with the RSA key (`rsa-2026`) but naming the key `kid`.
+pub fn sign_naming(kid: &str, claims: &Value) -> String {
+    let mut header = Header::new(Algorithm::RS256);
+    header.kid = Some(kid.to_owned());
+    jsonwebtoken::encode(&header, claims, &rsa_key("rsa-private.pem")).expect("the token encodes")
+}
+
+/// A JWKS (as JSON text) holding the keys of `jwks.json` named by `kids`.
+pub fn jwks_of(kids: &[&str]) -> String {
+    let all: Value = serde_json::from_slice(&std::fs::read(fixture("jwks.json")).unwrap()).unwrap();
+    let keys: Vec<&Value> = all["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|k| kids.contains(&k["kid"].as_str().unwrap()))
+        .collect();
+    json!({ "keys": keys }).to_string()
+}
+
 /// A token for `subject` with `roles`, signed with the RSA key.
 pub fn token(subject: &str, roles: &[&str]) -> String {
     sign(Signer::Rsa, &claims(subject, roles))

@@ -11,6 +11,9 @@ async fn key_and_tls_files_that_are_missing_or_broken_fail_their_lines() {
     assert_eq!(run.code, Some(1), "{}", run.shown);
     let keys = run.failed("keys", "", "correct the --auth-* setting or the file it names");
     assert!(keys.contains("/nonexistent/jwks.json"), "names the file: {keys}");
+    let run = setup.doctor(&["--auth-jwks-url", "http://example.com/jwks"]).await;
+    let keys = run.failed("keys", "", "correct the --auth-* setting or the file it names");
+    assert!(keys.contains("keys are fetched over https:// only"), "{keys}");
 
     let dir = fresh_dir("doctor-tls");
     let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
