@@ -1,12 +1,11 @@
 //! Reading the audit trail (ListAuditEvents), and recording each reading.
 //!
 //! Newest first means by id, the order rows were recorded in: ids only
-//! grow, so keyset pages are stable while new events arrive, and every
-//! filter has an index that yields rows in that order (resource: (resource_id,
-//! id); actor: (actor_subject, id); none: the primary key; times are a BRIN
-//! range check on the way, see the migration). An event's `event_time` can
-//! be a few milliseconds out of that order when transactions commit
-//! concurrently.
+//! grow, so keyset pages are stable while new events arrive. Each filter
+//! has an index: (resource_id, id), (actor_subject, id), event_time (a
+//! window's rows, then the newest of them; see the migration), and the
+//! primary key for none. An event's `event_time` can be a few milliseconds
+//! out of id order when transactions commit concurrently.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
