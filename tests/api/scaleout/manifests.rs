@@ -1,0 +1,99 @@
+//! The Kubernetes manifests (deploy/k8s) are valid for the API they name,
+//! checked by `kubernetes-validate` (from PyPI, in the project's virtualenv,
+//! with the Kubernetes OpenAPI schemas bundled) in strict mode, and agree
+//! with the service: the probes use gRPC health on the gRPC port, the grace
+//! period outlasts the preStop pause plus the drain, and the Services and
+//! the autoscaler point at the Deployment's pods.
+
+use std::{path::PathBuf, time::Duration};
+
+use serde_norway::Value;
+use tokio::process::Command;
+
+use crate::local_machine::{fresh_dir, python_venv, repo, run, show};
+
+/// The oldest release the manifests are for: the preStop `sleep` action
+/// is on by default from 1.30 (native gRPC probes from 1.24).
+const KUBERNETES: &str = "1.30.0";
+const MANIFESTS: [&str; 3] = ["deployment.yaml", "service.yaml", "hpa.yaml"];
+
+fn manifest(name: &str) -> PathBuf {
+    repo().join("deploy/k8s").join(name)
+}
+
+async fn validate(files: &[PathBuf]) -> std::process::Output {
+    let validator = python_venv().await.join("bin/kubernetes-validate");
+    let mut command = Command::new(validator);
+    command
+        .args(["--strict", "--kubernetes-version", KUBERNETES])
+        .args(files);
+    run(&mut command, Duration::from_secs(120)).await
+}
+
+#[tokio::test]
+async fn the_manifests_validate_against_the_kubernetes_schemas() {
+    let files: Vec<PathBuf> = MANIFESTS.iter().map(|m| manifest(m)).collect();
+    let output = validate(&files).await;
+    assert!(output.status.success(), "{}", show(&output));
+    let passed = String::from_utf8_lossy(&output.stdout)
+        .matches(" passed for resource ")
+        .count()
+        + String::from_utf8_lossy(&output.stderr)
+            .matches(" passed for resource ")
+            .count();
+    // A Deployment, two Services, a HorizontalPodAutoscaler.
+    assert_eq!(passed, 4, "{}", show(&output));
+
+    // And the validator does look: a probe's port as a name is refused.
+    let broken = fresh_dir("k8s").join("deployment.yaml");
+    let text = std::fs::read_to_string(manifest("deployment.yaml")).unwrap();
+    std::fs::write(&broken, text.replacen("port: 50051", "port: grpc", 1)).unwrap();
+    let refused = validate(&[broken]).await;
+    assert!(!refused.status.success(), "{}", show(&refused));
+}
+
+fn read(name: &str) -> Vec<Value> {
+    let text = std::fs::read_to_string(manifest(name)).unwrap();
+    (serde_norway::Deserializer::from_str(&text))
+        .map(|document| serde::Deserialize::deserialize(document).unwrap())
+        .collect()
+}
+
+/// The seconds of a `--drain-timeout=Ns` among the container's args.
+fn drain_seconds(args: &Value) -> u64 {
+    let args = args.as_sequence().unwrap().iter().filter_map(Value::as_str);
+    let drain = args
+        .filter_map(|a| a.strip_prefix("--drain-timeout="))
+        .next()
+        .expect("--drain-timeout");
+    drain.strip_suffix('s').unwrap().parse().unwrap()
+}
+
+#[test]
+fn the_manifests_agree_with_the_service_and_each_other() {
+    let deployment = &read("deployment.yaml")[0];
+    let pod = &deployment["spec"]["template"]["spec"];
+    let container = &pod["containers"][0];
+    for probe in ["readinessProbe", "livenessProbe", "startupProbe"] {
+        assert_eq!(
+            container[probe]["grpc"]["port"], container["ports"][0]["containerPort"],
+            "{probe}"
+        );
+    }
+    let pause = container["lifecycle"]["preStop"]["sleep"]["seconds"].as_u64().unwrap();
+    let grace = pod["terminationGracePeriodSeconds"].as_u64().unwrap();
+    assert!(grace > pause + drain_seconds(&container["args"]), "grace {grace} s");
+
+    let labels = &deployment["spec"]["template"]["metadata"]["labels"];
+    assert_eq!(&deployment["spec"]["selector"]["matchLabels"], labels);
+    for service in read("service.yaml") {
+        assert_eq!(&service["spec"]["selector"], labels);
+        assert_eq!(service["spec"]["ports"][0]["targetPort"], container["ports"][0]["name"]);
+    }
+    let hpa = &read("hpa.yaml")[0];
+    assert_eq!(hpa["spec"]["scaleTargetRef"]["name"], deployment["metadata"]["name"]);
+    assert!(
+        container["resources"]["requests"]["cpu"].is_string(),
+        "the HPA scales on it"
+    );
+}
