@@ -18,6 +18,7 @@ mod client_side;
 mod cluster_script;
 mod manifests;
 mod replicas;
+mod service_config;
 
 use std::collections::HashSet;
 
