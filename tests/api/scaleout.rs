@@ -13,10 +13,9 @@
 
 mod balancer;
 mod callers;
-mod checks;
 mod client_side;
 mod cluster_script;
-mod manifests;
+mod deploy_files;
 mod replicas;
 mod service_config;
 

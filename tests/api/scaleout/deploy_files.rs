@@ -1,16 +1,23 @@
-//! The Kubernetes manifests (deploy/k8s) are valid for the API they name,
-//! checked by `kubernetes-validate` (from PyPI, in the project's virtualenv,
-//! with the Kubernetes OpenAPI schemas bundled) in strict mode, and agree
-//! with the service: the probes use gRPC health on the gRPC port, the grace
-//! period outlasts the preStop pause plus the drain, and the Services and
-//! the autoscaler point at the Deployment's pods.
+//! The files under deploy/ for running replicas are valid. The load
+//! balancers' own checkers accept the shipped configurations, as filled in
+//! for three replicas, without a warning (`nginx -t`, `haproxy -c`; the
+//! other scale-out tests run them, this names the line when one stops
+//! parsing and catches what only warns). The Kubernetes manifests
+//! (deploy/k8s) are valid for the API they name, checked by
+//! `kubernetes-validate` (from PyPI, in the project's virtualenv, with the
+//! Kubernetes OpenAPI schemas bundled) in strict mode, and agree with the
+//! service: the probes use gRPC health on the gRPC port, the grace period
+//! outlasts the preStop pause plus the drain, and the Services and the
+//! autoscaler point at the Deployment's pods.
 
-use std::{path::PathBuf, time::Duration};
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use serde_norway::Value;
 use tokio::process::Command;
 
 use crate::local_machine::{fresh_dir, python_venv, repo, run, show};
+
+use super::balancer::{Kind, render};
 
 /// The oldest release the manifests are for: the preStop `sleep` action
 /// is on by default from 1.30 (native gRPC probes from 1.24).
@@ -96,4 +103,32 @@ fn the_manifests_agree_with_the_service_and_each_other() {
         container["resources"]["requests"]["cpu"].is_string(),
         "the HPA scales on it"
     );
+}
+
+/// Fills in `kind`'s template for three made-up replicas and runs its
+/// checker; returns everything it printed, asserting success.
+async fn check(kind: Kind, args: &[&str]) -> String {
+    let dir = fresh_dir("check");
+    let upstreams: Vec<SocketAddr> = (1..=3).map(|i| format!("127.0.0.1:5005{i}").parse().unwrap()).collect();
+    let conf = dir.join("balancer.conf");
+    std::fs::write(&conf, render(kind, "127.0.0.1:8080", dir.to_str().unwrap(), &upstreams)).unwrap();
+    let mut command = Command::new(kind.program().await);
+    command.args(args).arg(&conf).current_dir(&dir);
+    let output = run(&mut command, Duration::from_secs(30)).await;
+    assert!(output.status.success(), "{kind:?}: {}", show(&output));
+    show(&output)
+}
+
+#[tokio::test]
+async fn nginx_accepts_the_shipped_configuration_without_warnings() {
+    let printed = check(Kind::Nginx, &["-t", "-c"]).await;
+    assert!(printed.contains("syntax is ok"), "{printed}");
+    assert!(!printed.contains("[warn]"), "{printed}");
+}
+
+#[tokio::test]
+async fn haproxy_accepts_the_shipped_configuration_without_warnings() {
+    let printed = check(Kind::Haproxy, &["-c", "-f"]).await;
+    assert!(printed.contains("Configuration file is valid"), "{printed}");
+    assert!(!printed.contains("WARNING"), "{printed}");
 }
