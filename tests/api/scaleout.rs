@@ -122,16 +122,7 @@ async fn calls_reach_every_replica_in_turn(kind: Kind) {
     let mut placed = Vec::new();
     for _ in 0..30 {
         let request = order_request("ada", &[(&shop.product_id, 1)]);
-        placed.push(
-            orders
-                .create_order(request)
-                .await
-                .unwrap()
-                .into_inner()
-                .order
-                .unwrap()
-                .order_id,
-        );
+        placed.push(place(&orders, &request).await.expect("an order through the balancer"));
     }
     for _ in 0..30 {
         let history = proto::GetOrderHistoryRequest {
