@@ -3,7 +3,7 @@
 //! deploy/haproxy/orders.cfg) with only its placeholders filled in, as
 //! `scripts/cluster` does: its own pid file, logs and temp files in a fresh
 //! directory, in the foreground, stopped on drop with SIGTERM (a SIGKILL
-//! would leave nginx's worker process listening).
+//! would leave nginx's worker process listening) and its directory deleted.
 //!
 //! The programs come from `scripts/install-nginx` and
 //! `scripts/install-haproxy` (found, or installed from Debian's packages):
@@ -122,17 +122,20 @@ impl Balancer {
 }
 
 impl Drop for Balancer {
-    /// SIGTERM, then the exit: nginx's master stops its worker first.
+    /// SIGTERM, then the exit (nginx's master stops its worker first), then
+    /// its directory goes: a failed assertion has shown the logs already.
     fn drop(&mut self) {
-        let Some(pid) = self.process.id() else { return };
-        let _ = std::process::Command::new("kill")
-            .args(["-TERM", &pid.to_string()])
-            .status();
-        for _ in 0..250 {
-            if !matches!(self.process.try_wait(), Ok(None)) {
-                return;
+        if let Some(pid) = self.process.id() {
+            let _ = std::process::Command::new("kill")
+                .args(["-TERM", &pid.to_string()])
+                .status();
+            for _ in 0..250 {
+                if !matches!(self.process.try_wait(), Ok(None)) {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(20));
             }
-            std::thread::sleep(Duration::from_millis(20));
         }
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }

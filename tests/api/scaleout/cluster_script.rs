@@ -21,12 +21,13 @@ use crate::{
 #[tokio::test]
 async fn scripts_cluster_serves_through_nginx_and_stops_everything_on_sigterm() {
     let database = TestDatabase::create().await;
+    let run_dir = fresh_dir("cluster");
     let mut script = Command::new("bash")
         .arg(repo().join("scripts/cluster"))
         .args(["2", "--services", "orders", "--outbox-relay=false"])
         .env("ORDERS_BIN", env!("CARGO_BIN_EXE_orders"))
         .env("DATABASE_URL", &database.url)
-        .env("ORDERS_CLUSTER_DIR", fresh_dir("cluster"))
+        .env("ORDERS_CLUSTER_DIR", &run_dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
@@ -59,6 +60,7 @@ async fn scripts_cluster_serves_through_nginx_and_stops_everything_on_sigterm() 
         let refused = tokio::net::TcpStream::connect(listener).await.is_err();
         assert!(refused, "{listener} still listens after the script ended:\n{stderr}");
     }
+    std::fs::remove_dir_all(run_dir).unwrap();
 }
 
 /// The replicas' addresses, from the script's lines "replica i on ADDR …".

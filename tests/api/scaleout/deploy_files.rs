@@ -52,11 +52,18 @@ async fn the_manifests_validate_against_the_kubernetes_schemas() {
     assert_eq!(passed, 4, "{}", show(&output));
 
     // And the validator does look: a probe's port as a name is refused.
-    let broken = fresh_dir("k8s").join("deployment.yaml");
+    let dir = fresh_dir("k8s");
     let text = std::fs::read_to_string(manifest("deployment.yaml")).unwrap();
-    std::fs::write(&broken, text.replacen("port: 50051", "port: grpc", 1)).unwrap();
-    let refused = validate(&[broken]).await;
+    std::fs::write(
+        dir.join("deployment.yaml"),
+        text.replacen("port: 50051", "port: grpc", 1),
+    )
+    .unwrap();
+    let refused = validate(&[dir.join("deployment.yaml")]).await;
     assert!(!refused.status.success(), "{}", show(&refused));
+    let why = "readinessProbe.grpc.port: 'grpc' is not of type 'integer'";
+    assert!(show(&refused).contains(why), "{}", show(&refused));
+    std::fs::remove_dir_all(dir).unwrap();
 }
 
 fn read(name: &str) -> Vec<Value> {
@@ -116,6 +123,7 @@ async fn check(kind: Kind, args: &[&str]) -> String {
     command.args(args).arg(&conf).current_dir(&dir);
     let output = run(&mut command, Duration::from_secs(30)).await;
     assert!(output.status.success(), "{kind:?}: {}", show(&output));
+    std::fs::remove_dir_all(dir).unwrap();
     show(&output)
 }
 
