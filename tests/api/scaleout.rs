@@ -5,17 +5,19 @@
 //! acknowledged order and leaves every failed call retryable by its
 //! `request_id`; a rolling restart under load fails no call; tonic's own
 //! balancing spreads calls too; `scripts/cluster` starts and stops the
-//! whole thing; the configurations and Kubernetes manifests validate.
+//! whole thing; the configurations and Kubernetes manifests validate; two
+//! replicas' relays and job workers publish each event and send each email
+//! once; the README's retry policy names every method once.
 //!
-//! The real binary throughout: what is tested is how processes, nginx and
-//! signals behave together. The relay and the job queue with several
-//! processes are tested where they live (events/outbox.rs, jobs/).
+//! The real binary throughout: what is tested is how processes, load
+//! balancers and signals behave together.
 
 mod balancer;
 mod callers;
 mod client_side;
 mod cluster_script;
 mod deploy_files;
+mod relay_and_jobs;
 mod replicas;
 mod service_config;
 

@@ -24,16 +24,25 @@ pub struct Replica {
     pub addr: SocketAddr,
     pub metrics: String,
     database_url: String,
+    /// Environment beyond [`Server::start`]'s (which runs the orders
+    /// service alone, its relay off).
+    env: Vec<(String, String)>,
     process: Option<Server>,
 }
 
 impl Replica {
     /// Starts a replica on free ports and waits until it is SERVING.
     pub async fn start(database_url: &str) -> Replica {
+        Replica::start_with(database_url, &[]).await
+    }
+
+    /// [`Replica::start`] with more environment (`ORDERS_SERVICES`, ...).
+    pub async fn start_with(database_url: &str, env: &[(&str, &str)]) -> Replica {
         let mut replica = Replica {
             addr: format!("127.0.0.1:{}", free_port()).parse().unwrap(),
             metrics: format!("127.0.0.1:{}", free_port()),
             database_url: database_url.to_owned(),
+            env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
             process: None,
         };
         replica.start_again().await;
@@ -59,7 +68,8 @@ impl Replica {
             "--db-pool-size",
             "4",
         ];
-        self.process = Some(Server::start(&self.database_url, &args, &[]));
+        let env: Vec<(&str, &str)> = self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        self.process = Some(Server::start(&self.database_url, &args, &env));
         eventually(30, "the replica is SERVING", || self.serving()).await;
     }
 
@@ -72,6 +82,11 @@ impl Replica {
         let mut health = HealthClient::new(channel);
         let check = health.check(HealthCheckRequest { service: String::new() });
         matches!(within(5, check).await, Ok(r) if r.get_ref().status() == ServingStatus::Serving)
+    }
+
+    /// The running process's log so far.
+    pub fn log(&self) -> String {
+        self.process.as_ref().expect("the replica is running").log()
     }
 
     /// SIGTERM, then the exit (asserted clean, within the drain timeout).
