@@ -42,27 +42,18 @@ async fn two_replicas_with_relays_and_job_workers_publish_each_event_and_send_ea
     ];
     // Every publish, duplicates included (JetStream would store one of
     // two): a second relay publishing too would show here.
-    let mut seen = events.client.subscribe(format!("{}.>", events.prefix)).await.unwrap();
+    let seen = events.client.subscribe(format!("{}.>", events.prefix)).await.unwrap();
 
     place_orders_on_both(&replicas).await;
 
     let published = events.wait_for(ORDERS + 1, 30).await;
     assert_eq!(published.len(), ORDERS + 1, "the product and each order");
-    let mut publishes = 0;
-    while let Ok(Some(_)) = tokio::time::timeout(Duration::from_secs(1), seen.next()).await {
-        publishes += 1;
-    }
-    assert_eq!(publishes, ORDERS + 1, "no event was published twice");
-    smtp.wait_for(ORDERS, 30).await;
-    // Quiet for a moment more: a second worker sending again would show.
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    let mut per_recipient: HashMap<String, usize> = HashMap::new();
-    for email in smtp.received() {
-        *per_recipient.entry(email.recipients.join(",")).or_default() += 1;
-    }
-    assert_eq!(per_recipient.len(), ORDERS, "an email for every order");
-    assert!(per_recipient.values().all(|&n| n == 1), "each once: {per_recipient:?}");
-
+    assert_eq!(
+        count_until_quiet(seen).await,
+        ORDERS + 1,
+        "no event was published twice"
+    );
+    each_order_got_one_email(&smtp).await;
     // Both ran a job worker; one relayed, the other stood by.
     let logs = replicas.each_ref().map(Replica::log);
     assert!(logs.iter().all(|log| log.contains("job worker started")), "{logs:?}");
@@ -71,6 +62,28 @@ async fn two_replicas_with_relays_and_job_workers_publish_each_event_and_send_ea
         .filter(|log| log.contains("relaying the outbox to JetStream"));
     assert_eq!(relaying.count(), 1, "{logs:?}");
     events.delete().await;
+}
+
+/// How many messages `subscriber` gets until a second passes without one.
+async fn count_until_quiet(mut subscriber: async_nats::Subscriber) -> usize {
+    let mut count = 0;
+    while let Ok(Some(_)) = tokio::time::timeout(Duration::from_secs(1), subscriber.next()).await {
+        count += 1;
+    }
+    count
+}
+
+/// Waits for an email per order, then a moment more (a second worker
+/// sending again would show), and asserts one email per recipient.
+async fn each_order_got_one_email(smtp: &SmtpSink) {
+    smtp.wait_for(ORDERS, 30).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let mut per_recipient: HashMap<String, usize> = HashMap::new();
+    for email in smtp.received() {
+        *per_recipient.entry(email.recipients.join(",")).or_default() += 1;
+    }
+    assert_eq!(per_recipient.len(), ORDERS, "an email for every order");
+    assert!(per_recipient.values().all(|&n| n == 1), "each once: {per_recipient:?}");
 }
 
 /// A product on the first replica, then orders on each replica in turn,
