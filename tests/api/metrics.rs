@@ -8,7 +8,7 @@
 //! The real binary, not an in-process server: the recorder is one per
 //! process, and the test binary's other servers would add to the counts.
 
-mod exposition;
+pub mod exposition;
 
 use orders::{monitoring::catalogue, proto};
 use tonic::Code;
