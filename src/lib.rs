@@ -17,10 +17,10 @@
 //!   the same shape (consumer → actions → mail, db); it shares only the
 //!   infrastructure below (config, db pool, events, jobs) with the rest.
 //! * [`relay`]: the orders service's outbox relay (audit rows → JetStream).
-//! * [`telemetry`]: the log subscriber.
+//! * [`telemetry`]: the log subscriber (with the traces' layer).
 //! * [`tls`]: TLS and mutual TLS for the server.
-//! * [`middleware`]: the tower layers around every call: the log line and
-//!   request id, authentication, the per-caller rate limit, the global
+//! * [`middleware`]: the tower layers around every call: the log line,
+//!   request id and SERVER span, authentication, the per-caller rate limit, the global
 //!   concurrency limit, the deadline, honest codes for undecodable bodies.
 //! * [`service`]: the gRPC services, thin: parse the request, run the
 //!   action, answer; and health.
@@ -41,6 +41,9 @@
 //!   local one) and the stream of a deployment's events.
 //! * [`jobs`]: the PostgreSQL job queue every service runs in its own
 //!   database.
+//! * [`traces`]: OpenTelemetry traces: the OTLP export, the W3C context
+//!   carried through gRPC metadata, outbox rows, NATS headers and jobs, and
+//!   the spans by the semantic conventions (RPC, database, messaging).
 //! * [`config`]: every setting, from flags or the environment.
 //! * [`error`]: [`error::ApiError`], the one error type, its mapping to a
 //!   gRPC status with rich details, and the classification of database errors.
@@ -117,3 +120,4 @@ pub mod service;
 pub mod startup;
 pub mod telemetry;
 pub mod tls;
+pub mod traces;

@@ -25,6 +25,13 @@
 //! trailers pass through the wrapped body, and, if the body is dropped
 //! before its trailers (the client went away), as CANCELLED.
 //!
+//! With traces on ([`crate::traces`]), every call but a probe also gets its
+//! SERVER span here, parented by the caller's `traceparent`: the handler
+//! runs in it, it ends with the log line, and the log line carries its
+//! `trace_id` and `span_id`, so a line leads to its trace and back. With
+//! traces off the span is disabled and the line has neither field. Probes
+//! get no span: a load balancer's checks would be a trace each.
+//!
 //! Per call this allocates nothing of its own for a probe, and for other
 //! calls only the request id (the method is a `&'static str` of the RPC
 //! table for every known path); the lines are written by a thread of
@@ -42,9 +49,10 @@ use std::{
 use http::{HeaderMap, HeaderValue};
 use http_body::{Body, Frame, SizeHint};
 use tower::{Layer, Service};
+use tracing::{Instrument, Span, instrument::Instrumented};
 
 use super::is_infrastructure;
-use crate::{actions::call::RequestId, proto::method::Method};
+use crate::{actions::call::RequestId, proto::method::Method, traces};
 
 /// Logs every call once.
 #[derive(Debug, Clone, Copy, Default)]
@@ -67,7 +75,7 @@ impl<S, B, ResBody> Service<http::Request<B>> for CallLog<S>
 where
     S: Service<http::Request<B>, Response = http::Response<ResBody>>,
 {
-    type Response = http::Response<LoggedBody<ResBody>>;
+    type Response = http::Response<LoggedBody<ResBody, CallRecord>>;
     type Error = S::Error;
     type Future = LoggedCall<S::Future>;
 
@@ -80,19 +88,31 @@ where
         let probe = is_infrastructure(path);
         let request_id = (!probe).then(|| request_id_for(request.headers()));
         let header = request_id.as_ref().map(header_value);
+        let span = match probe {
+            true => Span::none(),
+            false => traces::rpc::server_span(&request),
+        };
         let record = CallRecord {
             method: method_name(path),
             probe,
             request_id: request_id.clone(),
             caller: LoggedCaller::default(),
             start: Instant::now(),
+            span: span.clone(),
         };
         if let Some(request_id) = request_id {
             request.extensions_mut().insert(request_id);
         }
         request.extensions_mut().insert(record.caller.clone());
+        // The database spans are named after the method ([`crate::actions::Call`]).
+        if !span.is_disabled()
+            && let Some(method) = Method::from_path(request.uri().path())
+        {
+            request.extensions_mut().insert(method);
+        }
+        let inner = span.in_scope(|| self.inner.call(request));
         LoggedCall {
-            inner: self.inner.call(request),
+            inner: inner.instrument(span),
             header,
             record: Some(record),
         }
@@ -104,7 +124,7 @@ pin_project_lite::pin_project! {
     /// request id and writes the log line if the status is already known.
     pub struct LoggedCall<F> {
         #[pin]
-        inner: F,
+        inner: Instrumented<F>,
         header: Option<HeaderValue>,
         record: Option<CallRecord>,
     }
@@ -114,7 +134,7 @@ impl<F, ResBody, E> Future for LoggedCall<F>
 where
     F: Future<Output = Result<http::Response<ResBody>, E>>,
 {
-    type Output = Result<http::Response<LoggedBody<ResBody>>, E>;
+    type Output = Result<http::Response<LoggedBody<ResBody, CallRecord>>, E>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
@@ -128,7 +148,7 @@ where
         {
             record.finish(code);
         }
-        Poll::Ready(Ok(response.map(|inner| LoggedBody { inner, record })))
+        Poll::Ready(Ok(response.map(|inner| LoggedBody::new(inner, record))))
     }
 }
 
@@ -185,17 +205,29 @@ impl LoggedCaller {
     }
 }
 
-struct CallRecord {
+pub struct CallRecord {
     method: Cow<'static, str>,
     /// Health or reflection: DEBUG when it succeeds.
     probe: bool,
     request_id: Option<RequestId>,
     caller: LoggedCaller,
     start: Instant,
+    /// The call's SERVER span (disabled without traces, or for a probe).
+    span: Span,
 }
 
-impl CallRecord {
-    fn finish(self, code: &str) {
+/// What a response body reports the end of its call to, with the status
+/// code's canonical name: the call log here, a client span elsewhere.
+pub trait Finish {
+    fn finish(self, code: &'static str);
+}
+
+impl Finish for CallRecord {
+    fn finish(self, code: &'static str) {
+        traces::rpc::finish(&self.span, code, true);
+        let ids = traces::ids(&self.span);
+        let trace_id = ids.as_ref().map(|(trace, _)| tracing::field::display(trace));
+        let span_id = ids.as_ref().map(|(_, span)| tracing::field::display(span));
         // tracing evaluates the fields only when the line's level is on.
         let latency_ms = || self.start.elapsed().as_secs_f64() * 1000.0;
         let (method, caller) = (&*self.method, self.caller());
@@ -203,24 +235,27 @@ impl CallRecord {
             tracing::debug!(target: "orders::call::probe", method = %method, code, latency_ms = latency_ms(), request_id = "-", caller, "call");
         } else {
             let request_id = self.request_id.as_ref().map_or("-", |id| &*id.0);
-            tracing::info!(target: "orders::call", method = %method, code, latency_ms = latency_ms(), request_id, caller, "call");
+            tracing::info!(target: "orders::call", method = %method, code, latency_ms = latency_ms(), request_id, caller, trace_id, span_id, "call");
         }
     }
+}
 
+impl CallRecord {
     fn caller(&self) -> &str {
         self.caller.0.get().map_or("-", String::as_str)
     }
 }
 
 pin_project_lite::pin_project! {
-    /// A response body that writes the call's log line when it ends.
-    pub struct LoggedBody<B> {
+    /// A response body that reports its call's end (the log line, a span)
+    /// when its trailers pass, or as CANCELLED if it is dropped before.
+    pub struct LoggedBody<B, R: Finish> {
         #[pin]
         inner: B,
-        record: Option<CallRecord>,
+        record: Option<R>,
     }
 
-    impl<B> PinnedDrop for LoggedBody<B> {
+    impl<B, R: Finish> PinnedDrop for LoggedBody<B, R> {
         fn drop(this: Pin<&mut Self>) {
             if let Some(record) = this.project().record.take() {
                 record.finish("CANCELLED");
@@ -229,7 +264,14 @@ pin_project_lite::pin_project! {
     }
 }
 
-impl<B: Body> Body for LoggedBody<B> {
+impl<B, R: Finish> LoggedBody<B, R> {
+    /// `inner`, reporting to `record` when it ends (`None`: already reported).
+    pub fn new(inner: B, record: Option<R>) -> Self {
+        LoggedBody { inner, record }
+    }
+}
+
+impl<B: Body, R: Finish> Body for LoggedBody<B, R> {
     type Data = B::Data;
     type Error = B::Error;
 
@@ -261,7 +303,7 @@ impl<B: Body> Body for LoggedBody<B> {
 }
 
 /// The canonical name of the `grpc-status` in `headers`, if there is one.
-fn grpc_code(headers: &HeaderMap) -> Option<&'static str> {
+pub(crate) fn grpc_code(headers: &HeaderMap) -> Option<&'static str> {
     let value = headers.get("grpc-status")?.to_str().ok()?;
     Some(
         crate::proto::CODE_NAMES

@@ -13,6 +13,11 @@
 //! 6. [`codec_errors::rewrite_codec_errors`]: oversized or undecodable requests
 //!    get RESOURCE_EXHAUSTED / INVALID_ARGUMENT instead of tonic's
 //!    OUT_OF_RANGE / INTERNAL.
+//!
+//! The call log also opens each call's SERVER span when traces are on
+//! ([`crate::traces`]). [`trace_client::TraceClientLayer`] is the one layer
+//! for the other direction: around a client's channel, it traces outgoing
+//! calls and sends their context.
 
 pub mod auth;
 pub mod check;
@@ -21,6 +26,7 @@ pub mod concurrency_limit;
 pub mod deadline;
 pub mod log;
 pub mod rate_limit;
+pub mod trace_client;
 
 /// The services that are never limited or timed out: load balancers must be
 /// able to ask for health even when the server is saturated.
