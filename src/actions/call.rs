@@ -11,6 +11,10 @@
 //! request is asynchronous and could otherwise arrive while the connection
 //! runs the next call's statement. This costs nothing while calls meet their
 //! deadlines: no extra statement, no extra round trip.
+//!
+//! With traces on, [`Call::run`] is also where every action's database
+//! work gets its span ([`crate::traces::db::work_span`]), named after the
+//! RPC (the [`Method`] the call log left in the request's extensions).
 
 use std::sync::Arc;
 
@@ -19,7 +23,7 @@ use tokio::time::Instant;
 use uuid::Uuid;
 
 use super::AppState;
-use crate::{auth::Caller, db::audit::Actor, error::ApiError};
+use crate::{auth::Caller, db::audit::Actor, error::ApiError, proto::method::Method, traces};
 
 /// The id of one call: the caller's `x-request-id`, else one made up for
 /// it by the call log ([`crate::middleware::log`]), which also echoes it.
@@ -43,6 +47,8 @@ pub struct Call {
     pub caller: Arc<Caller>,
     request_id: Option<RequestId>,
     deadline: Option<Instant>,
+    /// The RPC, when the call is traced.
+    method: Option<Method>,
 }
 
 impl Call {
@@ -56,6 +62,7 @@ impl Call {
             caller: Caller::of(request)?,
             request_id: extensions.get::<RequestId>().cloned(),
             deadline: extensions.get::<CallDeadline>().map(|d| d.0),
+            method: extensions.get::<Method>().copied(),
         })
     }
 
@@ -74,8 +81,28 @@ impl Call {
         }
     }
 
-    /// Runs `work` on a pooled connection, within the call's deadline.
+    /// Runs `work` on a pooled connection, within the call's deadline, in
+    /// a database span when the call is traced.
     pub async fn run<R>(
+        &self,
+        work: impl AsyncFnOnce(&mut AsyncPgConnection) -> Result<R, ApiError>,
+    ) -> Result<R, ApiError> {
+        let Some(method) = self.method.filter(|_| traces::enabled()) else {
+            return self.run_untraced(work).await;
+        };
+        let operation = method.path().rsplit('/').next().unwrap_or_default();
+        let span = traces::db::work_span(operation, &self.state.database);
+        let result = tracing::Instrument::instrument(self.run_untraced(work), span.clone()).await;
+        // Only the database's failures, not the answers it gave (NOT_FOUND, ...).
+        let failed = matches!(
+            result,
+            Err(ApiError::Unavailable(_) | ApiError::Internal(_) | ApiError::Aborted(_) | ApiError::DeadlineExceeded)
+        );
+        traces::record_failure(&span, failed);
+        result
+    }
+
+    async fn run_untraced<R>(
         &self,
         work: impl AsyncFnOnce(&mut AsyncPgConnection) -> Result<R, ApiError>,
     ) -> Result<R, ApiError> {

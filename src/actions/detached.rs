@@ -35,7 +35,9 @@ where
     R: Send + 'static,
     A: for<'a> Fn(&'a I) -> BoxFuture<'a, Result<R, ApiError>> + Send + Sync + 'static,
 {
-    let task = tokio::spawn(async move { retry_conflicts(|| action(&input)).await });
+    // In the call's span (if traced), so the action's spans are its children.
+    let task = async move { retry_conflicts(|| action(&input)).await };
+    let task = tokio::spawn(tracing::Instrument::in_current_span(task));
     task.await.map_err(ApiError::internal)?
 }
 

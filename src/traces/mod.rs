@@ -25,7 +25,9 @@
 //! placeholders, never values) and messaging (`{destination} publish`,
 //! PRODUCER; `{destination} process`, CONSUMER).
 
+pub mod db;
 mod export;
+pub mod messaging;
 pub mod propagation;
 pub mod rpc;
 
