@@ -17,31 +17,36 @@ use super::SPANS;
 /// The span of one action's database work on `namespace` (the database's
 /// name), named `{operation} {namespace}`.
 pub fn work_span(operation: &str, namespace: &str) -> Span {
-    tracing::info_span!(
-        target: SPANS,
-        "db work",
-        otel.name = format_args!("{operation} {namespace}").to_string(),
-        otel.kind = "client",
-        otel.status_code = Empty,
-        db.system.name = "postgresql",
-        db.namespace = namespace,
-        db.operation.name = operation,
-    )
+    let span = db_span(operation, namespace);
+    span.record("db.namespace", namespace);
+    span
 }
 
 /// The span of one statement whose text is known: `operation` (`SELECT`)
 /// calling the SQL function `procedure`, named `{operation} {procedure}`;
 /// `text` is evaluated only when traces are on.
 pub fn statement_span(operation: &str, procedure: &str, text: impl FnOnce() -> &'static str) -> Span {
+    let span = db_span(operation, procedure);
+    if !span.is_disabled() {
+        span.record("db.stored_procedure.name", procedure);
+        span.record("db.query.text", text());
+    }
+    span
+}
+
+/// A CLIENT span `{operation} {target}` on PostgreSQL; the rest is
+/// recorded by the callers above.
+fn db_span(operation: &str, target: &str) -> Span {
     tracing::info_span!(
         target: SPANS,
-        "db statement",
-        otel.name = format_args!("{operation} {procedure}").to_string(),
+        "db",
+        otel.name = format_args!("{operation} {target}").to_string(),
         otel.kind = "client",
         otel.status_code = Empty,
         db.system.name = "postgresql",
         db.operation.name = operation,
-        db.stored_procedure.name = procedure,
-        db.query.text = text(),
+        db.namespace = Empty,
+        db.stored_procedure.name = Empty,
+        db.query.text = Empty,
     )
 }

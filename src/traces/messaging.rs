@@ -22,18 +22,7 @@ use super::{
 /// The span of publishing the event `message_id` on `subject`, continuing
 /// the trace stored with it (a root when none was stored).
 pub fn publish_span(subject: &str, message_id: impl Display, stored: Option<StoredContext>) -> Span {
-    let span = tracing::info_span!(
-        target: SPANS,
-        "nats publish",
-        otel.name = format_args!("{subject} publish").to_string(),
-        otel.kind = "producer",
-        otel.status_code = Empty,
-        messaging.system = "nats",
-        messaging.destination.name = subject,
-        messaging.operation.type = "publish",
-        messaging.operation.name = "publish",
-        messaging.message.id = %message_id,
-    );
+    let span = message_span(subject, Operation::Publish, message_id, None);
     if let Some(stored) = stored.filter(|_| !span.is_disabled()) {
         propagation::set_parent(&span, stored.context());
     }
@@ -52,21 +41,51 @@ pub fn headers_of(span: &Span) -> Vec<(String, String)> {
 /// The span of `consumer` handling the message `message_id` on `subject`,
 /// a child of the span whose context its headers carry.
 pub fn process_span(subject: &str, message_id: &str, consumer: &str, headers: Option<&async_nats::HeaderMap>) -> Span {
-    let span = tracing::info_span!(
-        target: SPANS,
-        "nats process",
-        otel.name = format_args!("{subject} process").to_string(),
-        otel.kind = "consumer",
-        otel.status_code = Empty,
-        messaging.system = "nats",
-        messaging.destination.name = subject,
-        messaging.consumer.group.name = consumer,
-        messaging.operation.type = "process",
-        messaging.operation.name = "process",
-        messaging.message.id = message_id,
-    );
+    let span = message_span(subject, Operation::Process, message_id, Some(consumer));
     if !span.is_disabled() {
         propagation::set_parent(&span, propagation::from_nats(headers));
     }
     span
+}
+
+/// What is done with a message: its span's name and kind.
+#[derive(Debug, Clone, Copy)]
+enum Operation {
+    Publish,
+    Process,
+}
+
+impl Operation {
+    fn name(self) -> &'static str {
+        match self {
+            Operation::Publish => "publish",
+            Operation::Process => "process",
+        }
+    }
+
+    fn kind(self) -> &'static str {
+        match self {
+            Operation::Publish => "producer",
+            Operation::Process => "consumer",
+        }
+    }
+}
+
+/// The span of `operation` on the message `message_id` on `subject`, by
+/// `consumer` when it is consumed.
+fn message_span(subject: &str, operation: Operation, message_id: impl Display, consumer: Option<&str>) -> Span {
+    let name = operation.name();
+    tracing::info_span!(
+        target: SPANS,
+        "nats",
+        otel.name = format_args!("{subject} {name}").to_string(),
+        otel.kind = operation.kind(),
+        otel.status_code = Empty,
+        messaging.system = "nats",
+        messaging.destination.name = subject,
+        messaging.consumer.group.name = consumer,
+        messaging.operation.type = name,
+        messaging.operation.name = name,
+        messaging.message.id = %message_id,
+    )
 }

@@ -12,21 +12,7 @@ use super::{SPANS, propagation};
 /// The span of a call to `path` this server answers, continuing the trace
 /// of the caller's `traceparent`, if any. Disabled when traces are off.
 pub fn server_span(request: &http::Request<impl Sized>) -> Span {
-    let path = request.uri().path();
-    let (service, method) = split(path);
-    let span = tracing::info_span!(
-        target: SPANS,
-        "grpc server",
-        otel.name = path.trim_start_matches('/'),
-        otel.kind = "server",
-        otel.status_code = Empty,
-        rpc.system = "grpc",
-        rpc.service = service,
-        rpc.method = method,
-        rpc.grpc.status_code = Empty,
-        server.address = request.uri().host(),
-        server.port = request.uri().port_u16(),
-    );
+    let span = rpc_span(request, "server");
     if !span.is_disabled() {
         propagation::set_parent(&span, propagation::from_headers(request.headers()));
     }
@@ -36,13 +22,18 @@ pub fn server_span(request: &http::Request<impl Sized>) -> Span {
 /// The span of a call to `path` this process makes, a child of the
 /// current span. Disabled when traces are off.
 pub fn client_span(request: &http::Request<impl Sized>) -> Span {
+    rpc_span(request, "client")
+}
+
+/// The span of a call to the request's path, of `kind` (`server`, `client`).
+fn rpc_span(request: &http::Request<impl Sized>, kind: &'static str) -> Span {
     let path = request.uri().path();
     let (service, method) = split(path);
     tracing::info_span!(
         target: SPANS,
-        "grpc client",
+        "grpc",
         otel.name = path.trim_start_matches('/'),
-        otel.kind = "client",
+        otel.kind = kind,
         otel.status_code = Empty,
         rpc.system = "grpc",
         rpc.service = service,
