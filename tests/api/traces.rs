@@ -6,7 +6,7 @@
 //! and the email's sending; the call's log line names the trace. An
 //! outgoing call through `TraceClientLayer` parents the server's span
 //! (`traces/client.rs`). Without an endpoint nothing is stored, sent or
-//! exported.
+//! exported; a collector that is down fails no call and is logged once.
 
 mod client;
 mod processes;
@@ -16,8 +16,8 @@ use orders::proto::order_service_client::OrderServiceClient;
 use receiver::{Received, Receiver, SpanKind};
 
 use crate::{
-    app::connect_channel, direct_sql::query_n_on, nats::TestEvents, requests::order_request, smtp::SmtpSink,
-    test_database::TestDatabase, timing::eventually,
+    app::connect_channel, direct_sql::query_n_on, local_machine::free_port, nats::TestEvents, requests::order_request,
+    smtp::SmtpSink, test_database::TestDatabase, timing::eventually,
 };
 use processes::{NOTIFICATIONS_SERVICE, call_lines, create_product, start_notifications, start_orders, test_context};
 
@@ -31,7 +31,7 @@ async fn one_trace_follows_an_order_from_create_order_to_its_email() {
         SmtpSink::start(&[]).await,
     );
     let (orders_db, notifications_db) = (TestDatabase::create().await, TestDatabase::create_empty().await);
-    let (orders, addr) = start_orders(&orders_db.url, &events, Some(&receiver)).await;
+    let (orders, addr) = start_orders(&orders_db.url, &events, &receiver.endpoint()).await;
     let notifications = start_notifications(&notifications_db.url, &events, &smtp, &receiver).await;
     let mug = create_product(addr).await;
     let (trace, caller_span, traceparent) = test_context();
@@ -172,7 +172,7 @@ fn assert_process_span(process: &Received, publish: &Received, subject: &str) {
 async fn without_an_endpoint_no_context_is_stored_published_or_logged() {
     let events = TestEvents::new().await;
     let database = TestDatabase::create().await;
-    let (orders, addr) = start_orders(&database.url, &events, None).await;
+    let (orders, addr) = start_orders(&database.url, &events, "").await;
     let mug = create_product(addr).await;
     let (_, _, traceparent) = test_context();
     let mut request = tonic::Request::new(order_request("ada", &[(&mug.product_id, 1)]));
@@ -204,5 +204,27 @@ async fn without_an_endpoint_no_context_is_stored_published_or_logged() {
         "{:?}",
         line[0]
     );
+    events.delete().await;
+}
+
+#[tokio::test]
+async fn a_collector_that_is_down_fails_no_call_and_is_logged_once() {
+    let events = TestEvents::new().await;
+    let database = TestDatabase::create().await;
+    let nobody = format!("http://127.0.0.1:{}", free_port());
+    let (orders, addr) = start_orders(&database.url, &events, &nobody).await;
+    let mug = create_product(addr).await;
+    orders.wait_for_log("cannot export traces").await;
+    let mut client = OrderServiceClient::new(connect_channel(addr).await);
+    for _ in 0..3 {
+        client
+            .create_order(order_request("ada", &[(&mug.product_id, 1)]))
+            .await
+            .unwrap();
+    }
+    // The last spans are exported (and fail) at the shutdown.
+    let log = orders.stop().await;
+    assert_eq!(log.matches("cannot export traces").count(), 1, "{log}");
+    assert_eq!(call_lines(&log, CREATE_ORDER).len(), 3, "{log}");
     events.delete().await;
 }

@@ -43,7 +43,7 @@ async fn a_call_through_the_traced_channel_is_the_parent_of_the_server_span() {
         TestEvents::new().await,
         TestDatabase::create().await,
     );
-    let (server, addr) = start_orders(&database.url, &events, Some(&receiver)).await;
+    let (server, addr) = start_orders(&database.url, &events, &receiver.endpoint()).await;
     let memory = Memory::default();
     let provider = SdkTracerProvider::builder()
         .with_simple_exporter(memory.clone())

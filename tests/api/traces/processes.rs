@@ -17,21 +17,16 @@ use crate::{
 pub const NOTIFICATIONS_SERVICE: &str = "orders-notifications";
 
 /// The orders service alone, logging JSON, with its relay on `events`,
-/// exporting to `receiver` when given (else with traces off).
-pub async fn start_orders(
-    database_url: &str,
-    events: &TestEvents,
-    receiver: Option<&Receiver>,
-) -> (Server, SocketAddr) {
+/// exporting to `endpoint` (empty: traces off).
+pub async fn start_orders(database_url: &str, events: &TestEvents, endpoint: &str) -> (Server, SocketAddr) {
     let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
-    let endpoint = receiver.map(Receiver::endpoint).unwrap_or_default();
     let env = [
         ("RUST_LOG", "info"),
         ("ORDERS_OUTBOX_RELAY", "true"),
         ("ORDERS_NATS_URL", events.url.as_str()),
         ("ORDERS_NATS_SUBJECT_PREFIX", events.prefix.as_str()),
         // Empty is off, as unset: whatever the machine's environment says.
-        ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint),
         ("OTEL_RESOURCE_ATTRIBUTES", "deployment.environment.name=test"),
         // Batches every 100 ms rather than 5 s, so the test waits less.
         ("OTEL_BSP_SCHEDULE_DELAY", "100"),
