@@ -56,7 +56,8 @@
 //!
 //! 1. `startup/mod.rs` bound the socket and `startup/router.rs` built the router: layers, then
 //!    services. hyper reads the HTTP/2 request; tonic routes it by path.
-//! 2. `middleware/log.rs` takes or makes the request id ([`actions::call::RequestId`]);
+//! 2. `middleware/log.rs` takes or makes the request id ([`actions::call::RequestId`])
+//!    and, with traces on, opens the call's SERVER span (`traces/rpc.rs`);
 //!    `middleware/auth.rs` has `auth/mod.rs`'s gate verify the token
 //!    (`auth/token.rs`, `auth/keys.rs`) and check the method against the
 //!    access table (`auth/policy.rs`, with the methods of `proto/method.rs`),
@@ -89,7 +90,9 @@
 //!    notifications service's `notifications/consumer.rs` receives it,
 //!    `notifications/actions.rs` stores the email with a job
 //!    (`jobs/queue.rs`), and `jobs/worker.rs` runs the job, which sends it
-//!    (`notifications/mail/`).
+//!    (`notifications/mail/`). With traces on, each of these continues the
+//!    call's trace: the audit row stores its context, the message's headers
+//!    carry it, the job's payload too (`traces/`).
 
 /// What `orders --version` prints: the crate's version, the git revision and
 /// the build date (both from `build.rs`).
