@@ -16,13 +16,7 @@
 //! in the log (a call's log line names its trace by `trace_id` instead).
 
 use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
-use tracing_subscriber::{
-    EnvFilter, Layer,
-    filter::{FilterExt, filter_fn},
-    fmt,
-    layer::SubscriberExt,
-    util::SubscriberInitExt,
-};
+use tracing_subscriber::{EnvFilter, Layer, fmt, layer::SubscriberExt, util::SubscriberInitExt};
 
 use crate::{config::LogFormat, traces};
 
@@ -43,20 +37,34 @@ pub fn init(format: LogFormat, traces: Option<traces::TracesLayer>) -> LogGuard 
 /// output is its report (`orders doctor`) logs only warnings by default.
 pub fn init_with_default(format: LogFormat, level: &str, traces: Option<traces::TracesLayer>) -> LogGuard {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
-    let filter = filter.and(filter_fn(|meta| meta.target() != traces::SPANS));
+    // A static directive, so each span's call site is decided once, not per span.
+    let hidden = format!("{}=off", traces::SPANS).parse();
+    let filter = hidden.map_or_else(|_| EnvFilter::new(level), |spans| filter.add_directive(spans));
     // Colours only for a person at a terminal, never into a file or a collector.
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let (writer, guard) = NonBlockingBuilder::default()
         .lossy(false)
         .thread_name("orders-log")
         .finish(std::io::stderr());
-    let log = fmt::layer().with_writer(writer).with_ansi(ansi);
-    let log = match format {
-        LogFormat::Text => log.with_filter(filter).boxed(),
-        LogFormat::Json => log.json().flatten_event(true).with_filter(filter).boxed(),
+    let installed = match traces {
+        // Without traces, the one global filter of before: nothing per event.
+        None => {
+            let builder = fmt().with_env_filter(filter).with_writer(writer).with_ansi(ansi);
+            match format {
+                LogFormat::Text => builder.try_init().is_ok(),
+                LogFormat::Json => builder.json().flatten_event(true).try_init().is_ok(),
+            }
+        }
+        Some(traces) => {
+            let log = fmt::layer().with_writer(writer).with_ansi(ansi);
+            let log = match format {
+                LogFormat::Text => log.with_filter(filter).boxed(),
+                LogFormat::Json => log.json().flatten_event(true).with_filter(filter).boxed(),
+            };
+            tracing_subscriber::registry().with(traces).with(log).try_init().is_ok()
+        }
     };
-    let installed = tracing_subscriber::registry().with(traces).with(log).try_init();
     LogGuard {
-        _writer: installed.is_ok().then_some(guard),
+        _writer: installed.then_some(guard),
     }
 }

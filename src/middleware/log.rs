@@ -22,8 +22,9 @@
 //! A gRPC status travels in the response headers when the call fails before
 //! any message ("trailers-only"), and otherwise in the trailers after the
 //! body. So the line is written either when the headers come back or when the
-//! trailers pass through the wrapped body, and, if the body is dropped
-//! before its trailers (the client went away), as CANCELLED.
+//! trailers pass through the wrapped body ([`super::status_body`]), and, if
+//! the body is dropped before its trailers (the client went away), as
+//! CANCELLED.
 //!
 //! With traces on ([`crate::traces`]), every call but a probe also gets its
 //! SERVER span here, parented by the caller's `traceparent`: the handler
@@ -47,11 +48,13 @@ use std::{
 };
 
 use http::{HeaderMap, HeaderValue};
-use http_body::{Body, Frame, SizeHint};
 use tower::{Layer, Service};
 use tracing::{Instrument, Span, instrument::Instrumented};
 
-use super::is_infrastructure;
+use super::{
+    is_infrastructure,
+    status_body::{Finish, LoggedBody, grpc_code},
+};
 use crate::{actions::call::RequestId, proto::method::Method, traces};
 
 /// Logs every call once.
@@ -216,12 +219,6 @@ pub struct CallRecord {
     span: Span,
 }
 
-/// What a response body reports the end of its call to, with the status
-/// code's canonical name: the call log here, a client span elsewhere.
-pub trait Finish {
-    fn finish(self, code: &'static str);
-}
-
 impl Finish for CallRecord {
     fn finish(self, code: &'static str) {
         traces::rpc::finish(&self.span, code, true);
@@ -244,71 +241,4 @@ impl CallRecord {
     fn caller(&self) -> &str {
         self.caller.0.get().map_or("-", String::as_str)
     }
-}
-
-pin_project_lite::pin_project! {
-    /// A response body that reports its call's end (the log line, a span)
-    /// when its trailers pass, or as CANCELLED if it is dropped before.
-    pub struct LoggedBody<B, R: Finish> {
-        #[pin]
-        inner: B,
-        record: Option<R>,
-    }
-
-    impl<B, R: Finish> PinnedDrop for LoggedBody<B, R> {
-        fn drop(this: Pin<&mut Self>) {
-            if let Some(record) = this.project().record.take() {
-                record.finish("CANCELLED");
-            }
-        }
-    }
-}
-
-impl<B, R: Finish> LoggedBody<B, R> {
-    /// `inner`, reporting to `record` when it ends (`None`: already reported).
-    pub fn new(inner: B, record: Option<R>) -> Self {
-        LoggedBody { inner, record }
-    }
-}
-
-impl<B: Body, R: Finish> Body for LoggedBody<B, R> {
-    type Data = B::Data;
-    type Error = B::Error;
-
-    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<B::Data>, B::Error>>> {
-        let this = self.project();
-        let polled = this.inner.poll_frame(cx);
-        let code = match &polled {
-            Poll::Ready(Some(Ok(frame))) => frame.trailers_ref().map(|t| grpc_code(t).unwrap_or("UNKNOWN")),
-            Poll::Ready(Some(Err(_))) => Some("INTERNAL"),
-            // A body that ends without trailers carried no status.
-            Poll::Ready(None) => Some("UNKNOWN"),
-            Poll::Pending => None,
-        };
-        if let Some(code) = code
-            && let Some(record) = this.record.take()
-        {
-            record.finish(code);
-        }
-        polled
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
-    }
-}
-
-/// The canonical name of the `grpc-status` in `headers`, if there is one.
-pub(crate) fn grpc_code(headers: &HeaderMap) -> Option<&'static str> {
-    let value = headers.get("grpc-status")?.to_str().ok()?;
-    Some(
-        crate::proto::CODE_NAMES
-            .get(value.parse::<usize>().ok()?)
-            .copied()
-            .unwrap_or("UNKNOWN"),
-    )
 }

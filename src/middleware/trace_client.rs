@@ -17,7 +17,7 @@ use std::{
 use tower::{Layer, Service};
 use tracing::{Instrument, Span, instrument::Instrumented};
 
-use super::log::{Finish, LoggedBody, grpc_code};
+use super::status_body::{Finish, LoggedBody, grpc_code};
 use crate::traces::{propagation, rpc};
 
 /// Traces every call made through the wrapped channel.
