@@ -76,6 +76,12 @@ pub fn init(settings: &TracingSettings) -> Result<Option<Traces>, TracesError> {
         .with_location(false)
         .with_threads(false)
         .with_tracked_inactivity(false)
+        // Every span has the same target: an attribute that says nothing.
+        .with_target(false)
+        // Entering a span (each poll of an instrumented future) would also
+        // make its context OpenTelemetry's current one, which nothing here
+        // reads: the context is taken from the span itself when needed.
+        .with_context_activation(false)
         // Static, so each call site is decided once: this code's spans only.
         .with_filter(Targets::new().with_target(super::SPANS, tracing::Level::TRACE));
     super::ENABLED.store(true, Ordering::Relaxed);
