@@ -17,10 +17,10 @@
 //!   the same shape (consumer → actions → mail, db); it shares only the
 //!   infrastructure below (config, db pool, events, jobs) with the rest.
 //! * [`relay`]: the orders service's outbox relay (audit rows → JetStream).
-//! * [`telemetry`]: the log subscriber.
+//! * [`telemetry`]: the log subscriber (with the traces' layer).
 //! * [`tls`]: TLS and mutual TLS for the server.
-//! * [`middleware`]: the tower layers around every call: the log line and
-//!   request id, authentication, the per-caller rate limit, the global
+//! * [`middleware`]: the tower layers around every call: the log line,
+//!   request id and SERVER span, authentication, the per-caller rate limit, the global
 //!   concurrency limit, the deadline, honest codes for undecodable bodies.
 //! * [`service`]: the gRPC services, thin: parse the request, run the
 //!   action, answer; and health.
@@ -44,6 +44,9 @@
 //! * [`monitoring`]: Prometheus metrics, shared by every service: the
 //!   catalogue of names, the gRPC call metrics, the counts of what
 //!   happens, and the `/metrics` endpoint with its scrape hooks.
+//! * [`traces`]: OpenTelemetry traces: the OTLP export, the W3C context
+//!   carried through gRPC metadata, outbox rows, NATS headers and jobs, and
+//!   the spans by the semantic conventions (RPC, database, messaging).
 //! * [`config`]: every setting, from flags or the environment.
 //! * [`error`]: [`error::ApiError`], the one error type, its mapping to a
 //!   gRPC status with rich details, and the classification of database errors.
@@ -56,7 +59,8 @@
 //!
 //! 1. `startup/mod.rs` bound the socket and `startup/router.rs` built the router: layers, then
 //!    services. hyper reads the HTTP/2 request; tonic routes it by path.
-//! 2. `middleware/log.rs` takes or makes the request id ([`actions::call::RequestId`]);
+//! 2. `middleware/log.rs` takes or makes the request id ([`actions::call::RequestId`])
+//!    and, with traces on, opens the call's SERVER span (`traces/rpc.rs`);
 //!    `middleware/auth.rs` has `auth/mod.rs`'s gate verify the token
 //!    (`auth/token.rs`, `auth/keys.rs`) and check the method against the
 //!    access table (`auth/policy.rs`, with the methods of `proto/method.rs`),
@@ -89,7 +93,9 @@
 //!    notifications service's `notifications/consumer.rs` receives it,
 //!    `notifications/actions.rs` stores the email with a job
 //!    (`jobs/queue.rs`), and `jobs/worker.rs` runs the job, which sends it
-//!    (`notifications/mail/`).
+//!    (`notifications/mail/`). With traces on, each of these continues the
+//!    call's trace: the audit row stores its context, the message's headers
+//!    carry it, the job's payload too (`traces/`).
 
 /// What `orders --version` prints: the crate's version, the git revision and
 /// the build date (both from `build.rs`).
@@ -121,3 +127,4 @@ pub mod service;
 pub mod startup;
 pub mod telemetry;
 pub mod tls;
+pub mod traces;

@@ -10,6 +10,7 @@ use orders::{
     config::{Cli, Command},
     startup::{self, Application},
     telemetry,
+    traces::{self, Traces},
 };
 
 /// mimalloc rather than glibc's malloc: reading a page of orders allocates a
@@ -21,10 +22,22 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Only a server exports traces; a malformed endpoint stops it at once.
+    let mut traces = match cli.command {
+        None | Some(Command::Serve) => match traces::init(&cli.settings.tracing) {
+            Ok(traces) => traces,
+            Err(error) => {
+                eprintln!("orders: {error}");
+                return ExitCode::FAILURE;
+            }
+        },
+        _ => None,
+    };
+    let layer = traces.as_mut().and_then(Traces::take_layer);
     // Kept to the end of `main`: dropping it writes the log lines still queued.
     let _log = match cli.command {
-        Some(Command::Doctor { .. }) => telemetry::init_with_default(cli.settings.log_format, "warn"),
-        _ => telemetry::init(cli.settings.log_format),
+        Some(Command::Doctor { .. }) => telemetry::init_with_default(cli.settings.log_format, "warn", layer),
+        _ => telemetry::init(cli.settings.log_format, layer),
     };
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Token(args) => return print_token(&cli.settings, &args),
@@ -38,7 +51,7 @@ async fn main() -> ExitCode {
             .map(|out| print!("{out}")),
         Command::Man { out_dir } => return man(out_dir.as_deref()),
         Command::Doctor { json } => return doctor(&cli.settings, json).await,
-        Command::Serve => serve(cli.settings).await,
+        Command::Serve => serve(cli.settings, traces).await,
         Command::Migrate => startup::migrate(&cli.settings).await.map(|applied| {
             tracing::info!(?applied, "migrations applied; the schema is up to date");
         }),
@@ -52,7 +65,10 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn serve(settings: orders::config::Settings) -> Result<(), startup::StartupError> {
+async fn serve(settings: orders::config::Settings, traces: Option<Traces>) -> Result<(), startup::StartupError> {
+    if let Some(endpoint) = settings.tracing.endpoint() {
+        tracing::info!(endpoint, "exporting traces over OTLP");
+    }
     let app = Application::build(settings).await?;
     // Listen before saying so: a supervisor (or a test) that reads the line
     // below and sends SIGTERM at once must get a graceful stop, not the
@@ -60,7 +76,12 @@ async fn serve(settings: orders::config::Settings) -> Result<(), startup::Startu
     let shutdown = shutdown_signal();
     let version = orders::VERSION;
     tracing::info!(addr = %app.local_addr(), version, "orders is serving gRPC");
-    app.run_until(shutdown).await
+    let served = app.run_until(shutdown).await;
+    // After the drain and the background work: their last spans are queued.
+    if let Some(traces) = traces {
+        traces.shutdown().await;
+    }
+    served
 }
 
 /// `orders doctor`: one line per check on stdout (coloured on a terminal,

@@ -27,6 +27,12 @@
 //! * **Backoff**: while NATS (or the database) fails, the relay retries
 //!   with exponential backoff up to [`MAX_BACKOFF`]; events wait in the
 //!   outbox meanwhile.
+//! * **Traced**, with traces on: each publish is a PRODUCER span
+//!   `{subject} publish`, a child of the context stored with the event (the
+//!   change's commit, [`crate::db::place`]), from the send until JetStream's
+//!   ack, and its context goes out in the message's `traceparent` and
+//!   `tracestate` headers for the consumers to continue
+//!   ([`crate::traces::messaging`]).
 
 use std::time::Duration;
 
@@ -44,6 +50,7 @@ use crate::{
     events::{self, EVENT_TYPE_HEADER},
     jobs::Backoff,
     monitoring::catalogue::{OUTBOX_LAG_SECONDS, OUTBOX_PUBLISHED},
+    traces::{self, messaging},
 };
 
 /// The most events read and published in one go.
@@ -179,12 +186,18 @@ impl Relay {
                 )));
                 break;
             };
-            let message = PublishMessage::build()
+            let subject = self.prefix.subject(suffix);
+            let span = messaging::publish_span(&subject, event.event_id, event.stored_trace());
+            let mut message = PublishMessage::build()
                 .payload(event.event_payload.clone().into())
                 .message_id(event.event_id.to_string())
                 .header(EVENT_TYPE_HEADER, message_type);
-            match self.jetstream.send_publish(self.prefix.subject(suffix), message).await {
-                Ok(ack) => sent.push((event, ack)),
+            for (name, value) in messaging::headers_of(&span) {
+                message = message.header(name, value);
+            }
+            let publish = self.jetstream.send_publish(subject, message);
+            match tracing::Instrument::instrument(publish, span.clone()).await {
+                Ok(ack) => sent.push((event, ack, span)),
                 Err(e) => {
                     failure = Some(RelayError::Publish(e.to_string()));
                     break;
@@ -192,8 +205,10 @@ impl Relay {
             }
         }
         let mut acked = Vec::with_capacity(sent.len());
-        for (event, ack) in sent {
-            match ack.await {
+        for (event, ack, span) in sent {
+            let acked_or_not = ack.await;
+            traces::record_result(&span, &acked_or_not);
+            match acked_or_not {
                 Ok(_) => acked.push(event),
                 Err(e) => {
                     failure = Some(RelayError::Publish(e.to_string()));

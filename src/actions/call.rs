@@ -11,6 +11,10 @@
 //! request is asynchronous and could otherwise arrive while the connection
 //! runs the next call's statement. This costs nothing while calls meet their
 //! deadlines: no extra statement, no extra round trip.
+//!
+//! With traces on, [`Call::run`] is also where every action's database
+//! work gets its span ([`crate::traces::db::work_span`]), named after the
+//! RPC (the [`Method`] the call log left in the request's extensions).
 
 use std::sync::Arc;
 
@@ -25,6 +29,7 @@ use crate::{
     error::ApiError,
     monitoring::catalogue::{POOL_ACQUIRE_SECONDS, STATEMENT_SECONDS},
     proto::Method,
+    traces,
 };
 
 /// The id of one call: the caller's `x-request-id`, else one made up for
@@ -49,7 +54,8 @@ pub struct Call {
     pub caller: Arc<Caller>,
     request_id: Option<RequestId>,
     deadline: Option<Instant>,
-    /// The RPC, which names the call's database work in the metrics.
+    /// The RPC, which names the call's database work in the metrics and,
+    /// when the call is traced, its span.
     method: Option<Method>,
 }
 
@@ -83,8 +89,27 @@ impl Call {
         }
     }
 
-    /// Runs `work` on a pooled connection, within the call's deadline.
+    /// Runs `work` on a pooled connection, within the call's deadline, in
+    /// a database span when the call is traced.
     pub async fn run<R>(
+        &self,
+        work: impl AsyncFnOnce(&mut AsyncPgConnection) -> Result<R, ApiError>,
+    ) -> Result<R, ApiError> {
+        let Some(method) = self.method.filter(|_| traces::enabled()) else {
+            return self.run_untraced(work).await;
+        };
+        let span = traces::db::work_span(method.name(), &self.state.database);
+        let result = tracing::Instrument::instrument(self.run_untraced(work), span.clone()).await;
+        // Only the database's failures, not the answers it gave (NOT_FOUND, ...).
+        let failed = matches!(
+            result,
+            Err(ApiError::Unavailable(_) | ApiError::Internal(_) | ApiError::Aborted(_) | ApiError::DeadlineExceeded)
+        );
+        traces::record_failure(&span, failed);
+        result
+    }
+
+    async fn run_untraced<R>(
         &self,
         work: impl AsyncFnOnce(&mut AsyncPgConnection) -> Result<R, ApiError>,
     ) -> Result<R, ApiError> {

@@ -35,7 +35,13 @@ where
     R: Send + 'static,
     A: for<'a> Fn(&'a I) -> BoxFuture<'a, Result<R, ApiError>> + Send + Sync + 'static,
 {
-    let task = tokio::spawn(async move { retry_conflicts(|| action(&input)).await });
+    // In the call's span (if traced), so the action's spans are its children.
+    let span = match crate::traces::enabled() {
+        true => tracing::Span::current(),
+        false => tracing::Span::none(),
+    };
+    let task = async move { retry_conflicts(|| action(&input)).await };
+    let task = tokio::spawn(tracing::Instrument::instrument(task, span));
     task.await.map_err(ApiError::internal)?
 }
 

@@ -39,6 +39,8 @@ pub struct AppState {
     pub products: Arc<ProductCache>,
     /// Rung after every commit that wrote events.
     pub outbox: Doorbell,
+    /// The database's name: the `db.namespace` of the database spans.
+    pub database: Arc<str>,
 }
 
 impl std::fmt::Debug for AppState {

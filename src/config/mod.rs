@@ -18,7 +18,9 @@ pub mod metrics;
 pub mod notifications;
 pub mod secret_url;
 pub mod security;
+pub mod tracing;
 
+pub use self::tracing::TracingSettings;
 pub use catalog::CatalogSettings;
 pub use events::{EventSettings, SubjectPrefix};
 pub use jobs::{JobStateArg, JobsArgs, JobsCommand, RetentionSettings};
@@ -137,6 +139,9 @@ pub struct Settings {
 
     #[command(flatten)]
     pub metrics: MetricsSettings,
+
+    #[command(flatten)]
+    pub tracing: TracingSettings,
 
     /// Log line format: `text` for people, `json` for log collectors. The
     /// level is set with RUST_LOG (default `info`).

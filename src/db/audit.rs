@@ -8,7 +8,9 @@
 //! relay publishes it ([`super::outbox`]).
 //!
 //! CreateOrder writes its row in the same statement as the order
-//! ([`super::place`]); everything else calls [`record`].
+//! ([`super::place`]); everything else calls [`record`]. Both store the
+//! current span's trace context with the row (NULL without traces), which
+//! the relay's publish continues ([`crate::traces`]).
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -102,6 +104,8 @@ pub async fn record(
     event: &Event<'_>,
     outgoing: &Outgoing,
 ) -> QueryResult<()> {
+    let trace = crate::traces::propagation::stored();
+    let (trace_parent, trace_state) = trace.map_or((None, None), |t| (Some(t.parent), t.state));
     diesel::insert_into(events::table)
         .values((
             events::event_id.eq(outgoing.event_id),
@@ -118,6 +122,8 @@ pub async fn record(
             events::quantity.eq(event.quantity),
             events::value_before.eq(event.values.map(|v| &v.before)),
             events::value_after.eq(event.values.map(|v| &v.after)),
+            events::trace_parent.eq(trace_parent),
+            events::trace_state.eq(trace_state),
         ))
         .execute(conn)
         .await?;

@@ -117,9 +117,21 @@ pub struct PendingEvent {
     pub event_id: Uuid,
     #[diesel(select_expression = events::event_payload.assume_not_null())]
     pub event_payload: Vec<u8>,
+    /// The trace context of the change that wrote it ([`super::audit`]).
+    pub trace_parent: Option<String>,
+    pub trace_state: Option<String>,
 }
 
 impl PendingEvent {
+    /// The trace context stored with the event, if any (and traces are on).
+    pub fn stored_trace(&self) -> Option<crate::traces::propagation::StoredContext> {
+        let parent = self.trace_parent.clone().filter(|_| crate::traces::enabled())?;
+        Some(crate::traces::propagation::StoredContext {
+            parent,
+            state: self.trace_state.clone(),
+        })
+    }
+
     pub fn position(&self) -> Position {
         Position {
             transaction_id: self.transaction_id,

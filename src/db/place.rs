@@ -6,6 +6,12 @@
 //! transaction, so the order and its audit row commit or vanish together. The query is a fixed text with array parameters, whatever
 //! the number of lines, and has a static query id, so diesel-async prepares
 //! it once per connection and reuses it (diesel never caches `sql_query`).
+//!
+//! With traces on, the statement has a span of its own with its text
+//! ([`crate::traces::db::statement_span`]), and the audit row stores that
+//! span's context (`trace_parent`, `trace_state`): the relay's publish of
+//! the event continues the trace from this commit. Without traces the two
+//! are NULL, bound as such: no text to build, nothing to send.
 
 use diesel::{
     pg::Pg,
@@ -21,7 +27,10 @@ use super::{
     idempotency::IdempotencyKey,
     orders::{LineItemRow, OrderRow},
 };
-use crate::domain::state::OrderState;
+use crate::{
+    domain::state::OrderState,
+    traces::{self, propagation::StoredContext},
+};
 
 /// The call: the order and lines as they will be stored, the idempotency
 /// key (if any), the response to store under it, who places it, and the
@@ -42,6 +51,10 @@ pub struct PlaceOrder<'a> {
     request_id: Option<Uuid>,
     request_hash: Option<&'a [u8]>,
     response: &'a [u8],
+    /// The statement span's context (`traceparent`, `tracestate`), stored
+    /// with the event.
+    trace_parent: Option<String>,
+    trace_state: Option<String>,
 }
 
 crate::pg_enum! {
@@ -103,6 +116,8 @@ impl<'a> PlaceOrder<'a> {
             request_id: key.map(|k| k.request_id),
             request_hash: key.map(|k| &k.request_hash[..]),
             response,
+            trace_parent: None,
+            trace_state: None,
         }
     }
 
@@ -114,9 +129,32 @@ impl<'a> PlaceOrder<'a> {
     /// followed by the error, and the work is rolled back. `get_result`
     /// returns at the first row, which would acknowledge an order that was
     /// never stored; `load` reads to `ReadyForQuery`, the commit's answer.
-    pub async fn run(&self, conn: &mut AsyncPgConnection) -> QueryResult<Placement> {
-        let mut rows: Vec<Placement> = self.load(conn).await?;
-        rows.pop().ok_or(diesel::result::Error::NotFound)
+    pub async fn run(mut self, conn: &mut AsyncPgConnection) -> QueryResult<Placement> {
+        let span = traces::db::statement_span("SELECT", "place_order", || self.sql_text());
+        if let Some(StoredContext { parent, state }) = span.in_scope(traces::propagation::stored) {
+            (self.trace_parent, self.trace_state) = (Some(parent), state);
+        }
+        let result = async {
+            let mut rows: Vec<Placement> = self.load(conn).await?;
+            rows.pop().ok_or(diesel::result::Error::NotFound)
+        };
+        let result = tracing::Instrument::instrument(result, span.clone()).await;
+        traces::record_result(&span, &result);
+        result
+    }
+
+    /// The statement's text, with `$n` for every value: the same for every
+    /// order (arrays hold the lines), so it is built once per process.
+    fn sql_text(&self) -> &'static str {
+        static TEXT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        TEXT.get_or_init(|| {
+            let mut builder = diesel::pg::PgQueryBuilder::default();
+            let built = QueryFragment::<Pg>::to_sql(self, &mut builder, &Pg);
+            built.map_or_else(
+                |e| e.to_string(),
+                |()| diesel::query_builder::QueryBuilder::finish(builder),
+            )
+        })
     }
 }
 
@@ -194,7 +232,8 @@ impl PlaceOrder<'_> {
     fn walk_audit<'b>(&'b self, out: &mut AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         out.push_sql(
             "INSERT INTO audit_events (event_time, actor_subject, actor_role, request_id, \
-             action, resource_type, resource_id, to_state, event_id, event_payload) SELECT ",
+             action, resource_type, resource_id, to_state, event_id, event_payload, \
+             trace_parent, trace_state) SELECT ",
         );
         out.push_bind_param::<Timestamptz, _>(&self.order.create_time)?;
         for text in [&self.actor.subject, self.actor.role, &self.actor.request_id] {
@@ -213,6 +252,10 @@ impl PlaceOrder<'_> {
         out.push_bind_param::<SqlUuid, _>(&self.outgoing.event_id)?;
         out.push_sql(", ");
         out.push_bind_param::<Bytea, _>(&self.outgoing.payload)?;
+        for trace in [&self.trace_parent, &self.trace_state] {
+            out.push_sql(", ");
+            out.push_bind_param::<Nullable<Text>, _>(trace)?;
+        }
         out.push_sql(" FROM placed WHERE outcome = 'placed'");
         Ok(())
     }

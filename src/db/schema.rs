@@ -19,6 +19,8 @@ diesel::table! {
         transaction_id -> Int8,
         value_before -> Nullable<Jsonb>,
         value_after -> Nullable<Jsonb>,
+        trace_parent -> Nullable<Text>,
+        trace_state -> Nullable<Text>,
     }
 }
 

@@ -22,8 +22,16 @@
 //! A gRPC status travels in the response headers when the call fails before
 //! any message ("trailers-only"), and otherwise in the trailers after the
 //! body. So the line is written either when the headers come back or when the
-//! trailers pass through the wrapped body, and, if the body is dropped
-//! before its trailers (the client went away), as CANCELLED.
+//! trailers pass through the wrapped body ([`super::status_body`]), and, if
+//! the body is dropped before its trailers (the client went away), as
+//! CANCELLED.
+//!
+//! With traces on ([`crate::traces`]), every call but a probe also gets its
+//! SERVER span here, parented by the caller's `traceparent`: the handler
+//! runs in it, it ends with the log line, and the log line carries its
+//! `trace_id` and `span_id`, so a line leads to its trace and back. With
+//! traces off the span is disabled and the line has neither field. Probes
+//! get no span: a load balancer's checks would be a trace each.
 //!
 //! The same start and end feed the gRPC metrics ([`crate::monitoring::grpc`]):
 //! calls started and handled by code, their latency, and the messages of
@@ -44,14 +52,18 @@ use std::{
 };
 
 use http::{HeaderMap, HeaderValue};
-use http_body::{Body, Frame, SizeHint};
 use tower::{Layer, Service};
+use tracing::{Instrument, Span, instrument::Instrumented};
 
-use super::is_infrastructure;
+use super::{
+    is_infrastructure,
+    status_body::{Finish, LoggedBody, code_name, grpc_code},
+};
 use crate::{
     actions::call::RequestId,
     monitoring::grpc::{CallMetrics, MessageCounter, Side},
     proto::method::Method,
+    traces,
 };
 
 /// Logs every call once.
@@ -75,7 +87,7 @@ impl<S, B, ResBody> Service<http::Request<B>> for CallLog<S>
 where
     S: Service<http::Request<B>, Response = http::Response<ResBody>>,
 {
-    type Response = http::Response<LoggedBody<ResBody>>;
+    type Response = http::Response<LoggedBody<ResBody, CallRecord>>;
     type Error = S::Error;
     type Future = LoggedCall<S::Future>;
 
@@ -90,6 +102,10 @@ where
         let header = request_id.as_ref().map(header_value);
         let metrics = CallMetrics::start(Side::Server, path);
         let method = Method::from_path(path);
+        let span = match probe {
+            true => Span::none(),
+            false => traces::rpc::server_span(&request),
+        };
         let record = CallRecord {
             method: method_name(method, path),
             messages: metrics.rpc().streams_responses().then(MessageCounter::default),
@@ -98,6 +114,7 @@ where
             request_id: request_id.clone(),
             caller: LoggedCaller::default(),
             start: Instant::now(),
+            span: span.clone(),
         };
         if let Some(request_id) = request_id {
             request.extensions_mut().insert(request_id);
@@ -106,8 +123,9 @@ where
             request.extensions_mut().insert(method);
         }
         request.extensions_mut().insert(record.caller.clone());
+        let inner = span.in_scope(|| self.inner.call(request));
         LoggedCall {
-            inner: self.inner.call(request),
+            inner: inner.instrument(span),
             header,
             record: Some(record),
         }
@@ -119,7 +137,7 @@ pin_project_lite::pin_project! {
     /// request id and writes the log line if the status is already known.
     pub struct LoggedCall<F> {
         #[pin]
-        inner: F,
+        inner: Instrumented<F>,
         header: Option<HeaderValue>,
         record: Option<CallRecord>,
     }
@@ -129,7 +147,7 @@ impl<F, ResBody, E> Future for LoggedCall<F>
 where
     F: Future<Output = Result<http::Response<ResBody>, E>>,
 {
-    type Output = Result<http::Response<LoggedBody<ResBody>>, E>;
+    type Output = Result<http::Response<LoggedBody<ResBody, CallRecord>>, E>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
@@ -143,7 +161,7 @@ where
         {
             record.finish(code);
         }
-        Poll::Ready(Ok(response.map(|inner| LoggedBody { inner, record })))
+        Poll::Ready(Ok(response.map(|inner| LoggedBody::new(inner, record))))
     }
 }
 
@@ -202,7 +220,7 @@ impl LoggedCaller {
     }
 }
 
-struct CallRecord {
+pub struct CallRecord {
     method: Cow<'static, str>,
     metrics: CallMetrics,
     /// Counts the response messages of a streaming call.
@@ -212,16 +230,30 @@ struct CallRecord {
     request_id: Option<RequestId>,
     caller: LoggedCaller,
     start: Instant,
+    /// The call's SERVER span (disabled without traces, or for a probe).
+    span: Span,
 }
 
-impl CallRecord {
+impl Finish for CallRecord {
     fn finish(self, code: usize) {
         self.log(code);
         self.metrics.finish(code);
     }
 
+    fn data(&mut self, bytes: &[u8]) {
+        if let Some(messages) = self.messages.as_mut() {
+            self.metrics.responses(messages.feed(bytes));
+        }
+    }
+}
+
+impl CallRecord {
     fn log(&self, code: usize) {
-        let code = crate::proto::CODE_NAMES.get(code).copied().unwrap_or("UNKNOWN");
+        let code = code_name(code);
+        traces::rpc::finish(&self.span, code, true);
+        let ids = traces::ids(&self.span);
+        let trace_id = ids.as_ref().map(|(trace, _)| tracing::field::display(trace));
+        let span_id = ids.as_ref().map(|(_, span)| tracing::field::display(span));
         // tracing evaluates the fields only when the line's level is on.
         let latency_ms = || self.start.elapsed().as_secs_f64() * 1000.0;
         let (method, caller) = (&*self.method, self.caller());
@@ -229,77 +261,13 @@ impl CallRecord {
             tracing::debug!(target: "orders::call::probe", method = %method, code, latency_ms = latency_ms(), request_id = "-", caller, "call");
         } else {
             let request_id = self.request_id.as_ref().map_or("-", |id| &*id.0);
-            tracing::info!(target: "orders::call", method = %method, code, latency_ms = latency_ms(), request_id, caller, "call");
+            tracing::info!(target: "orders::call", method = %method, code, latency_ms = latency_ms(), request_id, caller, trace_id, span_id, "call");
         }
     }
+}
 
+impl CallRecord {
     fn caller(&self) -> &str {
         self.caller.0.get().map_or("-", String::as_str)
     }
-}
-
-pin_project_lite::pin_project! {
-    /// A response body that writes the call's log line when it ends.
-    pub struct LoggedBody<B> {
-        #[pin]
-        inner: B,
-        record: Option<CallRecord>,
-    }
-
-    impl<B> PinnedDrop for LoggedBody<B> {
-        fn drop(this: Pin<&mut Self>) {
-            if let Some(record) = this.project().record.take() {
-                record.finish(CANCELLED);
-            }
-        }
-    }
-}
-
-impl<B: Body> Body for LoggedBody<B>
-where
-    B::Data: AsRef<[u8]>,
-{
-    type Data = B::Data;
-    type Error = B::Error;
-
-    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<B::Data>, B::Error>>> {
-        let this = self.project();
-        let polled = this.inner.poll_frame(cx);
-        if let (Poll::Ready(Some(Ok(frame))), Some(record)) = (&polled, this.record.as_mut())
-            && let (Some(data), Some(messages)) = (frame.data_ref(), record.messages.as_mut())
-        {
-            record.metrics.responses(messages.feed(data.as_ref()));
-        }
-        let code = match &polled {
-            Poll::Ready(Some(Ok(frame))) => frame.trailers_ref().map(|t| grpc_code(t).unwrap_or(UNKNOWN)),
-            Poll::Ready(Some(Err(_))) => Some(INTERNAL),
-            // A body that ends without trailers carried no status.
-            Poll::Ready(None) => Some(UNKNOWN),
-            Poll::Pending => None,
-        };
-        if let Some(code) = code
-            && let Some(record) = this.record.take()
-        {
-            record.finish(code);
-        }
-        polled
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
-    }
-}
-
-const CANCELLED: usize = tonic::Code::Cancelled as usize;
-const UNKNOWN: usize = tonic::Code::Unknown as usize;
-const INTERNAL: usize = tonic::Code::Internal as usize;
-
-/// The `grpc-status` in `headers` (its number), if there is one.
-fn grpc_code(headers: &HeaderMap) -> Option<usize> {
-    let value = headers.get("grpc-status")?.to_str().ok()?;
-    Some(value.parse::<usize>().unwrap_or(UNKNOWN))
 }

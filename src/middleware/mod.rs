@@ -15,6 +15,14 @@
 //! 7. [`codec_errors::rewrite_codec_errors`]: oversized or undecodable requests
 //!    get RESOURCE_EXHAUSTED / INVALID_ARGUMENT instead of tonic's
 //!    OUT_OF_RANGE / INTERNAL.
+//!
+//! [`status_body`] is the response body both the call log and the client
+//! layer below use to see a call's status when it ends.
+//!
+//! The call log also opens each call's SERVER span when traces are on
+//! ([`crate::traces`]). [`trace_client::TraceClientLayer`] is the one layer
+//! for the other direction: around a client's channel, it traces outgoing
+//! calls and sends their context.
 
 pub mod auth;
 pub mod check;
@@ -24,6 +32,8 @@ pub mod deadline;
 pub mod key_refetch;
 pub mod log;
 pub mod rate_limit;
+pub mod status_body;
+pub mod trace_client;
 
 /// The services that are never limited or timed out: load balancers must be
 /// able to ask for health even when the server is saturated.

@@ -51,6 +51,8 @@ pub struct Incoming<'a> {
     pub message_id: &'a str,
     pub stream_sequence: u64,
     pub payload: &'a [u8],
+    /// The message's `process` span: its handling runs in it.
+    pub span: &'a tracing::Span,
 }
 
 /// What handling a message came to.
@@ -86,7 +88,8 @@ pub async fn handle(pool: &Pool, from: &Mailbox, batch: &[Incoming<'_>]) -> Resu
         .transaction::<_, diesel::result::Error, _>(async |conn| {
             let mut handled = Vec::with_capacity(decided.len());
             for ((arrival, decision), incoming) in decided.iter().zip(batch) {
-                handled.push(record(conn, arrival, decision, incoming.payload).await?);
+                let recorded = record(conn, arrival, decision, incoming.payload);
+                handled.push(tracing::Instrument::instrument(recorded, incoming.span.clone()).await?);
             }
             Ok(handled)
         })
@@ -123,7 +126,12 @@ async fn store_email(
         return Ok(false);
     }
     let email_id = emails::insert(conn, email).await?;
-    let job = NewJob::new(SEND_EMAIL, serde_json::json!({ "email_id": email_id }));
+    // The trace goes on in the job that sends it (`trace`: absent without one).
+    let mut payload = serde_json::json!({ "email_id": email_id });
+    if let Some(trace) = crate::traces::propagation::stored() {
+        payload["trace"] = serde_json::json!(trace);
+    }
+    let job = NewJob::new(SEND_EMAIL, payload);
     queue::enqueue(conn, &job).await?;
     Ok(true)
 }
@@ -215,6 +223,7 @@ pub async fn send_email(pool: &Pool, mailer: &Mailer, from: &Mailbox, email_id: 
     let Some(email) = emails::find(&mut conn, email_id).await.map_err(|e| retry(&e))? else {
         return Err(JobError::Permanent(format!("email {email_id} does not exist")));
     };
+    tracing::Span::current().record("orders.email.kind", email.kind.as_db());
     if email.state != State::Pending {
         return Ok(());
     }

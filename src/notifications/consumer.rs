@@ -11,6 +11,11 @@
 //! can never be handled is parked by [`super::actions::handle`] and acked, so
 //! it never blocks the ones behind it; a batch that fails is retried one
 //! event at a time, so only the event that cannot be handled waits.
+//!
+//! With traces on, each message is handled in a CONSUMER span
+//! `{subject} process`, the child of the relay's publish span whose context
+//! the message's headers carry ([`crate::traces::messaging`]); the span
+//! lasts until the message is acked.
 
 use std::time::Duration;
 
@@ -26,6 +31,7 @@ use crate::{
     events::{self, EVENT_TYPE_HEADER},
     jobs::Backoff,
     monitoring::catalogue::REDELIVERIES,
+    traces::messaging,
 };
 
 /// The durable consumer's name on the stream.
@@ -119,6 +125,8 @@ struct Arrived<'a> {
     event_type: String,
     message_id: String,
     stream_sequence: u64,
+    /// The message's `process` span (disabled without traces).
+    span: tracing::Span,
 }
 
 impl<'a> Arrived<'a> {
@@ -133,11 +141,15 @@ impl<'a> Arrived<'a> {
         if info.delivered > 1 {
             metrics::counter!(REDELIVERIES, "consumer" => CONSUMER).increment(1);
         }
+        let message_id = header("Nats-Msg-Id");
+        let headers = message.headers.as_ref();
+        let span = messaging::process_span(message.subject.as_str(), &message_id, CONSUMER, headers);
         Ok(Arrived {
             message,
             event_type: header(EVENT_TYPE_HEADER),
-            message_id: header("Nats-Msg-Id"),
+            message_id,
             stream_sequence: info.stream_sequence,
+            span,
         })
     }
 
@@ -148,6 +160,7 @@ impl<'a> Arrived<'a> {
             message_id: &self.message_id,
             stream_sequence: self.stream_sequence,
             payload: &self.message.payload,
+            span: &self.span,
         }
     }
 }

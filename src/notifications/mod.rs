@@ -20,13 +20,14 @@ use std::{future::Future, path::PathBuf, sync::Arc};
 use async_nats::jetstream;
 use futures_util::FutureExt;
 use lettre::message::Mailbox;
-use tracing::info;
+use tracing::{Instrument, info};
 
 use crate::{
     config::{SecretUrl, Settings, SubjectPrefix},
     db::{Pool, launcher},
     events::{self, EventsError},
     jobs::worker::{JobError, Worker},
+    traces::propagation::StoredContext,
 };
 use mail::transport::Mailer;
 
@@ -125,10 +126,33 @@ fn sending_worker(pool: Pool, database_url: SecretUrl, mailer: Mailer, from: Mai
                 let email_id =
                     email_id.ok_or_else(|| JobError::Permanent(format!("no email_id in {}", job.payload)))?;
                 let (pool, mailer, from) = &*context;
-                actions::send_email(pool, mailer, from, email_id).await
+                let span = send_email_span(&job.payload);
+                let sent = actions::send_email(pool, mailer, from, email_id)
+                    .instrument(span.clone())
+                    .await;
+                crate::traces::record_result(&span, &sent);
+                sent
             }
             .boxed()
         })
+}
+
+/// The span of sending an email (INTERNAL, `send email`, with the
+/// template's kind), continuing the trace of the event that asked for it,
+/// which the job's payload carries (`trace`).
+fn send_email_span(payload: &serde_json::Value) -> tracing::Span {
+    let span = tracing::info_span!(
+        target: crate::traces::SPANS,
+        "send email",
+        otel.kind = "internal",
+        otel.status_code = tracing::field::Empty,
+        orders.email.kind = tracing::field::Empty,
+    );
+    let stored = payload.get("trace").cloned().filter(|_| !span.is_disabled());
+    if let Some(Ok(stored)) = stored.map(serde_json::from_value::<StoredContext>) {
+        crate::traces::propagation::set_parent(&span, stored.context());
+    }
+    span
 }
 
 /// `--notifications-database-url`, else `<orders database>_notifications`

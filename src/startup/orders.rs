@@ -48,6 +48,7 @@ impl OrdersService {
             page_key,
             products: Default::default(),
             outbox: Doorbell::new(settings.events.outbox_relay_interval),
+            database: db::launcher::database_name(url).unwrap_or("orders").into(),
         };
         Ok(OrdersService { state, relay, jobs })
     }

@@ -66,4 +66,5 @@ mod server;
 mod shutdown;
 mod stored_values;
 mod tls;
+mod traces;
 mod wire;

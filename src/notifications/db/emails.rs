@@ -46,6 +46,8 @@ pub struct EmailRow {
     pub recipient: String,
     pub message: Vec<u8>,
     pub state: State,
+    /// Which template it was written from.
+    pub kind: Kind,
 }
 
 /// Stores `email` (pending) and returns its id.

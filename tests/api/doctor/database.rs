@@ -48,7 +48,7 @@ async fn pending_migrations_pass_and_a_schema_migrated_by_a_newer_binary_fails()
     let run = doctor(&[("DATABASE_URL", &empty.url)], &setup.args(&[])).await;
     assert_eq!(run.code, Some(0), "{}", run.shown);
     let pending = format!(
-        "{}: 11 of 11 migrations pending; `orders serve` (or `orders migrate`) applies them",
+        "{}: 12 of 12 migrations pending; `orders serve` (or `orders migrate`) applies them",
         empty.url
     );
     assert_eq!(run.line("orders-db"), ok("orders-db", &pending));

@@ -1,0 +1,3 @@
+ALTER TABLE audit_events
+    DROP COLUMN trace_state,
+    DROP COLUMN trace_parent;
