@@ -236,7 +236,9 @@ pub struct CallRecord {
 
 impl Finish for CallRecord {
     fn finish(self, code: usize) {
-        self.log(code);
+        let name = code_name(code);
+        traces::rpc::finish(&self.span, name, true);
+        self.log(name);
         self.metrics.finish(code);
     }
 
@@ -248,9 +250,8 @@ impl Finish for CallRecord {
 }
 
 impl CallRecord {
-    fn log(&self, code: usize) {
-        let code = code_name(code);
-        traces::rpc::finish(&self.span, code, true);
+    /// Writes the call's line, with its span's ids when it is traced.
+    fn log(&self, code: &'static str) {
         let ids = traces::ids(&self.span);
         let trace_id = ids.as_ref().map(|(trace, _)| tracing::field::display(trace));
         let span_id = ids.as_ref().map(|(_, span)| tracing::field::display(span));
