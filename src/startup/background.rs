@@ -12,10 +12,22 @@ use crate::{
     notifications::Notifications,
 };
 
-/// The work that runs beside the calls: the relay, the job workers, the
-/// notifications service, the doorbell that wakes relays, the watcher of
+/// The work that runs beside the calls, each part there when this process
+/// has it: the relay, the job workers, the notifications service, the
+/// doorbell that wakes relays (with the pool it listens on), the watcher of
 /// the token key files, the refresher of the JWKS URL's keys and the
 /// metrics endpoint.
+pub(super) struct Work {
+    pub relay: Option<crate::relay::Relay>,
+    pub jobs: Option<crate::jobs::worker::Worker>,
+    pub notifications: Option<Notifications>,
+    pub doorbell: Option<(Doorbell, db::Pool)>,
+    pub keys: Option<KeyWatcher>,
+    pub refresher: Option<KeyRefresher>,
+    pub metrics: Option<Endpoint>,
+}
+
+/// That work, running.
 pub(super) struct Background {
     stop: watch::Sender<()>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
@@ -23,14 +35,9 @@ pub(super) struct Background {
 }
 
 impl Background {
-    pub(super) fn start(
-        relay: Option<crate::relay::Relay>,
-        jobs: Option<crate::jobs::worker::Worker>,
-        notifications: Option<Notifications>,
-        doorbell: Option<(Doorbell, db::Pool)>,
-        (keys, refresher): (Option<KeyWatcher>, Option<KeyRefresher>),
-        metrics: Option<Endpoint>,
-    ) -> Background {
+    /// Starts each part of `work` in a task of its own; all but the
+    /// doorbell run until [`Self::stop`].
+    pub(super) fn start(work: Work) -> Background {
         let (stop, stopping) = watch::channel(());
         let until_stopped = move || -> BoxFuture<'static, ()> {
             let mut stopping = stopping.clone();
@@ -39,25 +46,24 @@ impl Background {
             }
             .boxed()
         };
-        let mut tasks = Vec::new();
-        if let Some(relay) = relay {
-            tasks.push(tokio::spawn(relay.run(until_stopped())));
-        }
-        if let Some(jobs) = jobs {
-            tasks.push(tokio::spawn(jobs.run(until_stopped())));
-        }
-        if let Some(notifications) = notifications {
-            tasks.push(tokio::spawn(notifications.run(until_stopped())));
-        }
-        if let Some(keys) = keys {
-            tasks.push(tokio::spawn(keys.run(until_stopped())));
-        }
-        if let Some(refresher) = refresher {
-            tasks.push(tokio::spawn(refresher.run(until_stopped())));
-        }
-        if let Some(metrics) = metrics {
-            tasks.push(tokio::spawn(metrics.serve(until_stopped())));
-        }
+        let Work {
+            relay,
+            jobs,
+            notifications,
+            doorbell,
+            keys,
+            refresher,
+            metrics,
+        } = work;
+        let runs = [
+            relay.map(|relay| relay.run(until_stopped()).boxed()),
+            jobs.map(|jobs| jobs.run(until_stopped()).boxed()),
+            notifications.map(|notifications| notifications.run(until_stopped()).boxed()),
+            keys.map(|keys| keys.run(until_stopped()).boxed()),
+            refresher.map(|refresher| refresher.run(until_stopped()).boxed()),
+            metrics.map(|metrics| metrics.serve(until_stopped()).boxed()),
+        ];
+        let tasks = runs.into_iter().flatten().map(tokio::spawn).collect();
         let doorbell = doorbell.map(|(doorbell, pool)| tokio::spawn(doorbell.forward(pool)));
         Background { stop, tasks, doorbell }
     }

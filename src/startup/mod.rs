@@ -40,7 +40,7 @@ use crate::{
     service::health,
     tls::{self, TlsError},
 };
-use background::Background;
+use background::{Background, Work};
 use orders::OrdersService;
 
 /// The database created and used when no DATABASE_URL is given.
@@ -199,7 +199,15 @@ impl Application {
         let doorbell = orders
             .as_ref()
             .map(|(state, _)| (state.outbox.clone(), state.pool.clone()));
-        let background = Background::start(relay, jobs, notifications, doorbell, (keys, refresher), metrics);
+        let background = Background::start(Work {
+            relay,
+            jobs,
+            notifications,
+            doorbell,
+            keys,
+            refresher,
+            metrics,
+        });
         let (mut reporter, health_service) = tonic_health::server::health_reporter();
         let names = health::service_names(orders.is_some());
         let interval = settings.server.health_check_interval;
