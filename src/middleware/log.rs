@@ -236,9 +236,8 @@ pub struct CallRecord {
 
 impl Finish for CallRecord {
     fn finish(self, code: usize) {
-        let name = code_name(code);
-        traces::rpc::finish(&self.span, name, true);
-        self.log(name);
+        traces::rpc::finish(&self.span, code, true);
+        self.log(code_name(code));
         self.metrics.finish(code);
     }
 

@@ -19,7 +19,7 @@ use std::{
 use tower::{Layer, Service};
 use tracing::{Instrument, Span, instrument::Instrumented};
 
-use super::status_body::{Finish, LoggedBody, UNAVAILABLE, code_name, grpc_code};
+use super::status_body::{Finish, LoggedBody, UNAVAILABLE, grpc_code};
 use crate::{
     monitoring::grpc::{CallMetrics, MessageCounter, Side},
     traces::{propagation, rpc},
@@ -86,7 +86,7 @@ pub struct ClientSpan {
 
 impl Finish for ClientSpan {
     fn finish(self, code: usize) {
-        rpc::finish(&self.span, code_name(code), false);
+        rpc::finish(&self.span, code, false);
         self.metrics.finish(code);
     }
 

@@ -44,26 +44,32 @@ fn rpc_span(request: &http::Request<impl Sized>, kind: &'static str) -> Span {
     )
 }
 
-/// Records how the call of `span` ended (`code`: the status's canonical
-/// name). Errors by the conventions: for a server, only the codes that
+/// Records how the call of `span` ended (`code`: the status code's
+/// number). Errors by the conventions: for a server, only the codes that
 /// say the server failed; for a client, every code but OK.
-pub fn finish(span: &Span, code: &str, server: bool) {
+pub fn finish(span: &Span, code: usize, server: bool) {
     if span.is_disabled() {
         return;
     }
-    let number = crate::proto::CODE_NAMES.iter().position(|name| *name == code);
-    span.record("rpc.grpc.status_code", number.unwrap_or(2) as i64);
-    const SERVER_ERRORS: [&str; 6] = [
-        "UNKNOWN",
-        "DEADLINE_EXCEEDED",
-        "UNIMPLEMENTED",
-        "INTERNAL",
-        "UNAVAILABLE",
-        "DATA_LOSS",
+    use tonic::Code;
+    // A number past the known codes is UNKNOWN, as its name is.
+    let code = if code < crate::proto::CODE_NAMES.len() {
+        code
+    } else {
+        Code::Unknown as usize
+    };
+    span.record("rpc.grpc.status_code", code as i64);
+    const SERVER_ERRORS: [Code; 6] = [
+        Code::Unknown,
+        Code::DeadlineExceeded,
+        Code::Unimplemented,
+        Code::Internal,
+        Code::Unavailable,
+        Code::DataLoss,
     ];
     let error = match server {
-        true => SERVER_ERRORS.contains(&code),
-        false => code != "OK",
+        true => SERVER_ERRORS.iter().any(|error| *error as usize == code),
+        false => code != Code::Ok as usize,
     };
     if error {
         span.record("otel.status_code", "error");
