@@ -35,7 +35,7 @@ use super::{
     keys::{self, Unsupported},
     token::TokenVerifier,
 };
-use crate::config::AuthSettings;
+use crate::{config::AuthSettings, jobs::Backoff};
 
 /// The first wait before retrying a failed background fetch.
 const FIRST_RETRY: Duration = Duration::from_secs(1);
@@ -146,10 +146,11 @@ impl RemoteKeys {
         let _ = self.fetch(verifier, "a token names an unknown key").await;
     }
 
-    /// The wait before retrying after `failures` failed fetches in a row.
+    /// The wait before retrying after `failures` failed fetches in a row:
+    /// from a second, doubling, never past the minimum refresh interval.
     fn retry_after(&self, failures: u32) -> Duration {
-        let doubled = FIRST_RETRY.saturating_mul(1 << failures.saturating_sub(1).min(16));
-        doubled.min(self.refresh_min)
+        let backoff = Backoff::new(FIRST_RETRY, self.refresh_min);
+        backoff.undisturbed(i32::try_from(failures).unwrap_or(i32::MAX))
     }
 }
 

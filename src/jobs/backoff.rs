@@ -31,8 +31,9 @@ impl Backoff {
         full.mul_f64(1.0 - rand::rng().random_range(0.0..=0.25))
     }
 
-    /// The delay before jitter.
-    fn undisturbed(&self, failures: i32) -> Duration {
+    /// The delay before jitter: for waits that need none (one process
+    /// retrying alone, [`crate::auth::remote`]), and for the tests.
+    pub fn undisturbed(&self, failures: i32) -> Duration {
         let doublings = u32::try_from(failures.saturating_sub(1)).unwrap_or(0);
         let factor = 2u32.checked_pow(doublings).unwrap_or(u32::MAX);
         self.base.saturating_mul(factor).min(self.cap)
