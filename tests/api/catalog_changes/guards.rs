@@ -3,20 +3,23 @@
 
 use super::*;
 
+/// UpdateProduct of `product`'s price to 5.00 EUR, at the etag it was read at.
+fn to_five_euros(product: &proto::Product) -> proto::UpdateProductRequest {
+    let price = proto::Product {
+        price: Some(money("EUR", 5, 0)),
+        etag: product.etag.clone(),
+        ..changes_to(&product.product_id)
+    };
+    update_request(price, &["price"])
+}
+
 #[tokio::test]
 async fn a_stale_etag_is_aborted_and_changes_nothing() {
     let app = spawn_app().await;
     let tea = create_product(&app, "TEA", (4, 0, "EUR"), 10).await;
     let id = tea.product_id.as_str();
     // Two admins read the product; the first changes the price.
-    let price = proto::Product {
-        price: Some(money("EUR", 5, 0)),
-        etag: tea.etag.clone(),
-        ..changes_to(id)
-    };
-    let repriced = try_update(&app.catalog, update_request(price, &["price"]))
-        .await
-        .unwrap();
+    let repriced = try_update(&app.catalog, to_five_euros(&tea)).await.unwrap();
     assert_ne!(repriced.etag, tea.etag);
 
     // The second renames it with the etag read before that change.
@@ -62,14 +65,7 @@ async fn stock_movements_leave_the_etag_alone() {
     assert!(time(moved.update_time) > time(tea.update_time), "update_time does move");
 
     // A price edited with the etag read before the stock moved goes through.
-    let price = proto::Product {
-        price: Some(money("EUR", 5, 0)),
-        etag: tea.etag.clone(),
-        ..changes_to(id)
-    };
-    let repriced = try_update(&app.catalog, update_request(price, &["price"]))
-        .await
-        .unwrap();
+    let repriced = try_update(&app.catalog, to_five_euros(&tea)).await.unwrap();
     assert_eq!((repriced.stock, repriced.price), (12, Some(money("EUR", 5, 0))));
 }
 
@@ -136,12 +132,7 @@ async fn update_product_is_idempotent_per_request_id() {
     let app = spawn_app().await;
     let tea = create_product(&app, "TEA", (4, 0, "EUR"), 10).await;
     let id = tea.product_id.as_str();
-    let price = proto::Product {
-        price: Some(money("EUR", 5, 0)),
-        etag: tea.etag.clone(),
-        ..changes_to(id)
-    };
-    let mut request = update_request(price, &["price"]);
+    let mut request = to_five_euros(&tea);
     request.request_id = request_id();
     let first = try_update(&app.catalog, request.clone()).await.unwrap();
     assert_eq!(first.price, Some(money("EUR", 5, 0)));
