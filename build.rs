@@ -37,6 +37,8 @@ const PROTO_FILES: &[&str] = &[
     "orders/v1/orders.proto",
     "orders/v1/events.proto",
     "orders/v1/audit.proto",
+    "payments/v1/payments.proto",
+    "payments/v1/events.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -45,6 +47,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("cargo:rerun-if-changed={PROTO_ROOT}");
     println!("cargo:rerun-if-changed=migrations");
     println!("cargo:rerun-if-changed=src/notifications/migrations");
+    println!("cargo:rerun-if-changed=src/payments/migrations");
     println!("cargo:rerun-if-changed=src/config");
 
     let out_dir = PathBuf::from(env::var("OUT_DIR")?);

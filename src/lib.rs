@@ -120,6 +120,7 @@ pub mod jobs;
 pub mod middleware;
 pub mod monitoring;
 pub mod notifications;
+pub mod payments;
 pub mod pg_enum;
 pub mod proto;
 pub mod relay;

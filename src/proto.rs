@@ -16,6 +16,15 @@ pub mod orders {
 
 pub use orders::v1::*;
 
+/// Package `payments.v1`: the payment service's messages, events, server
+/// and client (its amounts are `orders.v1.Money`).
+#[allow(clippy::all, missing_docs)]
+pub mod payments {
+    pub mod v1 {
+        tonic::include_proto!("payments.v1");
+    }
+}
+
 /// Every file of the API and its imports (such as
 /// `google/protobuf/timestamp.proto`), with comments, so that grpcurl can
 /// `list`, `describe` and call every method without .proto files.

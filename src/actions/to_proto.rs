@@ -74,6 +74,7 @@ pub fn order(OrderWithLines { order, lines }: OrderWithLines) -> proto::Order {
         cancel_time: order.cancel_time.map(timestamp),
         cancel_reason: order.cancel_reason.unwrap_or_default(),
         customer_email: order.customer_email.unwrap_or_default(),
+        payment: None,
         customer_id: order.customer_id,
     }
 }

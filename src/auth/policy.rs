@@ -77,7 +77,12 @@ pub fn access(role: Role, method: Method) -> Access {
         (_, GetProduct | ListProducts | SearchProducts) => Access::Any,
         (Customer, CreateOrder | GetOrder | GetOrderHistory | CancelOrder) => Access::Own,
         (Service, CreateOrder | GetOrder | GetOrderHistory | CancelOrder) => Access::Any,
-        (Warehouse, GetOrder | ShipOrder) => Access::Any,
+        (Warehouse, GetOrder | ShipOrder | ListOrders) => Access::Any,
+        (Service, ListOrders) => Access::Any,
+        (Customer, GetPayment | ListPayments) => Access::Own,
+        (Service, AuthorizePayment | CapturePayment | CancelPayment | RefundPayment | GetPayment | ListPayments) => {
+            Access::Any
+        }
         (CatalogAdmin, CreateProduct | RestockProduct | UpdateProduct | ArchiveProduct | UnarchiveProduct) => {
             Access::Any
         }
@@ -150,5 +155,8 @@ mod tests {
         assert_eq!(roles_allowed(Method::SearchProducts), Role::ALL);
         assert_eq!(roles_allowed(Method::ListAuditEvents), [Role::Auditor]);
         assert_eq!(roles_allowed(Method::ListProducts), Role::ALL);
+        assert_eq!(roles_allowed(Method::ListOrders), [Role::Warehouse, Role::Service]);
+        assert_eq!(roles_allowed(Method::CapturePayment), [Role::Service]);
+        assert_eq!(roles_allowed(Method::GetPayment), [Role::Customer, Role::Service]);
     }
 }

@@ -16,6 +16,7 @@ pub mod events;
 pub mod jobs;
 pub mod metrics;
 pub mod notifications;
+pub mod payments;
 pub mod secret_url;
 pub mod security;
 pub mod tracing;
@@ -26,6 +27,7 @@ pub use events::{EventSettings, SubjectPrefix};
 pub use jobs::{JobStateArg, JobsArgs, JobsCommand, RetentionSettings};
 pub use metrics::{MetricsAddr, MetricsSettings};
 pub use notifications::NotificationSettings;
+pub use payments::PaymentSettings;
 pub use secret_url::SecretUrl;
 pub use security::{AuthSettings, SecuritySettings, TlsSettings};
 
@@ -103,15 +105,16 @@ pub struct Settings {
     pub addr: SocketAddr,
 
     /// The services this process runs, comma-separated: `orders` (the
-    /// catalog and order API, and its outbox relay), `notifications` (the
+    /// catalog and order API, its outbox relay and the payment saga),
+    /// `payments` (the payment API and its ledger), `notifications` (the
     /// emails). Each has its own database and talks to the others only
-    /// through NATS; run them in one process or each in its own.
+    /// through gRPC and NATS; run them in one process or each in its own.
     #[arg(
         long,
         env = "ORDERS_SERVICES",
         value_enum,
         value_delimiter = ',',
-        default_value = "orders,notifications",
+        default_value = "orders,payments,notifications",
         global = true
     )]
     pub services: Vec<ServiceName>,
@@ -133,6 +136,9 @@ pub struct Settings {
 
     #[command(flatten)]
     pub notifications: NotificationSettings,
+
+    #[command(flatten)]
+    pub payments: PaymentSettings,
 
     #[command(flatten)]
     pub retention: RetentionSettings,
@@ -215,6 +221,7 @@ pub struct ServerSettings {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ServiceName {
     Orders,
+    Payments,
     Notifications,
 }
 

@@ -20,5 +20,6 @@ pub mod products;
 pub mod schema;
 pub mod search;
 pub mod secrets;
+pub mod sibling;
 
 pub use pool::{Pool, connect_pool};

@@ -16,8 +16,8 @@ pub use report::{Check, Report, Status};
 
 use crate::{
     config::{ServiceName, Settings},
-    notifications::{self, PlannedDatabase},
-    startup,
+    db::sibling::PlannedDatabase,
+    notifications, startup,
 };
 use database::Planned;
 

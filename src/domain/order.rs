@@ -152,6 +152,7 @@ mod tests {
             }),
             request_id: String::new(),
             customer_email: String::new(),
+            payment_method: String::new(),
         }
     }
 

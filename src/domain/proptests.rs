@@ -221,6 +221,7 @@ fn any_create_order() -> impl Strategy<Value = proto::CreateOrderRequest> {
             shipping_address,
             request_id,
             customer_email,
+            payment_method: String::new(),
         },
     )
 }
@@ -444,6 +445,7 @@ proptest! {
             shipping_address: Some(address),
             request_id: request_id_text,
             customer_email: email.clone(),
+            payment_method: String::new(),
         };
         let order = NewOrder::try_from(&r).unwrap();
         prop_assert_eq!(order.customer_email.as_ref().map(|e| e.as_str()), Some(r.customer_email.as_str()));

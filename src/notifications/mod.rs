@@ -24,7 +24,10 @@ use tracing::{Instrument, info};
 
 use crate::{
     config::{SecretUrl, Settings, SubjectPrefix},
-    db::{Pool, launcher},
+    db::{
+        Pool, launcher,
+        sibling::{self, PlannedDatabase},
+    },
     events::{self, EventsError},
     jobs::worker::{JobError, Worker},
     traces::propagation::StoredContext,
@@ -158,35 +161,21 @@ fn send_email_span(payload: &serde_json::Value) -> tracing::Span {
 /// `--notifications-database-url`, else `<orders database>_notifications`
 /// on the orders database's server, created if missing.
 pub async fn database_url(settings: &Settings, orders_url: &str) -> Result<SecretUrl, SetupError> {
-    match planned_database(settings, orders_url) {
-        PlannedDatabase::Configured(url) => Ok(url),
-        PlannedDatabase::Beside { name, .. } => launcher::ensure_database(orders_url, &name)
-            .await
-            .map(SecretUrl::from)
-            .map_err(|e| SetupError::Database(e.to_string())),
-    }
+    let configured = settings.notifications.notifications_database_url.as_ref();
+    sibling::ensure(configured, orders_url, DATABASE_SUFFIX)
+        .await
+        .map_err(|e| SetupError::Database(e.to_string()))
 }
 
 /// Which database the notifications service will use, before anything is
 /// created: the one configured, or one named after the orders database.
-pub enum PlannedDatabase {
-    /// `--notifications-database-url`: used as it is, never created.
-    Configured(SecretUrl),
-    /// `name`, at `url` on the orders database's server, created at start
-    /// if missing.
-    Beside { name: String, url: SecretUrl },
+pub fn planned_database(settings: &Settings, orders_url: &str) -> PlannedDatabase {
+    let configured = settings.notifications.notifications_database_url.as_ref();
+    sibling::planned(configured, orders_url, DATABASE_SUFFIX)
 }
 
-/// See [`PlannedDatabase`].
-pub fn planned_database(settings: &Settings, orders_url: &str) -> PlannedDatabase {
-    if let Some(url) = &settings.notifications.notifications_database_url {
-        return PlannedDatabase::Configured(url.clone());
-    }
-    let orders_name = launcher::database_name(orders_url).unwrap_or("orders");
-    let name = format!("{orders_name}_notifications");
-    let url = launcher::with_database(orders_url, &name).into();
-    PlannedDatabase::Beside { name, url }
-}
+/// The default database's name: `<orders database>_notifications`.
+const DATABASE_SUFFIX: &str = "notifications";
 
 /// Where emails go: `--smtp-url`, or `.eml` files in `--mail-dir` (by
 /// default `mail/` beside the PostgreSQL data directory).

@@ -4,8 +4,8 @@
 //! the generated code because it is a fact of the protocol: a test checks
 //! it against the descriptors compiled from `proto/`.
 
-/// Every RPC of `orders.v1.OrderService`, `orders.v1.CatalogService` and
-/// `orders.v1.AuditService`.
+/// Every RPC of `orders.v1.OrderService`, `orders.v1.CatalogService`,
+/// `orders.v1.AuditService` and `payments.v1.PaymentService`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
     CreateOrder,
@@ -13,6 +13,7 @@ pub enum Method {
     GetOrderHistory,
     CancelOrder,
     ShipOrder,
+    ListOrders,
     CreateProduct,
     GetProduct,
     ListProducts,
@@ -22,16 +23,23 @@ pub enum Method {
     ArchiveProduct,
     UnarchiveProduct,
     ListAuditEvents,
+    AuthorizePayment,
+    CapturePayment,
+    CancelPayment,
+    RefundPayment,
+    GetPayment,
+    ListPayments,
 }
 
 impl Method {
     /// All methods, in a fixed order (the fuzz target picks by index).
-    pub const ALL: [Method; 14] = [
+    pub const ALL: [Method; 21] = [
         Method::CreateOrder,
         Method::GetOrder,
         Method::GetOrderHistory,
         Method::CancelOrder,
         Method::ShipOrder,
+        Method::ListOrders,
         Method::CreateProduct,
         Method::GetProduct,
         Method::ListProducts,
@@ -41,6 +49,12 @@ impl Method {
         Method::ArchiveProduct,
         Method::UnarchiveProduct,
         Method::ListAuditEvents,
+        Method::AuthorizePayment,
+        Method::CapturePayment,
+        Method::CancelPayment,
+        Method::RefundPayment,
+        Method::GetPayment,
+        Method::ListPayments,
     ];
 
     /// The full gRPC path, e.g. `/orders.v1.OrderService/CreateOrder`.
@@ -51,6 +65,7 @@ impl Method {
             Method::GetOrderHistory => "/orders.v1.OrderService/GetOrderHistory",
             Method::CancelOrder => "/orders.v1.OrderService/CancelOrder",
             Method::ShipOrder => "/orders.v1.OrderService/ShipOrder",
+            Method::ListOrders => "/orders.v1.OrderService/ListOrders",
             Method::CreateProduct => "/orders.v1.CatalogService/CreateProduct",
             Method::GetProduct => "/orders.v1.CatalogService/GetProduct",
             Method::ListProducts => "/orders.v1.CatalogService/ListProducts",
@@ -60,6 +75,12 @@ impl Method {
             Method::ArchiveProduct => "/orders.v1.CatalogService/ArchiveProduct",
             Method::UnarchiveProduct => "/orders.v1.CatalogService/UnarchiveProduct",
             Method::ListAuditEvents => "/orders.v1.AuditService/ListAuditEvents",
+            Method::AuthorizePayment => "/payments.v1.PaymentService/AuthorizePayment",
+            Method::CapturePayment => "/payments.v1.PaymentService/CapturePayment",
+            Method::CancelPayment => "/payments.v1.PaymentService/CancelPayment",
+            Method::RefundPayment => "/payments.v1.PaymentService/RefundPayment",
+            Method::GetPayment => "/payments.v1.PaymentService/GetPayment",
+            Method::ListPayments => "/payments.v1.PaymentService/ListPayments",
         }
     }
 
@@ -87,13 +108,14 @@ mod tests {
     #[test]
     fn every_rpc_of_the_api_has_a_method_and_paths_round_trip() {
         let set = FileDescriptorSet::decode(crate::proto::FILE_DESCRIPTOR_SET).expect("the descriptor set decodes");
-        let api: BTreeSet<String> = (set.file.iter().filter(|f| f.package() == "orders.v1"))
-            .flat_map(|file| &file.service)
-            .flat_map(|service| {
+        let ours_packages = ["orders.v1", "payments.v1"];
+        let api: BTreeSet<String> = (set.file.iter().filter(|f| ours_packages.contains(&f.package())))
+            .flat_map(|file| file.service.iter().map(move |service| (file.package(), service)))
+            .flat_map(|(package, service)| {
                 service
                     .method
                     .iter()
-                    .map(|m| format!("/orders.v1.{}/{}", service.name(), m.name()))
+                    .map(move |m| format!("/{package}.{}/{}", service.name(), m.name()))
             })
             .collect();
         let ours: BTreeSet<String> = Method::ALL.iter().map(|m| m.path().to_owned()).collect();

@@ -89,4 +89,12 @@ impl OrderService for OrderApi {
         let order = detached((call, id), |(call, id)| orders::ship(call, *id).boxed()).await?;
         Ok(Response::new(proto::ShipOrderResponse { order: Some(order) }))
     }
+
+    async fn list_orders(
+        &self,
+        _request: Request<proto::ListOrdersRequest>,
+    ) -> Result<Response<proto::ListOrdersResponse>, Status> {
+        // FOUNDATION: ListOrders lands with the payment saga.
+        Err(Status::unimplemented("ListOrders is not implemented yet"))
+    }
 }

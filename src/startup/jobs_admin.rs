@@ -37,6 +37,10 @@ async fn connect(settings: &Settings, service: ServiceName) -> Result<AsyncPgCon
             .await?
             .expose()
             .to_owned(),
+        ServiceName::Payments => crate::payments::database_url(settings, &orders_url)
+            .await?
+            .expose()
+            .to_owned(),
     };
     AsyncPgConnection::establish(&url)
         .await

@@ -62,6 +62,7 @@ pub fn order_request(customer: &str, lines: &[(&str, i32)]) -> proto::CreateOrde
         shipping_address: Some(address()),
         request_id: String::new(),
         customer_email: String::new(),
+        payment_method: String::new(),
     }
 }
 

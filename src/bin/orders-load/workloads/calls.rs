@@ -220,6 +220,7 @@ pub fn order_request(fixtures: &Fixtures, customer: usize, rng: &mut SmallRng) -
         // From the caller's own generator: no system call per order.
         request_id: uuid::Builder::from_random_bytes(rng.random()).into_uuid().to_string(),
         customer_email: format!("{}@example.com", fixtures.customers[customer]),
+        payment_method: String::new(),
     }
 }
 
