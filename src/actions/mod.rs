@@ -11,9 +11,11 @@ pub mod catalog;
 pub mod catalog_cache;
 pub mod detached;
 pub mod maintenance;
+pub mod order_lock;
 pub mod orders;
 pub mod place;
 pub mod product_changes;
+pub mod saga;
 pub mod search;
 pub mod to_event;
 pub mod to_proto;
@@ -41,6 +43,9 @@ pub struct AppState {
     pub outbox: Doorbell,
     /// The database's name: the `db.namespace` of the database spans.
     pub database: Arc<str>,
+    /// How long an order paid by card may wait for its payment
+    /// (`--payment-timeout`).
+    pub payment_timeout: std::time::Duration,
 }
 
 impl std::fmt::Debug for AppState {

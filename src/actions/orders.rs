@@ -1,5 +1,6 @@
-//! Order actions: read, list, cancel and ship (placing is in
-//! [`super::place`]).
+//! Order actions: read, list (a customer's history, the warehouse's pick
+//! list), cancel and ship (placing is in [`super::place`]; the payment
+//! saga's changes in [`super::saga`]).
 //!
 //! Locking order, the same everywhere, so that no two transactions can wait
 //! on each other in a cycle: an existing order's row first (cancel, ship),
@@ -11,21 +12,21 @@
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use uuid::Uuid;
 
-use super::{Call, to_event, to_proto};
+use super::{Call, order_lock, to_event, to_proto};
 use crate::{
     db::{
         audit::{self, Action, Event},
+        order_payments,
         orders::{self, OrderRow, OrderWithLines},
-        products,
+        pick_list,
     },
     domain::{
         order::{Cancellation, ORDER_RESOURCE},
         page::{Listing, OrderCursor, finish_page},
-        product::MAX_STOCK,
-        reads::HistoryPage,
+        reads::{HistoryPage, StatePage},
         state::{OrderState, Transition},
     },
-    error::{ApiError, PreconditionViolation, on_constraint},
+    error::{ApiError, PreconditionViolation},
     monitoring, proto,
 };
 
@@ -38,16 +39,17 @@ pub async fn get_order(call: &Call, id: Uuid) -> Result<proto::GetOrderResponse,
             // pipelined, and another customer's lines are read for nothing
             // rather than waited for in turn.
             let conn: &AsyncPgConnection = conn;
-            let (order, lines, history) = futures_util::future::try_join3(
+            let (order, lines, history, payment) = futures_util::future::try_join4(
                 orders::find(conn, id, false),
                 orders::lines_of(conn, &[id]),
                 audit::order_history(conn, id),
+                order_payments::find(conn, id),
             )
             .await?;
             let order = order
                 .filter(|order| call.caller.may_see(&order.customer_id))
                 .ok_or_else(|| order_not_found(id))?;
-            Ok((OrderWithLines { order, lines }, history))
+            Ok((OrderWithLines { order, lines, payment }, history))
         })
         .await?;
     Ok(proto::GetOrderResponse {
@@ -72,6 +74,23 @@ pub async fn history(call: &Call, page: &HistoryPage) -> Result<proto::GetOrderH
     })
 }
 
+/// One page of the orders in one state, oldest first, with their lines.
+pub async fn list(call: &Call, page: &StatePage) -> Result<proto::ListOrdersResponse, ApiError> {
+    let found = call
+        .run(async |conn| Ok(pick_list::state_page(conn, page.state, page.cursor, page.page_size).await?))
+        .await?;
+    let (found, next_page_token) = finish_page(found, page.page_size, |last| {
+        let listing = Listing::OrdersInState {
+            state: page.state.as_db(),
+        };
+        call.state.page_key.seal(listing, &cursor_after(&last.order))
+    });
+    Ok(proto::ListOrdersResponse {
+        orders: found.into_iter().map(to_proto::order).collect(),
+        next_page_token,
+    })
+}
+
 fn cursor_after(row: &OrderRow) -> OrderCursor {
     OrderCursor {
         create_time_micros: row.create_time.timestamp_micros(),
@@ -79,7 +98,8 @@ fn cursor_after(row: &OrderRow) -> OrderCursor {
     }
 }
 
-/// Cancels a placed order of `customer_id` and puts its stock back, once.
+/// Cancels a placed or paid order of `customer_id`: its stock back, its
+/// card payment (if any) released or refunded afterwards, once.
 pub async fn cancel(call: &Call, cancellation: &Cancellation) -> Result<proto::Order, ApiError> {
     let Cancellation {
         order_id: id,
@@ -90,37 +110,18 @@ pub async fn cancel(call: &Call, cancellation: &Cancellation) -> Result<proto::O
     let changed = call
         .run(async |conn| {
             conn.transaction(async |conn| {
-                let order = orders::find(conn, id, true).await?;
+                let locked = order_lock::lock(conn, id).await?;
                 // Someone else's order is reported exactly like a missing one.
-                let order = order
-                    .filter(|o| &o.customer_id == customer_id)
+                let locked = locked
+                    .filter(|o| &o.order.customer_id == customer_id)
                     .ok_or_else(|| order_not_found(id))?;
-                let lines = orders::lines_of(conn, &[id]).await?;
-                match order.state.cancel() {
-                    Transition::AlreadyDone => return Ok((to_proto::order(OrderWithLines { order, lines }), false)),
-                    Transition::Refused => return Err(wrong_state(&order, "ORDER_NOT_CANCELLABLE", "cancelled")),
-                    Transition::Apply => {}
+                match locked.order.state.cancel() {
+                    Transition::Apply => Ok((order_lock::cancel(conn, locked, reason, &actor).await?, true)),
+                    Transition::AlreadyDone => Ok((locked.to_proto(), false)),
+                    Transition::Refused | Transition::Unpaid => {
+                        Err(wrong_state(&locked.order, "ORDER_NOT_CANCELLABLE", "cancelled"))
+                    }
                 }
-                let mut returned: Vec<(Uuid, i32)> = lines.iter().map(|l| (l.product_id, l.quantity)).collect();
-                returned.sort_unstable();
-                let (ids, quantities): (Vec<Uuid>, Vec<i32>) = returned.into_iter().unzip();
-                products::lock(conn, &ids).await?;
-                products::change_stock(conn, &ids, &quantities)
-                    .await
-                    .map_err(|e| stock_limit_on_return(e, id))?;
-                let order = to_proto::order(OrderWithLines {
-                    order: orders::mark_cancelled(conn, id, reason).await?,
-                    lines,
-                });
-                let change = Event::order(
-                    Action::OrderCancelled,
-                    id,
-                    OrderState::Placed,
-                    OrderState::Cancelled,
-                    Some(reason),
-                );
-                audit::record(conn, &actor, &change, &to_event::order_cancelled(&order, &actor)).await?;
-                Ok((order, true))
             })
             .await
         })
@@ -128,25 +129,27 @@ pub async fn cancel(call: &Call, cancellation: &Cancellation) -> Result<proto::O
     committed(call, changed, "cancelled")
 }
 
-/// Ships a placed order.
+/// Ships a paid order, or a placed one paid on delivery.
 pub async fn ship(call: &Call, id: Uuid) -> Result<proto::Order, ApiError> {
     let actor = call.actor(None);
     let changed = call
         .run(async |conn| {
             conn.transaction(async |conn| {
-                let order = orders::find(conn, id, true).await?.ok_or_else(|| order_not_found(id))?;
-                let lines = orders::lines_of(conn, &[id]).await?;
-                match order.state.ship() {
-                    Transition::AlreadyDone => return Ok((to_proto::order(OrderWithLines { order, lines }), false)),
-                    Transition::Refused => return Err(wrong_state(&order, "ORDER_NOT_SHIPPABLE", "shipped")),
+                let locked = order_lock::lock(conn, id).await?.ok_or_else(|| order_not_found(id))?;
+                match locked.order.state.ship(locked.by_card()) {
                     Transition::Apply => {}
+                    Transition::AlreadyDone => return Ok((locked.to_proto(), false)),
+                    Transition::Refused => return Err(wrong_state(&locked.order, "ORDER_NOT_SHIPPABLE", "shipped")),
+                    Transition::Unpaid => return Err(not_paid(&locked.order)),
                 }
+                let from = locked.order.state;
                 let order = to_proto::order(OrderWithLines {
                     order: orders::mark_shipped(conn, id).await?,
-                    lines,
+                    lines: locked.lines,
+                    payment: locked.payment,
                 });
-                let change = Event::order(Action::OrderShipped, id, OrderState::Placed, OrderState::Shipped, None);
-                audit::record(conn, &actor, &change, &to_event::order_shipped(&order, &actor)).await?;
+                let change = Event::order(Action::OrderShipped, id, from, OrderState::Shipped, None);
+                audit::record(conn, &actor, &change, &to_event::order_shipped(&order, &actor, from)).await?;
                 Ok((order, true))
             })
             .await
@@ -169,20 +172,20 @@ fn committed(
     Ok(order)
 }
 
-/// Putting stock back can only fail when a restock has since filled the
-/// product to its limit; that is the caller's precondition, not a bug.
-fn stock_limit_on_return(error: diesel::result::Error, order_id: Uuid) -> ApiError {
-    on_constraint(error, products::STOCK_RANGE, || ApiError::FailedPrecondition {
-        reason: "STOCK_LIMIT_EXCEEDED",
+/// Shipping an order paid by card before its payment came in.
+fn not_paid(order: &OrderRow) -> ApiError {
+    ApiError::FailedPrecondition {
+        reason: "ORDER_NOT_PAID",
         message: format!(
-            "order {order_id} cannot be cancelled: putting its stock back would exceed the limit of {MAX_STOCK} units"
+            "order {} is paid by card and its payment has not come in yet; only a paid order can be shipped",
+            order.id
         ),
         violations: vec![PreconditionViolation {
-            kind: "STOCK",
-            subject: format!("orders/{order_id}"),
-            description: "a product of this order is stocked to its limit".to_owned(),
+            kind: "ORDER_STATE",
+            subject: format!("orders/{}", order.id),
+            description: "the order is placed and waits for its card payment".to_owned(),
         }],
-    })
+    }
 }
 
 fn wrong_state(order: &OrderRow, reason: &'static str, verb: &str) -> ApiError {

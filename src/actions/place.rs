@@ -12,15 +12,17 @@ use chrono::{DateTime, SubsecRound, Utc};
 use prost::Message;
 use uuid::Uuid;
 
-use super::{Call, to_event, to_proto};
+use super::{Call, saga, to_event, to_proto};
 use crate::{
     db::{
         idempotency::{self, IdempotencyKey, StoredKey},
+        order_payments::OrderPaymentRow,
         orders::{OrderRow, OrderWithLines, line_row},
         place::{Outcome, PlaceOrder, Placement},
     },
     domain::{
         order::{NewOrder, PRODUCT_RESOURCE},
+        payment::PaymentStatus,
         pricing::{PricedOrder, check_stock, price_order},
         state::OrderState,
     },
@@ -50,7 +52,8 @@ pub async fn place_order(
         let outgoing = to_event::order_placed(&placed, &actor);
         let response = proto::CreateOrderResponse { order: Some(placed) };
         let encoded = response.encode_to_vec();
-        let statement = PlaceOrder::new(&rows.order, &rows.lines, key, &encoded, &actor, &outgoing);
+        let jobs = saga::jobs_of_a_new_order(&rows, call.state.payment_timeout);
+        let statement = PlaceOrder::new(&rows, key, &encoded, &actor, &outgoing, jobs);
         let placement = call.run(async |conn| Ok(statement.run(conn).await?)).await?;
         match placement.outcome {
             Outcome::Placed => {
@@ -108,7 +111,19 @@ fn rows(order: &NewOrder, priced: &PricedOrder, now: DateTime<Utc>) -> OrderWith
     let lines = (priced.lines.iter().enumerate())
         .map(|(position, line)| line_row(id, position as i16, line))
         .collect();
-    OrderWithLines { order: row, lines }
+    let payment = order.payment_method.as_ref().map(|method| OrderPaymentRow {
+        order_id: id,
+        payment_method: method.as_str().to_owned(),
+        status: PaymentStatus::Pending,
+        payment_id: None,
+        decline_code: None,
+        update_time: now,
+    });
+    OrderWithLines {
+        order: row,
+        lines,
+        payment,
+    }
 }
 
 /// The first response to this `request_id`, or REQUEST_ID_REUSED.

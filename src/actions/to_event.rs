@@ -11,18 +11,24 @@ use uuid::Uuid;
 use super::to_proto;
 use crate::{
     db::audit::{Actor, Outgoing},
+    domain::{payment::PAYMENT_REFUNDED, state::OrderState},
     proto,
 };
 
-/// The three order events have the same fields: the event's id and time,
-/// the order after the change, and the history entry the change records.
+/// The order events have the same fields: the event's id and time, the
+/// order after the change, and the history entry the change records (by
+/// default at the order's `update_time`, with its `cancel_reason`).
 macro_rules! order_event {
     ($message:ident, $order:expr, $actor:expr, $from:expr) => {{
+        let order: &proto::Order = $order;
+        order_event!($message, order, $actor, $from, order.update_time, &order.cancel_reason)
+    }};
+    ($message:ident, $order:expr, $actor:expr, $from:expr, $time:expr, $reason:expr) => {{
         let (order, actor): (&proto::Order, &Actor) = ($order, $actor);
-        let state_change = Some(state_change(order, actor, $from));
+        let state_change = Some(state_change(order, actor, $from, $time, $reason));
         encoded(Uuid::now_v7(), |event_id| proto::$message {
             event_id,
-            event_time: order.update_time,
+            event_time: $time,
             order: Some(order.clone()),
             state_change,
         })
@@ -34,14 +40,27 @@ pub fn order_placed(order: &proto::Order, actor: &Actor) -> Outgoing {
     order_event!(OrderPlaced, order, actor, proto::OrderState::Unspecified)
 }
 
-/// `OrderCancelled` for an order just cancelled.
-pub fn order_cancelled(order: &proto::Order, actor: &Actor) -> Outgoing {
-    order_event!(OrderCancelled, order, actor, proto::OrderState::Placed)
+/// `OrderCancelled` for an order just cancelled from state `from`.
+pub fn order_cancelled(order: &proto::Order, actor: &Actor, from: OrderState) -> Outgoing {
+    order_event!(OrderCancelled, order, actor, from.into())
 }
 
-/// `OrderShipped` for an order just shipped.
-pub fn order_shipped(order: &proto::Order, actor: &Actor) -> Outgoing {
-    order_event!(OrderShipped, order, actor, proto::OrderState::Placed)
+/// `OrderShipped` for an order just shipped from state `from`.
+pub fn order_shipped(order: &proto::Order, actor: &Actor, from: OrderState) -> Outgoing {
+    order_event!(OrderShipped, order, actor, from.into())
+}
+
+/// `OrderPaid` for an order just paid.
+pub fn order_paid(order: &proto::Order, actor: &Actor) -> Outgoing {
+    order_event!(OrderPaid, order, actor, proto::OrderState::Placed)
+}
+
+/// `OrderRefunded` for a cancelled order whose payment was just given back,
+/// at the time the refund was recorded.
+pub fn order_refunded(order: &proto::Order, actor: &Actor) -> Outgoing {
+    let refund_time = order.payment.as_ref().and_then(|p| p.update_time);
+    let cancelled = proto::OrderState::Cancelled;
+    order_event!(OrderRefunded, order, actor, cancelled, refund_time, PAYMENT_REFUNDED)
 }
 
 /// `ProductCreated` for a product as created.
@@ -109,13 +128,19 @@ pub fn product_archive_changed(product: &proto::Product, actor: &Actor) -> Outgo
 
 /// The history entry of a change that left `order` as it is, at the time
 /// of the change (the order's `update_time`, set by its own transaction).
-fn state_change(order: &proto::Order, actor: &Actor, from: proto::OrderState) -> proto::OrderStateChange {
+fn state_change(
+    order: &proto::Order,
+    actor: &Actor,
+    from: proto::OrderState,
+    time: Option<prost_types::Timestamp>,
+    reason: &str,
+) -> proto::OrderStateChange {
     proto::OrderStateChange {
         from_state: from.into(),
         to_state: order.state,
-        change_time: order.update_time,
+        change_time: time,
         actor: Some(api_actor(actor)),
-        reason: order.cancel_reason.clone(),
+        reason: reason.to_owned(),
     }
 }
 
@@ -161,7 +186,7 @@ mod tests {
     #[test]
     fn an_order_event_carries_the_order_and_its_history_entry() {
         let order = shipped_order();
-        let outgoing = order_shipped(&order, &actor());
+        let outgoing = order_shipped(&order, &actor(), OrderState::Placed);
         let event = proto::OrderShipped::decode(&outgoing.payload[..]).unwrap();
         assert_eq!(event.event_id, outgoing.event_id.to_string());
         assert_eq!(event.event_time, order.update_time);
@@ -177,8 +202,8 @@ mod tests {
     #[test]
     fn every_event_gets_an_id_of_its_own() {
         let order = shipped_order();
-        let first = order_shipped(&order, &actor());
-        let second = order_shipped(&order, &actor());
+        let first = order_shipped(&order, &actor(), OrderState::Placed);
+        let second = order_shipped(&order, &actor(), OrderState::Placed);
         assert_ne!(first.event_id, second.event_id);
     }
 }

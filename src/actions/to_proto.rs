@@ -6,6 +6,7 @@ use crate::{
     db::{
         audit::StateChangeRow,
         audit_reads::AuditRow,
+        order_payments::OrderPaymentRow,
         orders::{LineItemRow, OrderWithLines},
         products::ProductRow,
     },
@@ -52,7 +53,7 @@ pub fn product(row: ProductRow) -> proto::Product {
 }
 
 /// An order with its lines.
-pub fn order(OrderWithLines { order, lines }: OrderWithLines) -> proto::Order {
+pub fn order(OrderWithLines { order, lines, payment }: OrderWithLines) -> proto::Order {
     let currency = order.currency_code.clone();
     proto::Order {
         order_id: id(order.id),
@@ -74,8 +75,19 @@ pub fn order(OrderWithLines { order, lines }: OrderWithLines) -> proto::Order {
         cancel_time: order.cancel_time.map(timestamp),
         cancel_reason: order.cancel_reason.unwrap_or_default(),
         customer_email: order.customer_email.unwrap_or_default(),
-        payment: None,
+        payment: payment.map(order_payment),
         customer_id: order.customer_id,
+    }
+}
+
+/// What the orders service knows of an order's card payment.
+fn order_payment(row: OrderPaymentRow) -> proto::OrderPayment {
+    proto::OrderPayment {
+        payment_method: row.payment_method,
+        status: proto::PaymentStatus::from(row.status).into(),
+        payment_id: row.payment_id.map(id).unwrap_or_default(),
+        decline_code: row.decline_code.unwrap_or_default(),
+        update_time: Some(timestamp(row.update_time)),
     }
 }
 

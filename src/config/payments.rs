@@ -35,6 +35,13 @@ pub struct PaymentSettings {
     #[arg(long, env = "ORDERS_PAYMENTS_TOKEN_FILE", global = true)]
     pub payments_token_file: Option<PathBuf>,
 
+    /// The CA certificate (PEM) the orders service trusts for an https
+    /// --payments-url, and for its own address when it runs the payment
+    /// service itself with --tls-cert. With --tls-client-ca on the payment
+    /// service, the orders service presents --tls-cert/--tls-key.
+    #[arg(long, env = "ORDERS_PAYMENTS_CA_FILE", global = true)]
+    pub payments_ca_file: Option<PathBuf>,
+
     /// How long an order paid by card may stay unpaid before it is
     /// cancelled (reason PAYMENT_TIMEOUT), its stock put back and its
     /// payment released.

@@ -104,12 +104,28 @@ pub async fn record(
     event: &Event<'_>,
     outgoing: &Outgoing,
 ) -> QueryResult<()> {
+    insert(conn, actor, event, Some(outgoing)).await
+}
+
+/// Records `event` by `actor` in the current transaction, publishing
+/// nothing: a step of an order that no consumer needs to hear about (the
+/// payment saga's authorization and release).
+pub async fn record_unpublished(conn: &mut AsyncPgConnection, actor: &Actor, event: &Event<'_>) -> QueryResult<()> {
+    insert(conn, actor, event, None).await
+}
+
+async fn insert(
+    conn: &mut AsyncPgConnection,
+    actor: &Actor,
+    event: &Event<'_>,
+    outgoing: Option<&Outgoing>,
+) -> QueryResult<()> {
     let trace = crate::traces::propagation::stored();
     let (trace_parent, trace_state) = trace.map_or((None, None), |t| (Some(t.parent), t.state));
     diesel::insert_into(events::table)
         .values((
-            events::event_id.eq(outgoing.event_id),
-            events::event_payload.eq(&outgoing.payload),
+            events::event_id.eq(outgoing.map(|o| o.event_id)),
+            events::event_payload.eq(outgoing.map(|o| &o.payload)),
             events::actor_subject.eq(&actor.subject),
             events::actor_role.eq(actor.role),
             events::request_id.eq(&actor.request_id),

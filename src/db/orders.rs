@@ -9,7 +9,10 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use super::schema::{order_line_items as lines, orders};
+use super::{
+    order_payments::{self, OrderPaymentRow},
+    schema::{order_line_items as lines, order_payments as payments, orders},
+};
 use crate::domain::{page::OrderCursor, pricing::PricedLine, state::OrderState};
 
 /// A row of `orders`.
@@ -53,11 +56,13 @@ pub struct LineItemRow {
     pub line_total_nanos: i32,
 }
 
-/// An order with its lines, in line order.
+/// An order with its lines, in line order, and its card payment (none
+/// when it is paid on delivery).
 #[derive(Debug, Clone)]
 pub struct OrderWithLines {
     pub order: OrderRow,
     pub lines: Vec<LineItemRow>,
+    pub payment: Option<OrderPaymentRow>,
 }
 
 /// The stored form of line `position` of order `order_id`.
@@ -98,22 +103,33 @@ pub async fn lines_of(mut conn: &AsyncPgConnection, order_ids: &[Uuid]) -> Query
         .await
 }
 
-/// Pairs each order with its lines from `lines` (as loaded by [`lines_of`]).
-fn with_lines(orders: Vec<OrderRow>, lines: Vec<LineItemRow>) -> Vec<OrderWithLines> {
+/// Pairs each order with its lines from `lines` (as loaded by [`lines_of`])
+/// and its payment from `payments`.
+pub(super) fn with_lines(
+    orders: Vec<OrderRow>,
+    lines: Vec<LineItemRow>,
+    payments: Vec<OrderPaymentRow>,
+) -> Vec<OrderWithLines> {
     let mut result: Vec<OrderWithLines> = orders
         .into_iter()
         .map(|order| OrderWithLines {
             order,
             lines: Vec::new(),
+            payment: None,
         })
         .collect();
     attach_lines(&mut result, lines);
+    let mut payments: std::collections::HashMap<Uuid, OrderPaymentRow> =
+        payments.into_iter().map(|p| (p.order_id, p)).collect();
+    for order in &mut result {
+        order.payment = payments.remove(&order.order.id);
+    }
     result
 }
 
 /// Appends each line to its order in `orders`, keeping the lines' order;
 /// lines of other orders are dropped.
-fn attach_lines(orders: &mut [OrderWithLines], lines: Vec<LineItemRow>) {
+pub(super) fn attach_lines(orders: &mut [OrderWithLines], lines: Vec<LineItemRow>) {
     let index: std::collections::HashMap<Uuid, usize> =
         orders.iter().enumerate().map(|(i, o)| (o.order.id, i)).collect();
     for line in lines {
@@ -140,26 +156,45 @@ pub async fn history_page(
     cursor: Option<OrderCursor>,
     page_size: i64,
 ) -> QueryResult<Vec<OrderWithLines>> {
-    let (rows, lines) = page_and_lines(conn, customer_id, cursor, page_size).await?;
-    let mut page = with_lines(rows, lines);
+    let (rows, lines, payments) = page_and_lines(conn, customer_id, cursor, page_size).await?;
+    complete_page(conn, with_lines(rows, lines, payments), page_size).await
+}
+
+/// Reads again, by id, the lines and payments of a page's orders that have
+/// no lines (see the trap of [`history_page`]).
+pub(super) async fn complete_page(
+    conn: &mut AsyncPgConnection,
+    mut page: Vec<OrderWithLines>,
+    page_size: i64,
+) -> QueryResult<Vec<OrderWithLines>> {
     let missing: Vec<Uuid> = page
         .iter()
         .take(page_size as usize)
         .filter(|order| order.lines.is_empty())
         .map(|order| order.order.id)
         .collect();
-    if !missing.is_empty() {
-        attach_lines(&mut page, lines_of(conn, &missing).await?);
+    if missing.is_empty() {
+        return Ok(page);
+    }
+    let conn: &AsyncPgConnection = conn;
+    let (lines, payments) =
+        futures_util::future::try_join(lines_of(conn, &missing), order_payments::of_orders(conn, &missing)).await?;
+    attach_lines(&mut page, lines);
+    for order in page.iter_mut().filter(|o| missing.contains(&o.order.id)) {
+        order.payment = payments.iter().find(|p| p.order_id == order.order.id).cloned();
     }
     Ok(page)
 }
+
+/// A page's orders, their lines and their payments.
+pub(super) type PageRows = (Vec<OrderRow>, Vec<LineItemRow>, Vec<OrderPaymentRow>);
 
 async fn page_and_lines(
     conn: &mut AsyncPgConnection,
     customer_id: &str,
     cursor: Option<OrderCursor>,
     page_size: i64,
-) -> QueryResult<(Vec<OrderRow>, Vec<LineItemRow>)> {
+) -> QueryResult<PageRows> {
     let cursor = cursor.unwrap_or_else(first_page_cursor);
     let time = DateTime::<Utc>::from_timestamp_micros(cursor.create_time_micros).unwrap_or_default();
     let page = orders_after(customer_id, time, cursor.order_id)
@@ -175,9 +210,12 @@ async fn page_and_lines(
         .filter(lines::order_id.eq_any(diesel::dsl::array(page_ids)))
         .order((lines::order_id, lines::position))
         .select(LineItemRow::as_select());
-    // Both futures polled together: both statements go out in one write.
+    let paid = payments::table
+        .filter(payments::order_id.eq_any(diesel::dsl::array(page_ids)))
+        .select(OrderPaymentRow::as_select());
+    // The futures polled together: the statements go out in one write.
     let conn: &AsyncPgConnection = conn;
-    futures_util::future::try_join(page.load(&mut &*conn), lines.load(&mut &*conn)).await
+    futures_util::future::try_join3(page.load(&mut &*conn), lines.load(&mut &*conn), paid.load(&mut &*conn)).await
 }
 
 /// `customer_id`'s orders after the position (`time`, `id`), newest first:
@@ -209,6 +247,18 @@ pub async fn mark_shipped(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult
         .set((
             orders::state.eq(OrderState::Shipped),
             orders::ship_time.eq(diesel::dsl::now),
+            orders::update_time.eq(diesel::dsl::now),
+        ))
+        .returning(OrderRow::as_returning())
+        .get_result(conn)
+        .await
+}
+
+/// Moves a locked order to PAID.
+pub async fn mark_paid(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<OrderRow> {
+    diesel::update(orders::table.find(id))
+        .set((
+            orders::state.eq(OrderState::Paid),
             orders::update_time.eq(diesel::dsl::now),
         ))
         .returning(OrderRow::as_returning())

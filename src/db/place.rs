@@ -12,12 +12,17 @@
 //! span's context (`trace_parent`, `trace_state`): the relay's publish of
 //! the event continues the trace from this commit. Without traces the two
 //! are NULL, bound as such: no text to build, nothing to send.
+//!
+//! An order paid by card also gets, in the same statement, its
+//! `order_payments` row and the jobs of its payment saga
+//! ([`crate::actions::saga`]); for one paid on delivery both lists are
+//! empty, and the statement's text is the same.
 
 use diesel::{
     pg::Pg,
     prelude::*,
     query_builder::{AstPass, Query, QueryFragment, QueryId},
-    sql_types::{Array, Bytea, Int4, Int8, Nullable, Text, Timestamptz, Untyped, Uuid as SqlUuid},
+    sql_types::{Array, Bytea, Int4, Int8, Jsonb, Nullable, Text, Timestamptz, Untyped, Uuid as SqlUuid},
 };
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
@@ -25,8 +30,9 @@ use uuid::Uuid;
 use super::{
     audit::{Action, Actor, Outgoing},
     idempotency::IdempotencyKey,
-    orders::{LineItemRow, OrderRow},
+    orders::{OrderRow, OrderWithLines},
 };
+use crate::jobs::queue::{DEFAULT_ATTEMPTS, NewJob};
 use crate::{
     domain::state::OrderState,
     traces::{self, propagation::StoredContext},
@@ -55,6 +61,13 @@ pub struct PlaceOrder<'a> {
     /// with the event.
     trace_parent: Option<String>,
     trace_state: Option<String>,
+    /// The card payment's method: none, or one for an order paid by card.
+    payment_methods: Vec<&'a str>,
+    /// The payment saga's jobs, as columns (none without a card payment).
+    job_kinds: Vec<String>,
+    job_payloads: Vec<serde_json::Value>,
+    job_run_ats: Vec<chrono::DateTime<chrono::Utc>>,
+    job_max_attempts: Vec<i32>,
 }
 
 crate::pg_enum! {
@@ -93,13 +106,14 @@ pub struct Placement {
 
 impl<'a> PlaceOrder<'a> {
     pub fn new(
-        order: &'a OrderRow,
-        lines: &'a [LineItemRow],
+        rows: &'a OrderWithLines,
         key: Option<&'a IdempotencyKey>,
         response: &'a [u8],
         actor: &'a Actor,
         outgoing: &'a Outgoing,
+        jobs: Vec<NewJob>,
     ) -> Self {
+        let (order, lines) = (&rows.order, &rows.lines[..]);
         PlaceOrder {
             order,
             actor,
@@ -118,6 +132,14 @@ impl<'a> PlaceOrder<'a> {
             response,
             trace_parent: None,
             trace_state: None,
+            payment_methods: rows.payment.iter().map(|p| p.payment_method.as_str()).collect(),
+            job_kinds: jobs.iter().map(|job| job.kind.clone()).collect(),
+            job_run_ats: jobs.iter().map(|job| job.run_at.unwrap_or(order.create_time)).collect(),
+            job_max_attempts: jobs
+                .iter()
+                .map(|job| job.max_attempts.unwrap_or(DEFAULT_ATTEMPTS))
+                .collect(),
+            job_payloads: jobs.into_iter().map(|job| job.payload).collect(),
         }
     }
 
@@ -131,7 +153,12 @@ impl<'a> PlaceOrder<'a> {
     /// never stored; `load` reads to `ReadyForQuery`, the commit's answer.
     pub async fn run(mut self, conn: &mut AsyncPgConnection) -> QueryResult<Placement> {
         let span = traces::db::statement_span("SELECT", "place_order", || self.sql_text());
-        if let Some(StoredContext { parent, state }) = span.in_scope(traces::propagation::stored) {
+        if let Some(stored) = span.in_scope(traces::propagation::stored) {
+            // The saga's jobs continue the trace from this commit too.
+            for payload in &mut self.job_payloads {
+                payload["trace"] = serde_json::json!(stored);
+            }
+            let StoredContext { parent, state } = stored;
             (self.trace_parent, self.trace_state) = (Some(parent), state);
         }
         let result = async {
@@ -201,6 +228,8 @@ impl QueryFragment<Pg> for PlaceOrder<'_> {
         self.walk_key(&mut out)?;
         out.push_sql(")), audit AS (");
         self.walk_audit(&mut out)?;
+        out.push_sql("), payment AS (");
+        self.walk_payment(&mut out)?;
         out.push_sql(") SELECT outcome, prior_hash, prior_response, found_ids, found_stock FROM placed");
         Ok(())
     }
@@ -257,6 +286,27 @@ impl PlaceOrder<'_> {
             out.push_bind_param::<Nullable<Text>, _>(trace)?;
         }
         out.push_sql(" FROM placed WHERE outcome = 'placed'");
+        Ok(())
+    }
+
+    /// The card payment's row and the saga's jobs, of a placed order.
+    fn walk_payment<'b>(&'b self, out: &mut AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql("INSERT INTO order_payments (order_id, update_time, payment_method) SELECT ");
+        out.push_bind_param::<SqlUuid, _>(&self.order.id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Timestamptz, _>(&self.order.create_time)?;
+        out.push_sql(", method FROM placed, unnest(");
+        out.push_bind_param::<Array<Text>, _>(&self.payment_methods)?;
+        out.push_sql(") AS method WHERE outcome = 'placed'), saga AS (");
+        out.push_sql("INSERT INTO jobs (kind, payload, run_at, max_attempts) SELECT job.* FROM placed, unnest(");
+        out.push_bind_param::<Array<Text>, _>(&self.job_kinds)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Jsonb>, _>(&self.job_payloads)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Timestamptz>, _>(&self.job_run_ats)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Int4>, _>(&self.job_max_attempts)?;
+        out.push_sql(") AS job WHERE outcome = 'placed'");
         Ok(())
     }
 

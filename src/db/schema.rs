@@ -80,6 +80,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    order_payments (order_id) {
+        order_id -> Uuid,
+        payment_method -> Text,
+        status -> Text,
+        payment_id -> Nullable<Uuid>,
+        decline_code -> Nullable<Text>,
+        update_time -> Timestamptz,
+    }
+}
+
+diesel::table! {
     orders (id) {
         id -> Uuid,
         customer_id -> Text,
@@ -138,6 +149,7 @@ diesel::table! {
 
 diesel::joinable!(order_line_items -> orders (order_id));
 diesel::joinable!(order_line_items -> products (product_id));
+diesel::joinable!(order_payments -> orders (order_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
@@ -146,6 +158,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     idempotency_keys,
     jobs,
     order_line_items,
+    order_payments,
     orders,
     outbox_cursor,
     products,

@@ -28,6 +28,12 @@ crate::pg_enum! {
         OrderCreated = "ORDER_CREATED",
         OrderCancelled = "ORDER_CANCELLED",
         OrderShipped = "ORDER_SHIPPED",
+        /// The saga's step: the amount is held on the card (no event).
+        OrderPaymentAuthorized = "ORDER_PAYMENT_AUTHORIZED",
+        OrderPaid = "ORDER_PAID",
+        /// The saga's step: a cancelled order's hold was let go (no event).
+        OrderPaymentReleased = "ORDER_PAYMENT_RELEASED",
+        OrderRefunded = "ORDER_REFUNDED",
         ProductCreated = "PRODUCT_CREATED",
         ProductRestocked = "PRODUCT_RESTOCKED",
         ProductUpdated = "PRODUCT_UPDATED",
@@ -47,6 +53,9 @@ impl Action {
             Action::OrderCreated => ("order.placed", "orders.v1.OrderPlaced"),
             Action::OrderCancelled => ("order.cancelled", "orders.v1.OrderCancelled"),
             Action::OrderShipped => ("order.shipped", "orders.v1.OrderShipped"),
+            Action::OrderPaid => ("order.paid", "orders.v1.OrderPaid"),
+            Action::OrderRefunded => ("order.refunded", "orders.v1.OrderRefunded"),
+            Action::OrderPaymentAuthorized | Action::OrderPaymentReleased => return None,
             Action::ProductCreated => ("product.created", "orders.v1.ProductCreated"),
             Action::ProductRestocked => ("product.restocked", "orders.v1.ProductRestocked"),
             Action::ProductUpdated => ("product.updated", "orders.v1.ProductUpdated"),
@@ -59,7 +68,13 @@ impl Action {
     /// The `ResourceInfo.resource_type` of what the action changes.
     pub fn resource_type(self) -> &'static str {
         match self {
-            Action::OrderCreated | Action::OrderCancelled | Action::OrderShipped => ORDER_RESOURCE,
+            Action::OrderCreated
+            | Action::OrderCancelled
+            | Action::OrderShipped
+            | Action::OrderPaymentAuthorized
+            | Action::OrderPaid
+            | Action::OrderPaymentReleased
+            | Action::OrderRefunded => ORDER_RESOURCE,
             Action::ProductCreated
             | Action::ProductRestocked
             | Action::ProductUpdated

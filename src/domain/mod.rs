@@ -12,6 +12,7 @@ pub mod fields;
 pub mod money;
 pub mod order;
 pub mod page;
+pub mod payment;
 pub mod pricing;
 pub mod product;
 pub mod product_change;

@@ -12,6 +12,7 @@ use super::{
     address::{Address, parse_address},
     email::EmailAddress,
     fields,
+    payment::PaymentMethod,
     violations::Violations,
 };
 
@@ -44,6 +45,8 @@ pub struct NewOrder {
     pub request_id: Option<Uuid>,
     /// Where the order's emails go; none, no emails.
     pub customer_email: Option<EmailAddress>,
+    /// How it is paid by card; none, on delivery.
+    pub payment_method: Option<PaymentMethod>,
 }
 
 impl TryFrom<&proto::CreateOrderRequest> for NewOrder {
@@ -56,6 +59,7 @@ impl TryFrom<&proto::CreateOrderRequest> for NewOrder {
         let address = parse_address("shipping_address", request.shipping_address.as_ref(), &mut v);
         let request_id = v.check("request_id", fields::request_id(&request.request_id));
         let customer_email = v.check("customer_email", EmailAddress::parse_optional(&request.customer_email));
+        let payment_method = v.check("payment_method", PaymentMethod::parse_optional(&request.payment_method));
         let order = (|| {
             Some(NewOrder {
                 customer_id: customer_id?,
@@ -63,6 +67,7 @@ impl TryFrom<&proto::CreateOrderRequest> for NewOrder {
                 address: address?,
                 request_id: request_id?,
                 customer_email: customer_email?,
+                payment_method: payment_method?,
             })
         })();
         v.finish(order)

@@ -64,6 +64,10 @@ pub enum Listing<'a> {
     AuditEvents {
         filter: &'a serde_json::Value,
     },
+    /// ListOrders: the orders in one state (the stored spelling).
+    OrdersInState {
+        state: &'a str,
+    },
 }
 
 /// The position after the last order of a history page.
@@ -218,6 +222,10 @@ impl PageTokenKey {
             Listing::OrderHistory { customer_id } => {
                 mac.update(b"order-history\0");
                 update_with_text(&mut mac, customer_id);
+            }
+            Listing::OrdersInState { state } => {
+                mac.update(b"orders-in-state\0");
+                update_with_text(&mut mac, state);
             }
             Listing::Search { query, show_archived } => {
                 mac.update(if show_archived {

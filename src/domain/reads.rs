@@ -5,6 +5,7 @@
 
 use uuid::Uuid;
 
+use super::state::OrderState;
 use super::{
     fields,
     page::{self, Listing, OrderCursor, PageTokenKey, ProductCursor},
@@ -42,6 +43,42 @@ impl ProductPage {
             show_archived,
         })
     }
+}
+
+/// One page of ListOrders: the orders in one state, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatePage {
+    pub state: OrderState,
+    pub page_size: i64,
+    pub cursor: Option<OrderCursor>,
+}
+
+impl StatePage {
+    pub fn parse(request: &proto::ListOrdersRequest, key: &PageTokenKey) -> Result<Self, ApiError> {
+        let mut v = Violations::default();
+        let state = v.check("state", order_state(request.state));
+        let page_size = v.check("page_size", page::page_size(request.page_size));
+        // A token is good only for the state it was issued for.
+        let cursor = state.and_then(|state| {
+            let listing = Listing::OrdersInState { state: state.as_db() };
+            v.check("page_token", key.open(listing, &request.page_token))
+        });
+        let (state, (page_size, cursor)) = v.finish(state.zip(page_size.zip(cursor)))?;
+        Ok(StatePage {
+            state,
+            page_size,
+            cursor,
+        })
+    }
+}
+
+/// A state to list by: any state orders can be in (not UNSPECIFIED).
+fn order_state(value: i32) -> Result<OrderState, String> {
+    OrderState::ALL
+        .iter()
+        .copied()
+        .find(|state| proto::OrderState::from(*state) as i32 == value)
+        .ok_or_else(|| format!("must be the state of the orders to list, such as ORDER_STATE_PAID (got {value})"))
 }
 
 /// One page of a customer's order history.

@@ -14,7 +14,7 @@ use super::{
     page::PageTokenKey,
     product::{NewProduct, Restock},
     product_change::{ArchiveChange, ProductUpdate},
-    reads::{HistoryPage, ProductPage, parse_id},
+    reads::{HistoryPage, ProductPage, StatePage, parse_id},
     search::SearchPage,
 };
 use crate::{
@@ -49,9 +49,9 @@ pub fn decode_and_validate(method: Method, bytes: &[u8], key: &PageTokenKey) -> 
             ArchiveChange::try_from(&decode::<proto::UnarchiveProductRequest>(bytes)?).map(drop)
         }
         Method::ListAuditEvents => AuditPage::parse(&decode(bytes)?, key).map(drop),
-        // FOUNDATION: filled in by the ListOrders and payments work.
-        Method::ListOrders
-        | Method::AuthorizePayment
+        Method::ListOrders => StatePage::parse(&decode(bytes)?, key).map(drop),
+        // FOUNDATION: filled in by the payments work.
+        Method::AuthorizePayment
         | Method::CapturePayment
         | Method::CancelPayment
         | Method::RefundPayment

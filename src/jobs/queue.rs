@@ -37,6 +37,9 @@ crate::pg_enum! {
     }
 }
 
+/// The attempts a job gets unless it says otherwise (the column's default).
+pub const DEFAULT_ATTEMPTS: i32 = 10;
+
 /// A job to enqueue; `None` fields take the table's defaults (due now, 10
 /// attempts, no unique key).
 #[derive(Debug, Clone, Insertable)]

@@ -3,7 +3,8 @@
 //! Method-level access is decided before a handler runs (the auth layer);
 //! here, after parsing, a customer's requests are held to its own customer
 //! id ([`crate::auth::Caller::act_for`]), and GetOrder hides other
-//! customers' orders as NOT_FOUND (in the action).
+//! customers' orders as NOT_FOUND (in the action). ListOrders is the
+//! warehouse's and internal services' (no customer may call it).
 
 use tonic::{Request, Response, Status};
 
@@ -14,7 +15,7 @@ use crate::{
     db::idempotency,
     domain::{
         order::{Cancellation, NewOrder},
-        reads::{HistoryPage, parse_id},
+        reads::{HistoryPage, StatePage, parse_id},
     },
     proto::{self, order_service_server::OrderService},
 };
@@ -92,9 +93,11 @@ impl OrderService for OrderApi {
 
     async fn list_orders(
         &self,
-        _request: Request<proto::ListOrdersRequest>,
+        request: Request<proto::ListOrdersRequest>,
     ) -> Result<Response<proto::ListOrdersResponse>, Status> {
-        // FOUNDATION: ListOrders lands with the payment saga.
-        Err(Status::unimplemented("ListOrders is not implemented yet"))
+        let page = StatePage::parse(request.get_ref(), &self.state.page_key)?;
+        let call = Call::new(&self.state, &request)?;
+        let response = detached((call, page), |(call, page)| orders::list(call, page).boxed()).await?;
+        Ok(Response::new(response))
     }
 }

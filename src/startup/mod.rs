@@ -14,6 +14,7 @@ mod metrics;
 mod migrate;
 mod orders;
 mod router;
+mod saga;
 mod scrape_hooks;
 
 use std::{future::Future, net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
@@ -68,6 +69,8 @@ pub enum StartupError {
     LocalDatabase(#[from] db::launcher::LocalPgError),
     #[error("{0}")]
     Notifications(#[from] SetupError),
+    #[error("the payment saga: {0}")]
+    Payments(String),
     #[error("--services names no service: run at least one of orders, notifications")]
     NoServices,
     #[error("orders jobs: {0}")]
@@ -124,18 +127,23 @@ impl Application {
             return Err(StartupError::NoServices);
         }
         let url = database_url(&settings.database).await?;
+        // Bound before the services are built: the payment saga calls this
+        // very address when the process runs the payment service too.
+        let addr = settings.addr;
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| StartupError::Bind { addr, source })?;
+        let bound = listener
+            .local_addr()
+            .map_err(|source| StartupError::Bind { addr, source })?;
         let orders = match settings.runs(ServiceName::Orders) {
-            true => Some(OrdersService::build(&settings, &url).await?),
+            true => Some(OrdersService::build(&settings, &url, bound).await?),
             false => None,
         };
         let notifications = match settings.runs(ServiceName::Notifications) {
             true => Some(Notifications::build(&settings, &url, data_dir(&settings)).await?),
             false => None,
         };
-        let addr = settings.addr;
-        let listener = TcpListener::bind(addr)
-            .await
-            .map_err(|source| StartupError::Bind { addr, source })?;
         let metrics = metrics::bind(&settings, orders.as_ref(), notifications.as_ref()).await?;
         Ok(Application {
             listener,

@@ -1,6 +1,6 @@
 //! The orders service's part of a process: its database (migrated), the
 //! pool and page-token key its handlers share, its outbox relay and the
-//! worker of its job queue.
+//! worker of its job queue (the purges and the payment saga).
 
 use super::StartupError;
 use crate::{
@@ -17,14 +17,15 @@ use crate::{
 pub struct OrdersService {
     pub state: AppState,
     pub relay: Option<Relay>,
-    /// The worker of its job queue (the purges).
+    /// The worker of its job queue (the purges, the payment saga).
     pub jobs: Worker,
 }
 
 impl OrdersService {
     /// Migrates the database at `url`, builds the pool and, unless
     /// `--outbox-relay=false`, connects the relay to NATS.
-    pub async fn build(settings: &Settings, url: &str) -> Result<Self, StartupError> {
+    /// `bound` is the process's gRPC address (see [`super::saga`]).
+    pub async fn build(settings: &Settings, url: &str, bound: std::net::SocketAddr) -> Result<Self, StartupError> {
         let applied = db::migrations::run(url).await.map_err(StartupError::Migrate)?;
         if !applied.is_empty() {
             tracing::info!(?applied, "applied database migrations");
@@ -49,7 +50,9 @@ impl OrdersService {
             products: Default::default(),
             outbox: Doorbell::new(settings.events.outbox_relay_interval),
             database: db::launcher::database_name(url).unwrap_or("orders").into(),
+            payment_timeout: settings.payments.payment_timeout,
         };
+        let jobs = super::saga::with_saga(jobs, &state, settings, bound)?;
         Ok(OrdersService { state, relay, jobs })
     }
 }

@@ -316,9 +316,10 @@ async fn reflect(app: &TestApp, bearer: Bearer) -> Result<usize, Status> {
 
 #[tokio::test]
 async fn reflection_answers_without_a_token_unless_configured_otherwise() {
-    // Health, reflection v1 and v1alpha, and the order, catalog and audit services.
+    // Health, reflection v1 and v1alpha, the order, catalog and audit
+    // services, and the payment service.
     let open = spawn_secured_app().await;
-    assert_eq!(reflect(&open, Bearer::default()).await.unwrap(), 6);
+    assert_eq!(reflect(&open, Bearer::default()).await.unwrap(), 7);
 
     let closed = spawn_secured_app_with(|s| s.security.auth.auth_public_reflection = false).await;
     let status = reflect(&closed, Bearer::default()).await.unwrap_err();

@@ -130,9 +130,15 @@ async fn call(app: &TestApp, fx: &Fixture, clients: &Clients, method: Method, cu
             let order_id = fx.order_of(app, customer).await;
             orders.ship_order(proto::ShipOrderRequest { order_id }).await.map(drop)
         }
-        // FOUNDATION: filled in by the ListOrders and payments work.
-        Method::ListOrders
-        | Method::AuthorizePayment
+        Method::ListOrders => {
+            let request = proto::ListOrdersRequest {
+                state: proto::OrderState::Placed.into(),
+                ..Default::default()
+            };
+            orders.list_orders(request).await.map(drop)
+        }
+        // FOUNDATION: filled in by the payments work.
+        Method::AuthorizePayment
         | Method::CapturePayment
         | Method::CancelPayment
         | Method::RefundPayment

@@ -162,7 +162,7 @@ async fn a_healthy_setup_passes_every_check_with_exit_code_0() {
         run.line("address"),
         ok("address", "127.0.0.1:0: a free port is picked at start")
     );
-    let orders_db = format!("{}: schema up to date (12 migrations)", setup.orders.url);
+    let orders_db = format!("{}: schema up to date (13 migrations)", setup.orders.url);
     assert_eq!(run.line("orders-db"), ok("orders-db", &orders_db));
     let notifications_db = format!("{}: schema up to date (2 migrations)", setup.notifications.url);
     assert_eq!(run.line("notifications-db"), ok("notifications-db", &notifications_db));

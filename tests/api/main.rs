@@ -58,6 +58,7 @@ mod price_changes;
 mod python_client;
 mod ratelimit;
 mod readme_examples;
+mod saga;
 mod scaleout;
 mod schema;
 mod search;

@@ -37,6 +37,8 @@ impl Published {
             "orders.v1.OrderPlaced" => self.decode::<proto::OrderPlaced>().order,
             "orders.v1.OrderCancelled" => self.decode::<proto::OrderCancelled>().order,
             "orders.v1.OrderShipped" => self.decode::<proto::OrderShipped>().order,
+            "orders.v1.OrderPaid" => self.decode::<proto::OrderPaid>().order,
+            "orders.v1.OrderRefunded" => self.decode::<proto::OrderRefunded>().order,
             other => panic!("{other} is not an order event"),
         };
         order.expect("an order event carries its order")

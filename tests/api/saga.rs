@@ -1,0 +1,196 @@
+//! The payment saga end to end, through the public APIs: the orders,
+//! payment and notifications services in one test server (each on a fresh
+//! database of its own), events on the test's own stream, email at a real
+//! SMTP server. After each path: the order's state and history, the stock,
+//! the payment's ledger, the events and the emails, all exact.
+//!
+//! `paths.rs`: paid, declined, pay on delivery, shipping unpaid;
+//! `cancellations.rs`: cancelled when placed (released) or paid (refunded);
+//! `timeouts.rs`: timed out, and a late success refunded;
+//! `conservation.rs`: money conserved under a random mix from many callers;
+//! `pick_list.rs`: ListOrders.
+
+mod cancellations;
+mod conservation;
+mod paths;
+mod pick_list;
+mod timeouts;
+
+use orders::{
+    config::{ServiceName, Settings},
+    proto::{
+        self,
+        payments::v1::{ListPaymentsRequest, Payment, payment_service_client::PaymentServiceClient},
+    },
+};
+use tonic::transport::Channel;
+
+use crate::{
+    api_calls::create_product,
+    app::{TestApp, spawn_app_owning},
+    nats::{Published, TestEvents},
+    requests::order_request,
+    smtp::SmtpSink,
+    test_database::TestDatabase,
+    timing::eventually,
+};
+
+/// The shop with card payments, and what the test watches it through.
+pub struct PayingShop {
+    pub app: TestApp,
+    pub payments: PaymentServiceClient<Channel>,
+    pub events: TestEvents,
+    pub smtp: SmtpSink,
+}
+
+/// Starts the three services, after `configure` has adjusted the settings.
+pub async fn spawn_paying_shop(configure: impl FnOnce(&mut Settings)) -> PayingShop {
+    let (events, smtp) = (TestEvents::new().await, SmtpSink::start(&[]).await);
+    let (notifications, payments) = (TestDatabase::create_empty().await, TestDatabase::create_empty().await);
+    let (notifications_url, payments_url) = (notifications.url.clone(), payments.url.clone());
+    let databases = vec![TestDatabase::create().await, notifications, payments];
+    let app = spawn_app_owning(databases, |settings| {
+        events.configure(settings);
+        settings.services = vec![ServiceName::Orders, ServiceName::Payments, ServiceName::Notifications];
+        settings.notifications.notifications_database_url = Some(notifications_url.as_str().into());
+        settings.notifications.smtp_url = Some(smtp.url().as_str().into());
+        settings.notifications.mail_from = "Test Shop <shop@example.com>".parse().unwrap();
+        settings.payments.payments_database_url = Some(payments_url.as_str().into());
+        configure(settings);
+    })
+    .await;
+    let payments = PaymentServiceClient::new(app.channel.clone());
+    PayingShop {
+        app,
+        payments,
+        events,
+        smtp,
+    }
+}
+
+impl PayingShop {
+    /// A product priced 12.50 EUR with `stock` units.
+    pub async fn mug(&self, stock: i64) -> String {
+        create_product(&self.app, "MUG", (12, 500_000_000, "EUR"), stock)
+            .await
+            .product_id
+    }
+
+    /// Places an order of ada's for `quantity` of `product`, paid with
+    /// `payment_method` (empty: on delivery), emailed to ada@example.com.
+    pub async fn place(&self, product: &str, quantity: i32, payment_method: &str) -> proto::Order {
+        let mut request = order_request("ada", &[(product, quantity)]);
+        request.customer_email = "ada@example.com".to_owned();
+        request.payment_method = payment_method.to_owned();
+        let response = self.app.orders.clone().create_order(request).await;
+        response.expect("CreateOrder").into_inner().order.expect("an order")
+    }
+
+    /// GetOrder: the order and its history.
+    pub async fn get(&self, order_id: &str) -> proto::GetOrderResponse {
+        let request = proto::GetOrderRequest {
+            order_id: order_id.to_owned(),
+        };
+        self.app
+            .orders
+            .clone()
+            .get_order(request)
+            .await
+            .expect("GetOrder")
+            .into_inner()
+    }
+
+    /// Waits until the order is in `state` with its payment `status`.
+    pub async fn wait_for(
+        &self,
+        order_id: &str,
+        state: proto::OrderState,
+        status: proto::PaymentStatus,
+    ) -> proto::GetOrderResponse {
+        self.wait_for_any(order_id, state, &[status]).await
+    }
+
+    /// Waits until the order is in `state` with its payment in one of `statuses`.
+    pub async fn wait_for_any(
+        &self,
+        order_id: &str,
+        state: proto::OrderState,
+        statuses: &[proto::PaymentStatus],
+    ) -> proto::GetOrderResponse {
+        let what = format!("order {order_id} {state:?} with its payment one of {statuses:?}");
+        eventually(30, &what, || async {
+            let order = self.get(order_id).await.order.unwrap();
+            let status = order.payment.as_ref().map(|p| p.status());
+            order.state() == state && status.is_some_and(|s| statuses.contains(&s))
+        })
+        .await;
+        self.get(order_id).await
+    }
+
+    /// The order's payments, as the payment service has them.
+    pub async fn payments_of(&self, order_id: &str) -> Vec<Payment> {
+        let request = ListPaymentsRequest {
+            order_id: order_id.to_owned(),
+        };
+        self.payments
+            .clone()
+            .list_payments(request)
+            .await
+            .expect("ListPayments")
+            .into_inner()
+            .payments
+    }
+
+    /// The order's ledger: every movement of every payment, as (kind, units, nanos).
+    pub async fn ledger(&self, order_id: &str) -> Vec<(String, i64, i32)> {
+        let payments = self.payments_of(order_id).await;
+        let movements = payments.iter().flat_map(|p| &p.movements);
+        let money = |m: &proto::payments::v1::PaymentMovement| m.amount.clone().unwrap_or_default();
+        movements
+            .map(|m| (m.kind().as_str_name().to_owned(), money(m).units, money(m).nanos))
+            .collect()
+    }
+
+    /// The order events of `order_id` on the stream, once `count` arrived, as
+    /// (subject after the prefix, event type).
+    pub async fn order_events(&self, order_id: &str, count: usize) -> Vec<(String, String)> {
+        let what = format!("{count} events of order {order_id}");
+        eventually(30, &what, || async { self.events_of(order_id).await.len() >= count }).await;
+        self.events_of(order_id).await
+    }
+
+    async fn events_of(&self, order_id: &str) -> Vec<(String, String)> {
+        let prefix = format!("{}.", self.events.prefix);
+        let about = |e: &Published| e.subject.contains(".order.") && e.order().order_id == order_id;
+        let published = self.events.published().await;
+        let subject = |e: &Published| e.subject.trim_start_matches(&prefix).to_owned();
+        published
+            .iter()
+            .filter(|e| about(e))
+            .map(|e| (subject(e), e.event_type.clone()))
+            .collect()
+    }
+
+    /// The subjects of the emails sent, once `count` arrived, in order.
+    pub async fn email_subjects(&self, count: usize) -> Vec<String> {
+        self.smtp
+            .wait_for(count, 30)
+            .await
+            .iter()
+            .map(|e| e.header("Subject"))
+            .collect()
+    }
+}
+
+/// The short form of an order id the emails' subjects use.
+pub fn short(order: &proto::Order) -> String {
+    order.order_id[order.order_id.len() - 8..].to_owned()
+}
+
+/// A state history as (from, to, reason, actor role).
+pub fn history(response: &proto::GetOrderResponse) -> Vec<(proto::OrderState, proto::OrderState, String, String)> {
+    let role = |c: &proto::OrderStateChange| c.actor.as_ref().map(|a| a.role.clone()).unwrap_or_default();
+    (response.state_history.iter())
+        .map(|c| (c.from_state(), c.to_state(), c.reason.clone(), role(c)))
+        .collect()
+}
