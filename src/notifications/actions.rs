@@ -22,7 +22,7 @@ use super::{
         inbox::{self, Arrival, Outcome},
     },
     mail::{
-        render,
+        render::{self, Notice},
         transport::{Mailer, SendError},
     },
 };
@@ -156,7 +156,7 @@ fn decide(incoming: &Incoming<'_>, from: &Mailbox) -> Decision {
     match decode(incoming) {
         Ok(event) => Decision {
             event_id: event.event_id,
-            outcome: email(event.kind, &event.order, from, event.event_id),
+            outcome: email(&event, from),
         },
         // Keyed by its message id, else its stream sequence, so a redelivered
         // poison message is still recognised.
@@ -173,42 +173,57 @@ struct OrderEvent {
     event_id: Uuid,
     kind: Kind,
     order: proto::Order,
+    /// The state its change started from (its `state_change.from_state`).
+    from_state: proto::OrderState,
+}
+
+/// The parts every order event has: its id, its order and its state change.
+macro_rules! parts {
+    ($message:ty, $payload:expr) => {
+        <$message>::decode($payload).map(|e| (e.event_id, e.order, e.state_change))
+    };
 }
 
 fn decode(incoming: &Incoming<'_>) -> Result<OrderEvent, String> {
     let payload = incoming.payload;
-    let undecodable = |e: prost::DecodeError| format!("{} does not decode: {e}", incoming.event_type);
-    let (kind, event_id, order) = match incoming.event_type {
-        "orders.v1.OrderPlaced" => {
-            let e = proto::OrderPlaced::decode(payload).map_err(undecodable)?;
-            (Kind::OrderConfirmation, e.event_id, e.order)
-        }
-        "orders.v1.OrderCancelled" => {
-            let e = proto::OrderCancelled::decode(payload).map_err(undecodable)?;
-            (Kind::OrderCancelled, e.event_id, e.order)
-        }
-        "orders.v1.OrderShipped" => {
-            let e = proto::OrderShipped::decode(payload).map_err(undecodable)?;
-            (Kind::OrderShipped, e.event_id, e.order)
-        }
+    let (kind, decoded) = match incoming.event_type {
+        "orders.v1.OrderPlaced" => (Kind::OrderConfirmation, parts!(proto::OrderPlaced, payload)),
+        "orders.v1.OrderCancelled" => (Kind::OrderCancelled, parts!(proto::OrderCancelled, payload)),
+        "orders.v1.OrderShipped" => (Kind::OrderShipped, parts!(proto::OrderShipped, payload)),
+        "orders.v1.OrderPaid" => (Kind::PaymentConfirmation, parts!(proto::OrderPaid, payload)),
+        "orders.v1.OrderRefunded" => (Kind::OrderRefunded, parts!(proto::OrderRefunded, payload)),
         other => return Err(format!("unknown event type {other:?} on {}", incoming.subject)),
     };
+    let (event_id, order, state_change) =
+        decoded.map_err(|e| format!("{} does not decode: {e}", incoming.event_type))?;
     let event_id = Uuid::parse_str(&event_id).map_err(|e| format!("event id {event_id:?}: {e}"))?;
     let order = order.ok_or_else(|| format!("{} carries no order", incoming.event_type))?;
-    Ok(OrderEvent { event_id, kind, order })
+    let from_state = state_change.map(|change| change.from_state()).unwrap_or_default();
+    Ok(OrderEvent {
+        event_id,
+        kind,
+        order,
+        from_state,
+    })
 }
 
-fn email(kind: Kind, order: &proto::Order, from: &Mailbox, event_id: Uuid) -> Result<Option<NewEmail>, String> {
+fn email(event: &OrderEvent, from: &Mailbox) -> Result<Option<NewEmail>, String> {
+    let order = &event.order;
     if order.customer_email.is_empty() {
         return Ok(None);
     }
     let order_id = Uuid::parse_str(&order.order_id).map_err(|e| format!("order id {:?}: {e}", order.order_id))?;
-    let message = render::email(kind, order, from, event_id).map_err(|e| e.to_string())?;
+    let notice = Notice {
+        kind: event.kind,
+        order,
+        from_state: event.from_state,
+    };
+    let message = render::email(&notice, from, event.event_id).map_err(|e| e.to_string())?;
     let message_id = message.headers().get_raw("Message-ID").unwrap_or_default().to_owned();
     Ok(Some(NewEmail {
-        event_id,
+        event_id: event.event_id,
         order_id,
-        kind,
+        kind: event.kind,
         recipient: order.customer_email.clone(),
         message_id,
         message: message.formatted(),

@@ -1,5 +1,6 @@
 //! The notifications service: emails customers when their orders are
-//! placed, cancelled and shipped.
+//! placed, paid, cancelled (saying why, and whether they are refunded),
+//! refunded and shipped.
 //!
 //! A service of its own, in the same binary (see `--services`): it has its
 //! own database ([`db`]), never reads the orders database, and learns

@@ -128,6 +128,19 @@ impl TestEvents {
         self.published().await
     }
 
+    /// Publishes `payload` to `<prefix>.<suffix>` as the orders relay does:
+    /// `Orders-Event-Type` is `event_type`, `Nats-Msg-Id` is `message_id`.
+    pub async fn publish(&self, suffix: &str, event_type: &str, message_id: &str, payload: &[u8]) {
+        let mut headers = async_nats::HeaderMap::new();
+        headers.insert("Nats-Msg-Id", message_id);
+        headers.insert("Orders-Event-Type", event_type);
+        let subject = format!("{}.{suffix}", self.prefix);
+        let ack = self
+            .jetstream
+            .publish_with_headers(subject, headers, payload.to_vec().into());
+        ack.await.unwrap().await.expect("JetStream stores it");
+    }
+
     /// Deletes the stream, so the shared server does not keep it.
     pub async fn delete(&self) {
         let _ = self.jetstream.delete_stream(self.stream_name()).await;

@@ -13,6 +13,10 @@ crate::pg_enum! {
         OrderConfirmation = "order_confirmation",
         OrderCancelled = "order_cancelled",
         OrderShipped = "order_shipped",
+        /// The card payment was captured (event `OrderPaid`).
+        PaymentConfirmation = "payment_confirmation",
+        /// A cancelled order's payment was given back (event `OrderRefunded`).
+        OrderRefunded = "order_refunded",
     }
 }
 

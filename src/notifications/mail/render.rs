@@ -10,6 +10,7 @@ use lettre::message::{Mailbox, Message, MultiPart};
 use minijinja::Environment;
 use serde::Serialize;
 
+use super::cancellation::{self, Why};
 use crate::{notifications::db::emails::Kind, proto};
 
 /// Why an order event cannot become an email: it is parked, not retried.
@@ -23,35 +24,44 @@ pub enum RenderError {
     Message(String),
 }
 
+/// `name.txt` and `name.html` of each template name, compiled in.
+macro_rules! text_and_html {
+    ($($name:literal),+ $(,)?) => {
+        [$(
+            (concat!($name, ".txt"), include_str!(concat!("../templates/", $name, ".txt"))),
+            (concat!($name, ".html"), include_str!(concat!("../templates/", $name, ".html"))),
+        )+]
+    };
+}
+
+/// The templates, one pair per [`Kind`] (named as it is stored) and the
+/// parts they include.
 static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
     let mut environment = Environment::new();
-    for (name, source) in [
-        ("lines.txt", include_str!("../templates/lines.txt")),
-        ("lines.html", include_str!("../templates/lines.html")),
-        ("address.txt", include_str!("../templates/address.txt")),
-        ("address.html", include_str!("../templates/address.html")),
-        (
-            "order_confirmation.txt",
-            include_str!("../templates/order_confirmation.txt"),
-        ),
-        (
-            "order_confirmation.html",
-            include_str!("../templates/order_confirmation.html"),
-        ),
-        ("order_cancelled.txt", include_str!("../templates/order_cancelled.txt")),
-        (
-            "order_cancelled.html",
-            include_str!("../templates/order_cancelled.html"),
-        ),
-        ("order_shipped.txt", include_str!("../templates/order_shipped.txt")),
-        ("order_shipped.html", include_str!("../templates/order_shipped.html")),
-    ] {
+    let templates = text_and_html!(
+        "lines",
+        "address",
+        "order_confirmation",
+        "order_cancelled",
+        "order_shipped",
+        "payment_confirmation",
+        "order_refunded",
+    );
+    for (name, source) in templates {
         environment
             .add_template(name, source)
             .expect("the compiled-in templates parse");
     }
     environment
 });
+
+/// What an email is about: which notice, the order as the event carries
+/// it, and the state the event's change started from.
+pub struct Notice<'a> {
+    pub kind: Kind,
+    pub order: &'a proto::Order,
+    pub from_state: proto::OrderState,
+}
 
 /// What the templates see.
 #[derive(Serialize)]
@@ -61,7 +71,8 @@ struct View<'a> {
     lines: Vec<LineView<'a>>,
     total: String,
     address: Option<AddressView<'a>>,
-    reason: &'a str,
+    /// Why it was cancelled (for a cancellation only).
+    why: Option<Why<'a>>,
 }
 
 #[derive(Serialize)]
@@ -84,8 +95,9 @@ struct LineView<'a> {
     line_total: String,
 }
 
-/// The email of `kind` about `order`, from `from`, identified by `event_id`.
-pub fn email(kind: Kind, order: &proto::Order, from: &Mailbox, event_id: uuid::Uuid) -> Result<Message, RenderError> {
+/// The email of `notice`, from `from`, identified by `event_id`.
+pub fn email(notice: &Notice<'_>, from: &Mailbox, event_id: uuid::Uuid) -> Result<Message, RenderError> {
+    let order = notice.order;
     let to: Mailbox = order
         .customer_email
         .parse()
@@ -96,26 +108,34 @@ pub fn email(kind: Kind, order: &proto::Order, from: &Mailbox, event_id: uuid::U
         .order_id
         .get(order.order_id.len().saturating_sub(8)..)
         .unwrap_or(&order.order_id);
-    let view = view(order, short_id);
-    let (template, subject) = match kind {
-        Kind::OrderConfirmation => ("order_confirmation", format!("Your order {short_id} is confirmed")),
-        Kind::OrderCancelled => ("order_cancelled", format!("Your order {short_id} was cancelled")),
-        Kind::OrderShipped => ("order_shipped", format!("Your order {short_id} is on its way")),
-    };
+    let view = view(notice, short_id);
+    let template = notice.kind.as_db();
     let text = render(template, "txt", &view)?;
     let html = render(template, "html", &view)?;
     let domain = from.email.domain().to_owned();
     Message::builder()
         .from(from.clone())
         .to(to)
-        .subject(subject)
+        .subject(subject(notice.kind, short_id))
         .message_id(Some(format!("<{event_id}@{domain}>")))
         .date_now()
         .multipart(MultiPart::alternative_plain_html(text, html))
         .map_err(|e| RenderError::Message(e.to_string()))
 }
 
-fn view<'a>(order: &'a proto::Order, short_id: &'a str) -> View<'a> {
+/// The subject line of each kind of email.
+fn subject(kind: Kind, short_id: &str) -> String {
+    match kind {
+        Kind::OrderConfirmation => format!("Your order {short_id} is confirmed"),
+        Kind::OrderCancelled => format!("Your order {short_id} was cancelled"),
+        Kind::OrderShipped => format!("Your order {short_id} is on its way"),
+        Kind::PaymentConfirmation => format!("We received your payment for order {short_id}"),
+        Kind::OrderRefunded => format!("Your payment for order {short_id} was refunded"),
+    }
+}
+
+fn view<'a>(notice: &Notice<'a>, short_id: &'a str) -> View<'a> {
+    let order = notice.order;
     let lines = order.line_items.iter().map(|line| LineView {
         name: &line.name,
         sku: &line.sku,
@@ -137,7 +157,7 @@ fn view<'a>(order: &'a proto::Order, short_id: &'a str) -> View<'a> {
             postal_code: &a.postal_code,
             country_code: &a.country_code,
         }),
-        reason: &order.cancel_reason,
+        why: (notice.kind == Kind::OrderCancelled).then(|| cancellation::why(order, notice.from_state)),
     }
 }
 
@@ -161,18 +181,4 @@ pub fn money(money: Option<&proto::Money>) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn money_shows_cents_and_finer_amounts_exactly() {
-        let eur = |units, nanos| proto::Money {
-            currency_code: "EUR".into(),
-            units,
-            nanos,
-        };
-        assert_eq!(money(Some(&eur(12, 500_000_000))), "EUR 12.50");
-        assert_eq!(money(Some(&eur(3, 0))), "EUR 3.00");
-        assert_eq!(money(Some(&eur(0, 1_250_000))), "EUR 0.00125");
-    }
-}
+mod tests;

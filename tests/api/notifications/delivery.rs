@@ -122,7 +122,7 @@ async fn poison_events_are_parked_and_do_not_block_the_next_one() {
         b"\xff\xff not protobuf",
     )
     .await;
-    publish(&events, "order.refunded", "orders.v1.OrderRefunded", b"").await;
+    publish(&events, "order.returned", "orders.v1.OrderReturned", b"").await;
     // PostgreSQL's text cannot hold a NUL byte: stored as it came, this one
     // would fail its transaction at every redelivery, forever.
     publish(&events, "order.placed", "orders.v1.Order\0Placed", b"").await;
@@ -170,14 +170,6 @@ async fn an_event_delivered_twice_sends_one_email() {
 /// Publishes `payload` to `<prefix>.<suffix>` as an event of `event_type`,
 /// with a message id of its own.
 async fn publish(events: &TestEvents, suffix: &str, event_type: &str, payload: &[u8]) {
-    let mut headers = async_nats::HeaderMap::new();
-    headers.insert("Nats-Msg-Id", uuid::Uuid::new_v4().to_string().as_str());
-    headers.insert("Orders-Event-Type", event_type);
-    let subject = format!("{}.{suffix}", events.prefix);
-    let ack = events
-        .jetstream
-        .publish_with_headers(subject, headers, payload.to_vec().into())
-        .await
-        .unwrap();
-    ack.await.expect("JetStream stores it");
+    let message_id = uuid::Uuid::new_v4().to_string();
+    events.publish(suffix, event_type, &message_id, payload).await;
 }
