@@ -1,6 +1,8 @@
-//! The outbox relay: publishes the orders service's committed events
+//! The outbox relay: publishes a service's committed events
 //! ([`crate::db::outbox`]) to NATS JetStream in commit order, and moves its
-//! watermark past them once JetStream has acked them.
+//! watermark past them once JetStream has acked them. One implementation
+//! for every outbox (the orders service's audit trail, the payment ledger):
+//! what differs is the [`Outbox`] it relays.
 //!
 //! Guarantees, and how:
 //! * **None lost.** The watermark moves only past events JetStream has acked
@@ -13,7 +15,7 @@
 //!   acked as a duplicate and not stored again.
 //! * **In order per order**, and **one relay at a time** across processes: the
 //!   relaying process holds a session-level advisory lock
-//!   ([`crate::db::outbox::RELAY_LOCK`]) on a connection of its own; the
+//!   ([`Outbox::lock`]) on a connection of its own; the
 //!   others stand by and take over when that connection ends (its process
 //!   died, or lost the database). Why a lock and not `FOR UPDATE SKIP
 //!   LOCKED`: with several relays each taking a batch, two events of one
@@ -45,7 +47,7 @@ use crate::{
     db::{
         Pool,
         listener::Listener,
-        outbox::{self, PendingEvent, Position},
+        outbox::{self, Outbox, PendingEvent, Position},
     },
     events::{self, EVENT_TYPE_HEADER},
     jobs::Backoff,
@@ -74,10 +76,11 @@ enum RelayError {
     Publish(String),
 }
 
-/// What the relay needs: the pool for the outbox, the URL for its own
-/// listening connection, and where to publish.
+/// What the relay needs: which outbox, the pool of its database, the URL
+/// for its own listening connection, and where to publish.
 #[derive(Clone)]
 pub struct Relay {
+    pub outbox: Outbox,
     pub pool: Pool,
     pub database_url: SecretUrl,
     pub jetstream: jetstream::Context,
@@ -107,10 +110,11 @@ impl Relay {
 
     /// Connects, waits to hold the relay lock, then relays until something fails.
     async fn lead(&self) -> Result<std::convert::Infallible, RelayError> {
-        let listener = Listener::connect(&self.database_url, "orders-relay", outbox::CHANNEL);
+        let name = format!("{}-relay", self.outbox.service);
+        let listener = Listener::connect(&self.database_url, &name, self.outbox.channel);
         let listener = listener.await.map_err(|e| RelayError::Listener(e.to_string()))?;
         let mut lost = listener.lost;
-        while !try_lock(&listener.client).await? {
+        while !try_lock(&listener.client, self.outbox.lock).await? {
             tokio::select! {
                 () = tokio::time::sleep(STANDBY_POLL) => {}
                 _ = &mut lost => return Err(RelayError::Listener("closed while standing by".into())),
@@ -119,7 +123,7 @@ impl Relay {
         events::stream::ensure(&self.jetstream, &self.prefix)
             .await
             .map_err(|e| RelayError::Publish(e.to_string()))?;
-        info!(stream = %self.prefix.stream_name(), "relaying the outbox to JetStream");
+        info!(stream = %self.prefix.stream_name(), service = self.outbox.service, "relaying the outbox to JetStream");
         let mut position = None;
         let mut failures = 0;
         loop {
@@ -156,7 +160,9 @@ impl Relay {
             Some(known) => known,
             None => outbox::position(&mut conn).await.map_err(database)?,
         };
-        let batch = outbox::pending(&mut conn, from, BATCH).await.map_err(database)?;
+        let batch = outbox::pending(&mut conn, &self.outbox, from, BATCH)
+            .await
+            .map_err(database)?;
         let (acked, failure) = self.publish(&batch).await;
         let reached = acked.last().map_or(from, |last| last.position());
         if reached != from {
@@ -179,7 +185,7 @@ impl Relay {
         let mut failure = None;
         for event in batch {
             // The schema gives a payload only to actions that publish.
-            let Some((suffix, message_type)) = event.action.event() else {
+            let Some((suffix, message_type)) = (self.outbox.topic)(&event.kind) else {
                 failure = Some(RelayError::Database(format!(
                     "row {} has no event to publish",
                     event.id
@@ -235,9 +241,9 @@ fn database(error: diesel::result::Error) -> RelayError {
     RelayError::Database(error.to_string())
 }
 
-async fn try_lock(client: &tokio_postgres::Client) -> Result<bool, RelayError> {
+async fn try_lock(client: &tokio_postgres::Client, lock: i64) -> Result<bool, RelayError> {
     let row = client
-        .query_one("SELECT pg_try_advisory_lock($1)", &[&outbox::RELAY_LOCK])
+        .query_one("SELECT pg_try_advisory_lock($1)", &[&lock])
         .await
         .map_err(|e| RelayError::Listener(e.to_string()))?;
     Ok(row.get(0))

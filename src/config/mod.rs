@@ -100,7 +100,8 @@ pub struct TokenArgs {
 pub struct Settings {
     /// Address to listen on for gRPC (HTTP/2; plaintext unless --tls-cert is
     /// set). Port 0 picks a free port. A non-loopback address needs
-    /// authentication, or --insecure.
+    /// authentication, or --insecure. A process that runs the payment
+    /// service but not the orders service listens on --payments-addr instead.
     #[arg(long, env = "ORDERS_ADDR", default_value = "127.0.0.1:50051", global = true)]
     pub addr: SocketAddr,
 
@@ -229,6 +230,16 @@ impl Settings {
     /// Whether this process runs `service`.
     pub fn runs(&self, service: ServiceName) -> bool {
         self.services.contains(&service)
+    }
+
+    /// Where the gRPC server listens: `--payments-addr` when the payment
+    /// service is the only gRPC service of this process (it runs payments
+    /// but not orders), else `--addr`.
+    pub fn listen_addr(&self) -> SocketAddr {
+        match self.runs(ServiceName::Payments) && !self.runs(ServiceName::Orders) {
+            true => self.payments.payments_addr,
+            false => self.addr,
+        }
     }
 }
 

@@ -11,6 +11,10 @@
 //! }
 //! ```
 //!
+//! The queries serve every database whose migrations create the same
+//! `idempotency_keys` table (the orders and the payments databases;
+//! `tests/api/schema.rs` checks that they are the same).
+//!
 //! A key is scoped to one RPC (and, for orders, one customer: two customers
 //! may pick the same UUID) and stores a SHA-256 of the request's content
 //! without its `request_id`. It is claimed with `INSERT … ON CONFLICT DO
@@ -64,10 +68,12 @@ impl IdempotentRequest for proto::CreateOrderRequest {
     }
 }
 
-/// Catalog requests: a key is scoped to its RPC alone.
+/// Implements [`IdempotentRequest`] for request messages whose keys are
+/// scoped to their RPC alone (the catalog's here, the payment service's in
+/// `crate::payments::db`).
 macro_rules! scoped_to_the_rpc {
-    ($($request:ident => $scope:literal),* $(,)?) => {$(
-        impl IdempotentRequest for proto::$request {
+    ($($request:path => $scope:literal),* $(,)?) => {$(
+        impl $crate::db::idempotency::IdempotentRequest for $request {
             fn scope(&self) -> String {
                 $scope.to_owned()
             }
@@ -77,13 +83,14 @@ macro_rules! scoped_to_the_rpc {
         }
     )*};
 }
+pub(crate) use scoped_to_the_rpc;
 
 scoped_to_the_rpc! {
-    CreateProductRequest => "CreateProduct",
-    RestockProductRequest => "RestockProduct",
-    UpdateProductRequest => "UpdateProduct",
-    ArchiveProductRequest => "ArchiveProduct",
-    UnarchiveProductRequest => "UnarchiveProduct",
+    proto::CreateProductRequest => "CreateProduct",
+    proto::RestockProductRequest => "RestockProduct",
+    proto::UpdateProductRequest => "UpdateProduct",
+    proto::ArchiveProductRequest => "ArchiveProduct",
+    proto::UnarchiveProductRequest => "UnarchiveProduct",
 }
 
 /// The key of a validated `request` whose `request_id` parsed to

@@ -1,11 +1,19 @@
-//! The outbox: the audit rows whose events the relay ([`crate::relay`])
-//! has still to publish, and its progress through them.
+//! The outbox: the rows whose events the relay ([`crate::relay`]) has
+//! still to publish, and its progress through them, for every service that
+//! has one ([`Outbox`]: the orders service's, [`ORDERS`], and the payment
+//! service's ledger, `crate::payments::db::OUTBOX`).
 //!
-//! The rows are the audit trail's own ([`super::audit`]): an event is
-//! written with its change and cannot exist without it, and the relay never
-//! writes to it. Its progress is one watermark ([`Position`], the table
-//! `outbox_cursor`): every event up to there, in (transaction id, row id)
-//! order, is published.
+//! The rows are the service's own records (the orders service's audit
+//! trail, [`super::audit`]; the payment ledger): an event is written with
+//! its change and cannot exist without it, and the relay never writes to
+//! it. Its progress is one watermark ([`Position`], the table
+//! `outbox_cursor` of the same database): every event up to there, in
+//! (transaction id, row id) order, is published.
+//!
+//! Why one descriptor and SQL text rather than diesel's query builder: the
+//! queries are the same for every outbox but for the relation they read,
+//! which diesel's typed tables cannot take as a parameter; each outbox
+//! names a relation with the same columns ([`Outbox::events`]).
 //!
 //! Why that order, and why no event is skipped: each row carries the id of
 //! the transaction that wrote it, and [`pending`] returns only rows whose
@@ -26,9 +34,8 @@ use std::{sync::Arc, time::Duration};
 
 use chrono::{DateTime, Utc};
 use diesel::{
-    dsl::sql,
     prelude::*,
-    sql_types::{BigInt, Bool},
+    sql_types::{BigInt, Bytea, Nullable, Text, Timestamptz},
 };
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
@@ -39,12 +46,36 @@ use super::{
     schema::{audit_events as events, outbox_cursor},
 };
 
-/// The session-level advisory lock the relaying process holds (see
-/// [`crate::relay`]); any fixed number no other code uses.
-pub const RELAY_LOCK: i64 = 0x6f72_6465_7273_7231; // "ordersr1"
+/// One service's outbox: where its events are, what they publish, and how
+/// its relay is woken and elected.
+#[derive(Debug, Clone, Copy)]
+pub struct Outbox {
+    /// The service, for logs and the relay's connection name.
+    pub service: &'static str,
+    /// A relation (table, view or subquery) of the events, with the columns
+    /// `id`, `transaction_id`, `kind`, `event_time`, `event_id`,
+    /// `event_payload`, `trace_parent`, `trace_state`; rows without a
+    /// payload are not events.
+    pub events: &'static str,
+    /// The channel its relay `LISTEN`s on, `NOTIFY`d when events commit.
+    pub channel: &'static str,
+    /// The session-level advisory lock the relaying process holds (see
+    /// [`crate::relay`]); any fixed number no other code of that database uses.
+    pub lock: i64,
+    /// What an event of `kind` is: its subject's suffix and its message
+    /// type's full name; `None` for a kind that publishes nothing.
+    pub topic: fn(&str) -> Option<(&'static str, &'static str)>,
+}
 
-/// The channel the relay `LISTEN`s on, `NOTIFY`d when events commit.
-pub const CHANNEL: &str = "orders_outbox";
+/// The orders service's outbox: the audit rows that carry an event.
+pub const ORDERS: Outbox = Outbox {
+    service: "orders",
+    events: "(SELECT id, transaction_id, action AS kind, event_time, event_id, event_payload, \
+             trace_parent, trace_state FROM audit_events WHERE event_payload IS NOT NULL)",
+    channel: "orders_outbox",
+    lock: 0x6f72_6465_7273_7231, // "ordersr1"
+    topic: |kind| Action::ALL.iter().find(|a| a.as_db() == kind)?.event(),
+};
 
 /// One `NOTIFY`, committed without waiting for its WAL flush: a `NOTIFY`
 /// gives its transaction an id, hence a commit record, and the orders whose
@@ -60,15 +91,18 @@ const RING: &str = "SELECT set_config('synchronous_commit', 'off', true), pg_not
 #[derive(Debug, Clone)]
 pub struct Doorbell {
     rung: Arc<tokio::sync::Notify>,
+    /// The channel of the outbox it wakes the relay of.
+    channel: &'static str,
     /// At most one `NOTIFY` per interval: the relay's own pace
     /// (`--outbox-relay-interval`), since it would not start a round sooner.
     interval: Duration,
 }
 
 impl Doorbell {
-    pub fn new(interval: Duration) -> Doorbell {
+    pub fn new(outbox: &Outbox, interval: Duration) -> Doorbell {
         Doorbell {
             rung: Default::default(),
+            channel: outbox.channel,
             interval,
         }
     }
@@ -85,7 +119,7 @@ impl Doorbell {
         loop {
             self.rung.notified().await;
             if let Ok(mut conn) = pool.get().await {
-                let notify = diesel::sql_query(RING).bind::<diesel::sql_types::Text, _>(CHANNEL);
+                let notify = diesel::sql_query(RING).bind::<Text, _>(self.channel);
                 if let Err(error) = notify.execute(&mut conn).await {
                     tracing::debug!(%error, "could not wake the relay");
                 }
@@ -106,19 +140,25 @@ pub struct Position {
 }
 
 /// One event waiting to be published.
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = events, check_for_backend(diesel::pg::Pg))]
+#[derive(Debug, Clone, QueryableByName)]
 pub struct PendingEvent {
+    #[diesel(sql_type = BigInt)]
     pub id: i64,
+    #[diesel(sql_type = BigInt)]
     pub transaction_id: i64,
-    pub action: Action,
+    /// What it is ([`Outbox::topic`] says what it publishes).
+    #[diesel(sql_type = Text)]
+    pub kind: String,
+    #[diesel(sql_type = Timestamptz)]
     pub event_time: chrono::DateTime<chrono::Utc>,
-    #[diesel(select_expression = events::event_id.assume_not_null())]
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
     pub event_id: Uuid,
-    #[diesel(select_expression = events::event_payload.assume_not_null())]
+    #[diesel(sql_type = Bytea)]
     pub event_payload: Vec<u8>,
     /// The trace context of the change that wrote it ([`super::audit`]).
+    #[diesel(sql_type = Nullable<Text>)]
     pub trace_parent: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
     pub trace_state: Option<String>,
 }
 
@@ -181,29 +221,39 @@ pub struct Backlog {
 
 /// What waits to be published: every event after the relay's position,
 /// including those of transactions still too young to be relayed.
-pub async fn backlog(conn: &mut AsyncPgConnection) -> QueryResult<Backlog> {
-    diesel::sql_query(
-        "SELECT count(*) AS events,                 coalesce(extract(epoch FROM now() - min(a.event_time)), 0)::float8 AS oldest_age_seconds          FROM audit_events a, outbox_cursor c          WHERE a.event_payload IS NOT NULL AND (a.transaction_id, a.id) > (c.transaction_id, c.row_id)",
-    )
+pub async fn backlog(conn: &mut AsyncPgConnection, outbox: &Outbox) -> QueryResult<Backlog> {
+    diesel::sql_query(format!(
+        "SELECT count(*) AS events, \
+         coalesce(extract(epoch FROM now() - min(a.event_time)), 0)::float8 AS oldest_age_seconds \
+         FROM {} a, outbox_cursor c WHERE (a.transaction_id, a.id) > (c.transaction_id, c.row_id)",
+        outbox.events
+    ))
     .get_result(conn)
     .await
 }
 
-/// Up to `limit` events after `from`, in the order they are published;
-/// only those of transactions older than every one still running (see the
-/// module's doc).
-pub async fn pending(conn: &mut AsyncPgConnection, from: Position, limit: i64) -> QueryResult<Vec<PendingEvent>> {
-    events::table
-        .filter(events::event_payload.is_not_null())
-        .filter(after(from))
-        .filter(sql::<Bool>(
-            "transaction_id < pg_snapshot_xmin(pg_current_snapshot())::text::bigint",
-        ))
-        .order((events::transaction_id, events::id))
-        .limit(limit)
-        .select(PendingEvent::as_select())
-        .load(conn)
-        .await
+/// Up to `limit` events of `outbox` after `from`, in the order they are
+/// published; only those of transactions older than every one still
+/// running (see the module's doc). The condition on `transaction_id` is in
+/// a form whose first term the outbox's index serves as a range.
+pub async fn pending(
+    conn: &mut AsyncPgConnection,
+    outbox: &Outbox,
+    from: Position,
+    limit: i64,
+) -> QueryResult<Vec<PendingEvent>> {
+    diesel::sql_query(format!(
+        "SELECT id, transaction_id, kind, event_time, event_id, event_payload, trace_parent, trace_state \
+         FROM {} e WHERE transaction_id >= $1 AND (transaction_id > $1 OR id > $2) \
+         AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())::text::bigint \
+         ORDER BY transaction_id, id LIMIT $3",
+        outbox.events
+    ))
+    .bind::<BigInt, _>(from.transaction_id)
+    .bind::<BigInt, _>(from.id)
+    .bind::<BigInt, _>(limit)
+    .load(conn)
+    .await
 }
 
 /// Drops the payloads of the published events written before `cutoff`,
@@ -231,16 +281,6 @@ pub async fn purge_published(conn: &mut AsyncPgConnection, cutoff: DateTime<Utc>
         .set(events::event_payload.eq(None::<Vec<u8>>))
         .execute(conn)
         .await
-}
-
-/// The events after `position`: `(transaction_id, id) > position`, in a form
-/// whose first term the outbox index serves as a range.
-#[diesel::dsl::auto_type]
-fn after(position: Position) -> _ {
-    let (transaction_id, id): (i64, i64) = (position.transaction_id, position.id);
-    events::transaction_id
-        .ge(transaction_id)
-        .and(events::transaction_id.gt(transaction_id).or(events::id.gt(id)))
 }
 
 /// The events at or before `position`: `(transaction_id, id) <= position`.

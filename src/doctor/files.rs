@@ -103,13 +103,16 @@ pub fn exposure(settings: &Settings) -> Check {
     let authenticated = settings.security.auth.is_enabled();
     let encrypted = settings.security.tls.tls_cert.is_some();
     match exposure::assess(settings, authenticated, encrypted) {
-        Ok(None) => Check::ok("exposure", format!("{}: callers must authenticate", settings.addr)),
-        Ok(Some(warning)) => Check::ok("exposure", format!("{}: {warning}", settings.addr)),
+        Ok(None) => Check::ok(
+            "exposure",
+            format!("{}: callers must authenticate", settings.listen_addr()),
+        ),
+        Ok(Some(warning)) => Check::ok("exposure", format!("{}: {warning}", settings.listen_addr())),
         Err(_) => Check::fail(
             "exposure",
             format!(
                 "{} is not loopback and no authentication is configured: `orders serve` refuses to start",
-                settings.addr
+                settings.listen_addr()
             ),
             "configure --auth-jwks, --auth-public-key or --auth-hs256-secret-file, listen on a loopback \
              address, or pass --insecure to accept the risk",

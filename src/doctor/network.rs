@@ -14,7 +14,7 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// The `address` check: `--addr` can be listened on now.
 pub async fn address(settings: &Settings) -> Check {
-    listens("address", settings.addr, "--addr").await
+    listens("address", settings.listen_addr(), "--addr / --payments-addr").await
 }
 
 /// The `metrics` check: `--metrics-addr` can be listened on now, or is off.

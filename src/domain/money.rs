@@ -52,6 +52,11 @@ impl Money {
         i32::try_from(self.total_nanos % NANOS_PER_UNIT).expect("always below 10^9")
     }
 
+    /// The whole amount in nano units.
+    pub fn total_nanos(&self) -> i128 {
+        self.total_nanos
+    }
+
     pub fn is_positive(&self) -> bool {
         self.total_nanos > 0
     }
@@ -101,6 +106,19 @@ pub fn currency(code: &str) -> Result<(), String> {
 /// Parses a price: present, a real currency, positive and at most
 /// [`MAX_PRICE_UNITS`]. Violations are recorded under `field`.
 pub fn parse_price(field: &str, value: Option<&proto::Money>, violations: &mut Violations) -> Option<Money> {
+    let money = parse_positive(field, value, violations)?;
+    let units = money.units();
+    if units > MAX_PRICE_UNITS || (units == MAX_PRICE_UNITS && money.nanos() > 0) {
+        violations.add(format!("{field}.units"), format!("must be at most {MAX_PRICE_UNITS}"));
+        return None;
+    }
+    Some(money)
+}
+
+/// Parses an amount that must be present, in a real currency, and
+/// positive; each use checks its own upper bound. Violations are recorded
+/// under `field`.
+pub fn parse_positive(field: &str, value: Option<&proto::Money>, violations: &mut Violations) -> Option<Money> {
     let Some(value) = value else {
         violations.add(field, "is required");
         return None;
@@ -115,10 +133,6 @@ pub fn parse_price(field: &str, value: Option<&proto::Money>, violations: &mut V
     )?;
     if !money.is_positive() {
         violations.add(field, "must be positive");
-        return None;
-    }
-    if value.units > MAX_PRICE_UNITS || (value.units == MAX_PRICE_UNITS && value.nanos > 0) {
-        violations.add(format!("{field}.units"), format!("must be at most {MAX_PRICE_UNITS}"));
         return None;
     }
     Some(money)

@@ -17,7 +17,9 @@ pub use database::{is_connection_failure, on_constraint};
 
 mod database;
 
-/// The `ErrorInfo.domain` of every error this service returns.
+/// The `ErrorInfo.domain` of the orders service's errors (and of those the
+/// middleware raises); another service of this binary names its own
+/// ([`ApiError::into_status`]).
 pub const ERROR_DOMAIN: &str = "orders";
 
 /// How long callers are told to wait before retrying an `UNAVAILABLE`.
@@ -123,6 +125,10 @@ pub enum ApiError {
     /// The database cannot be reached right now; the call may be retried.
     #[error("database unavailable")]
     Unavailable(#[source] Cause),
+    /// Another system the call needs (such as a payment processor) cannot
+    /// be reached right now; nothing was changed and the call may be retried.
+    #[error("{message}")]
+    DependencyUnavailable { reason: &'static str, message: String },
     /// A bug or an unexpected failure; the cause is logged, never sent.
     #[error("internal error")]
     Internal(#[source] Cause),
@@ -152,7 +158,7 @@ impl ApiError {
             ApiError::RateLimited { .. } => Code::ResourceExhausted,
             ApiError::DeadlineExceeded => Code::DeadlineExceeded,
             ApiError::Aborted(_) | ApiError::StaleEtag { .. } => Code::Aborted,
-            ApiError::Unavailable(_) => Code::Unavailable,
+            ApiError::Unavailable(_) | ApiError::DependencyUnavailable { .. } => Code::Unavailable,
             ApiError::Internal(_) => Code::Internal,
         }
     }
@@ -161,7 +167,10 @@ impl ApiError {
     pub fn is_retryable(&self) -> bool {
         matches!(
             self,
-            ApiError::Aborted(_) | ApiError::Unavailable(_) | ApiError::RateLimited { .. }
+            ApiError::Aborted(_)
+                | ApiError::Unavailable(_)
+                | ApiError::DependencyUnavailable { .. }
+                | ApiError::RateLimited { .. }
         )
     }
 
@@ -174,6 +183,7 @@ impl ApiError {
             | ApiError::OutOfRange { reason, .. }
             | ApiError::Unauthenticated { reason, .. }
             | ApiError::PermissionDenied { reason, .. }
+            | ApiError::DependencyUnavailable { reason, .. }
             | ApiError::RateLimited { reason, .. } => reason,
             ApiError::DeadlineExceeded => "DEADLINE_EXCEEDED",
             ApiError::Aborted(_) => "TRANSACTION_CONFLICT",
@@ -183,8 +193,8 @@ impl ApiError {
         }
     }
 
-    fn details(&self) -> ErrorDetails {
-        let mut details = error_info(self.reason());
+    fn details(&self, domain: &'static str) -> ErrorDetails {
+        let mut details = error_info(self.reason(), domain);
         match self {
             ApiError::InvalidArgument { violations, .. } if !violations.is_empty() => {
                 details.set_bad_request(within_budget(violations).map(to_wire_violation).collect::<Vec<_>>());
@@ -215,7 +225,7 @@ impl ApiError {
             ApiError::OutOfRange { field, message, .. } => {
                 details.set_bad_request(vec![tonic_types::FieldViolation::new(*field, message)]);
             }
-            ApiError::Unavailable(_) => {
+            ApiError::Unavailable(_) | ApiError::DependencyUnavailable { .. } => {
                 details.set_retry_info(Some(RETRY_DELAY));
             }
             ApiError::RateLimited {
@@ -257,24 +267,33 @@ fn to_wire_violation(v: &FieldViolation) -> tonic_types::FieldViolation {
 /// A status with an `ErrorInfo` for errors raised outside the handlers (by
 /// the middleware), so that every error carries one.
 pub fn status_with_reason(code: Code, reason: &str, message: impl Into<String>) -> Status {
-    Status::with_error_details(code, message, error_info(reason))
+    Status::with_error_details(code, message, error_info(reason, ERROR_DOMAIN))
 }
 
-/// Details holding the `ErrorInfo` that every error of this service carries.
-fn error_info(reason: &str) -> ErrorDetails {
-    ErrorDetails::with_error_info(reason, ERROR_DOMAIN, HashMap::new())
+/// Details holding the `ErrorInfo` that every error carries.
+fn error_info(reason: &str, domain: &'static str) -> ErrorDetails {
+    ErrorDetails::with_error_info(reason, domain, HashMap::new())
 }
 
-impl From<ApiError> for Status {
-    fn from(error: ApiError) -> Status {
-        // The single place where causes are logged: handlers just propagate.
-        match &error {
+impl ApiError {
+    /// The status of this error as a service whose `ErrorInfo.domain` is
+    /// `domain` sends it; the single place where causes are logged:
+    /// handlers just propagate.
+    pub fn into_status(self, domain: &'static str) -> Status {
+        match &self {
             ApiError::Internal(cause) => tracing::error!(error = %cause, ?cause, "internal error"),
-            ApiError::Unavailable(cause) => tracing::warn!(error = %cause, "database unavailable"),
+            ApiError::Unavailable(cause) => tracing::warn!(error = %cause, "unavailable"),
             ApiError::Aborted(cause) => tracing::warn!(error = %cause, "transaction conflict persisted"),
             _ => {}
         }
-        Status::with_error_details(error.code(), error.public_message(), error.details())
+        Status::with_error_details(self.code(), self.public_message(), self.details(domain))
+    }
+}
+
+impl From<ApiError> for Status {
+    /// The orders service's errors ([`ERROR_DOMAIN`]).
+    fn from(error: ApiError) -> Status {
+        error.into_status(ERROR_DOMAIN)
     }
 }
 

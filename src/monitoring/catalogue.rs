@@ -50,6 +50,7 @@ catalogue! {
     DATABASE_UP = "orders_database_up", Gauge, "1 while the service's health probe reaches its database, else 0.";
     ORDER_STATE_CHANGES = "orders_order_state_changes_total", Counter, "Orders that entered a state (placed, cancelled, shipped).";
     STOCKOUTS = "orders_stockouts_total", Counter, "CreateOrder calls refused for insufficient stock.";
+    PAYMENT_MOVEMENTS = "orders_payment_movements_total", Counter, "Payment ledger entries recorded, by outcome (authorized, declined, captured, cancelled, refunded).";
     IDEMPOTENT_REPLAYS = "orders_idempotent_replays_total", Counter, "Requests answered with the stored response of their request_id.";
     RATE_LIMITED = "orders_rate_limited_calls_total", Counter, "Calls refused by a limit, by reason.";
     UNAUTHENTICATED = "orders_unauthenticated_calls_total", Counter, "Calls refused for their credentials, by reason.";

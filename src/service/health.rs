@@ -23,7 +23,7 @@ use crate::{
     monitoring::catalogue::KEY_SOURCE_UP,
     proto::{
         audit_service_server::AuditServiceServer, catalog_service_server::CatalogServiceServer,
-        order_service_server::OrderServiceServer,
+        order_service_server::OrderServiceServer, payments::v1::payment_service_server::PaymentServiceServer,
     },
     service::{audit::AuditApi, catalog::CatalogApi, orders::OrderApi},
 };
@@ -32,17 +32,26 @@ use crate::{
 pub const KEY_SOURCE: &str = "orders.auth.KeySource";
 
 /// The service names health is reported for; "" is the whole server.
-const SERVICE_NAMES: [&str; 4] = [
+const SERVICE_NAMES: [&str; 5] = [
     "",
     <OrderServiceServer<OrderApi> as NamedService>::NAME,
     <CatalogServiceServer<CatalogApi> as NamedService>::NAME,
     <AuditServiceServer<AuditApi> as NamedService>::NAME,
+    PAYMENT_SERVICE,
 ];
 
-/// The names to report: the server, and the gRPC services when this process
-/// runs the orders service (the notifications service has no gRPC API).
-pub fn service_names(orders: bool) -> &'static [&'static str] {
-    if orders { &SERVICE_NAMES } else { &SERVICE_NAMES[..1] }
+/// The payment service's name (`payments.v1.PaymentService`).
+const PAYMENT_SERVICE: &str = <PaymentServiceServer<crate::payments::service::PaymentApi> as NamedService>::NAME;
+
+/// The names to report: the server, and the gRPC services of the services
+/// this process runs (the notifications service has no gRPC API).
+pub fn service_names(orders: bool, payments: bool) -> &'static [&'static str] {
+    match (orders, payments) {
+        (true, true) => &SERVICE_NAMES,
+        (true, false) => &SERVICE_NAMES[..4],
+        (false, true) => &["", PAYMENT_SERVICE],
+        (false, false) => &SERVICE_NAMES[..1],
+    }
 }
 
 /// Sets the status of the server and of every service in `names`.

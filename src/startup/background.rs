@@ -13,15 +13,16 @@ use crate::{
 };
 
 /// The work that runs beside the calls, each part there when this process
-/// has it: the relay, the job workers, the notifications service, the
-/// doorbell that wakes relays (with the pool it listens on), the watcher of
+/// has it: the relays (one per service with an outbox), the job workers,
+/// the notifications service, the doorbells that wake relays (with the
+/// pool each rings on), the watcher of
 /// the token key files, the refresher of the JWKS URL's keys and the
 /// metrics endpoint.
 pub(super) struct Work {
-    pub relay: Option<crate::relay::Relay>,
+    pub relays: Vec<crate::relay::Relay>,
     pub jobs: Option<crate::jobs::worker::Worker>,
     pub notifications: Option<Notifications>,
-    pub doorbell: Option<(Doorbell, db::Pool)>,
+    pub doorbells: Vec<(Doorbell, db::Pool)>,
     pub keys: Option<KeyWatcher>,
     pub refresher: Option<KeyRefresher>,
     pub metrics: Option<Endpoint>,
@@ -31,12 +32,12 @@ pub(super) struct Work {
 pub(super) struct Background {
     stop: watch::Sender<()>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
-    doorbell: Option<tokio::task::JoinHandle<()>>,
+    doorbells: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Background {
     /// Starts each part of `work` in a task of its own; all but the
-    /// doorbell run until [`Self::stop`].
+    /// doorbells run until [`Self::stop`].
     pub(super) fn start(work: Work) -> Background {
         let (stop, stopping) = watch::channel(());
         let until_stopped = move || -> BoxFuture<'static, ()> {
@@ -47,25 +48,28 @@ impl Background {
             .boxed()
         };
         let Work {
-            relay,
+            relays,
             jobs,
             notifications,
-            doorbell,
+            doorbells,
             keys,
             refresher,
             metrics,
         } = work;
+        let relays = relays.into_iter().map(|relay| relay.run(until_stopped()).boxed());
         let runs = [
-            relay.map(|relay| relay.run(until_stopped()).boxed()),
             jobs.map(|jobs| jobs.run(until_stopped()).boxed()),
             notifications.map(|notifications| notifications.run(until_stopped()).boxed()),
             keys.map(|keys| keys.run(until_stopped()).boxed()),
             refresher.map(|refresher| refresher.run(until_stopped()).boxed()),
             metrics.map(|metrics| metrics.serve(until_stopped()).boxed()),
         ];
-        let tasks = runs.into_iter().flatten().map(tokio::spawn).collect();
-        let doorbell = doorbell.map(|(doorbell, pool)| tokio::spawn(doorbell.forward(pool)));
-        Background { stop, tasks, doorbell }
+        let tasks = runs.into_iter().flatten().chain(relays).map(tokio::spawn).collect();
+        let doorbells = doorbells.into_iter();
+        let doorbells = doorbells
+            .map(|(doorbell, pool)| tokio::spawn(doorbell.forward(pool)))
+            .collect();
+        Background { stop, tasks, doorbells }
     }
 
     /// Stops every task and waits for each to finish its current step.
@@ -74,7 +78,7 @@ impl Background {
         for task in self.tasks {
             let _ = task.await;
         }
-        if let Some(doorbell) = self.doorbell {
+        for doorbell in self.doorbells {
             doorbell.abort();
         }
     }

@@ -8,7 +8,7 @@ use crate::config::Settings;
 /// `--insecure` says so, and warns about every weaker setup it allows.
 pub fn check_exposure(settings: &Settings, authenticated: bool, tls: bool) -> Result<(), StartupError> {
     if let Some(warning) = assess(settings, authenticated, tls)? {
-        let addr = settings.addr;
+        let addr = settings.listen_addr();
         tracing::warn!(%addr, "{warning}");
     }
     Ok(())
@@ -17,7 +17,7 @@ pub fn check_exposure(settings: &Settings, authenticated: bool, tls: bool) -> Re
 /// What [`check_exposure`] decides, without logging: an error when the
 /// server must not start, else the warning it gives, if any.
 pub fn assess(settings: &Settings, authenticated: bool, tls: bool) -> Result<Option<&'static str>, StartupError> {
-    let addr = settings.addr;
+    let addr = settings.listen_addr();
     let exposed = !addr.ip().is_loopback();
     Ok(match (authenticated, exposed) {
         (false, true) if !settings.security.insecure => return Err(StartupError::Insecure(addr)),

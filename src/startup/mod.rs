@@ -38,6 +38,7 @@ use crate::{
     db::{self, launcher::LocalPostgres},
     events::EventsError,
     notifications::{Notifications, SetupError},
+    payments::{self, Payments},
     service::health,
     tls::{self, TlsError},
 };
@@ -69,9 +70,11 @@ pub enum StartupError {
     LocalDatabase(#[from] db::launcher::LocalPgError),
     #[error("{0}")]
     Notifications(#[from] SetupError),
+    #[error("{0}")]
+    Payments(#[from] payments::SetupError),
     #[error("the payment saga: {0}")]
-    Payments(String),
-    #[error("--services names no service: run at least one of orders, notifications")]
+    Saga(String),
+    #[error("--services names no service: run at least one of orders, payments, notifications")]
     NoServices,
     #[error("orders jobs: {0}")]
     Jobs(String),
@@ -102,6 +105,7 @@ pub struct Application {
     gate: Arc<Gate>,
     tls: Option<ServerTlsConfig>,
     orders: Option<OrdersService>,
+    payments: Option<Payments>,
     notifications: Option<Notifications>,
     keys: Option<KeyWatcher>,
     refresher: Option<KeyRefresher>,
@@ -129,7 +133,7 @@ impl Application {
         let url = database_url(&settings.database).await?;
         // Bound before the services are built: the payment saga calls this
         // very address when the process runs the payment service too.
-        let addr = settings.addr;
+        let addr = settings.listen_addr();
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|source| StartupError::Bind { addr, source })?;
@@ -138,6 +142,10 @@ impl Application {
             .map_err(|source| StartupError::Bind { addr, source })?;
         let orders = match settings.runs(ServiceName::Orders) {
             true => Some(OrdersService::build(&settings, &url, bound).await?),
+            false => None,
+        };
+        let payments = match settings.runs(ServiceName::Payments) {
+            true => Some(Payments::build(&settings, &url, &data_dir(&settings)).await?),
             false => None,
         };
         let notifications = match settings.runs(ServiceName::Notifications) {
@@ -151,6 +159,7 @@ impl Application {
             gate,
             tls,
             orders,
+            payments,
             notifications,
             keys,
             refresher,
@@ -174,6 +183,17 @@ impl Application {
         self.orders.as_ref().map(|orders| &orders.state)
     }
 
+    /// The payment service's pool, when this process runs it.
+    pub fn payments_pool(&self) -> Option<&db::Pool> {
+        self.payments.as_ref().map(|p| &p.state.pool)
+    }
+
+    /// The development payment processor's faults, to switch at run time
+    /// (tests), when this process runs the payment service.
+    pub fn payment_faults(&self) -> Option<Arc<payments::processor::ProcessorFaults>> {
+        self.payments.as_ref().map(|p| p.faults.clone())
+    }
+
     /// The notifications service's pool, when this process runs it.
     pub fn notifications_pool(&self) -> Option<&db::Pool> {
         self.notifications.as_ref().map(|n| &n.pool)
@@ -190,6 +210,7 @@ impl Application {
             gate,
             tls,
             orders,
+            payments,
             notifications,
             keys,
             refresher,
@@ -197,27 +218,31 @@ impl Application {
         } = self;
         // Health follows the database of the first service this process runs.
         let probed = orders.as_ref().map(|o| o.state.pool.clone());
+        let probed = probed.or_else(|| payments.as_ref().map(|p| p.state.pool.clone()));
         let probed = probed.or_else(|| notifications.as_ref().map(|n| n.pool.clone()));
         let probed = probed.ok_or(StartupError::NoServices)?;
         let (orders, jobs) = match orders {
             Some(OrdersService { state, relay, jobs }) => (Some((state, relay)), Some(jobs)),
             None => (None, None),
         };
-        let relay = orders.as_ref().and_then(|(_, relay)| relay.clone());
-        let doorbell = orders
-            .as_ref()
-            .map(|(state, _)| (state.outbox.clone(), state.pool.clone()));
+        let payments = payments.map(|Payments { state, relay, .. }| (state, relay));
+        let orders_relay = orders.as_ref().and_then(|(_, relay)| relay.clone());
+        let payments_relay = payments.as_ref().and_then(|(_, relay)| relay.clone());
+        let relays = orders_relay.into_iter().chain(payments_relay).collect();
+        let orders_doorbell = orders.as_ref().map(|(s, _)| (s.outbox.clone(), s.pool.clone()));
+        let payments_doorbell = payments.as_ref().map(|(s, _)| (s.doorbell.clone(), s.pool.clone()));
+        let doorbells = orders_doorbell.into_iter().chain(payments_doorbell).collect();
         let background = Background::start(Work {
-            relay,
+            relays,
             jobs,
             notifications,
-            doorbell,
+            doorbells,
             keys,
             refresher,
             metrics,
         });
         let (mut reporter, health_service) = tonic_health::server::health_reporter();
-        let names = health::service_names(orders.is_some());
+        let names = health::service_names(orders.is_some(), payments.is_some());
         let interval = settings.server.health_check_interval;
         let key_source = gate.key_source_status();
         let monitors = health::Monitors::start(&reporter, probed, interval, names, key_source).await;
@@ -228,12 +253,11 @@ impl Application {
         // `tcp_nodelay` setting does not apply to an incoming stream we pass in.
         let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
         let state = orders.as_ref().map(|(state, _)| state);
-        let server = router::router(state, &settings, gate, tls, health_service)?.serve_with_incoming_shutdown(
-            incoming,
-            async {
+        let payments = payments.as_ref().map(|(state, _)| state);
+        let server = router::router(state, payments, &settings, gate, tls, health_service)?
+            .serve_with_incoming_shutdown(incoming, async {
                 let _ = stopped.await;
-            },
-        );
+            });
         tokio::pin!(server);
         tokio::select! {
             result = &mut server => { monitors.stop(); return Ok(result?); }

@@ -6,7 +6,11 @@ use super::StartupError;
 use crate::{
     actions::{AppState, maintenance},
     config::Settings,
-    db::{self, outbox::Doorbell, secrets},
+    db::{
+        self,
+        outbox::{self, Doorbell},
+        secrets,
+    },
     domain::page::PageTokenKey,
     events,
     jobs::worker::Worker,
@@ -48,7 +52,7 @@ impl OrdersService {
             pool,
             page_key,
             products: Default::default(),
-            outbox: Doorbell::new(settings.events.outbox_relay_interval),
+            outbox: Doorbell::new(&outbox::ORDERS, settings.events.outbox_relay_interval),
             database: db::launcher::database_name(url).unwrap_or("orders").into(),
             payment_timeout: settings.payments.payment_timeout,
         };
@@ -62,6 +66,7 @@ impl OrdersService {
 async fn outbox_relay(settings: &Settings, url: &str, pool: &db::Pool) -> Result<Relay, StartupError> {
     let jetstream = events::connect(&settings.events, &super::data_dir(settings)).await?;
     Ok(Relay {
+        outbox: outbox::ORDERS,
         pool: pool.clone(),
         database_url: url.into(),
         jetstream,

@@ -25,9 +25,10 @@ use crate::{
         log::CallLogLayer,
         rate_limit::{RateLimitLayer, RateLimiter},
     },
+    payments::{actions::PaymentsState, service::PaymentApi},
     proto::{
         self, audit_service_server::AuditServiceServer, catalog_service_server::CatalogServiceServer,
-        order_service_server::OrderServiceServer,
+        order_service_server::OrderServiceServer, payments::v1::payment_service_server::PaymentServiceServer,
     },
     service::{audit::AuditApi, catalog::CatalogApi, orders::OrderApi},
 };
@@ -49,9 +50,11 @@ pub(super) type Layers = Stack<
 >;
 
 /// The router; the catalog, order and audit services only where `orders`
-/// (the orders service's state) is given.
+/// (the orders service's state) is given, the payment service where
+/// `payments` is.
 pub(super) fn router(
     orders: Option<&AppState>,
+    payments: Option<&PaymentsState>,
     settings: &Settings,
     gate: Arc<Gate>,
     tls: Option<ServerTlsConfig>,
@@ -75,6 +78,9 @@ pub(super) fn router(
     });
     let orders = orders.map(|state| {
         OrderServiceServer::new(OrderApi::new(state.clone())).max_decoding_message_size(MAX_MESSAGE_BYTES)
+    });
+    let payments = payments.map(|state| {
+        PaymentServiceServer::new(PaymentApi::new(state.clone())).max_decoding_message_size(MAX_MESSAGE_BYTES)
     });
     let server = match tls {
         Some(tls) => Server::builder().tls_config(tls)?,
@@ -104,5 +110,6 @@ pub(super) fn router(
         .add_service(reflection().build_v1alpha()?)
         .add_optional_service(catalog)
         .add_optional_service(orders)
-        .add_optional_service(audit))
+        .add_optional_service(audit)
+        .add_optional_service(payments))
 }

@@ -71,7 +71,7 @@ fn payments_url(settings: &Settings, bound: SocketAddr) -> String {
 
 /// A lazily connecting channel to `url`, with TLS for https.
 fn channel(settings: &Settings, url: &str) -> Result<Channel, StartupError> {
-    let invalid = |why: String| StartupError::Payments(format!("--payments-url {url:?}: {why}"));
+    let invalid = |why: String| StartupError::Saga(format!("--payments-url {url:?}: {why}"));
     let endpoint = Endpoint::from_shared(url.to_owned()).map_err(|e| invalid(e.to_string()))?;
     let endpoint = endpoint.connect_timeout(Duration::from_secs(5)).tcp_nodelay(true);
     let endpoint = match url.starts_with("https://") {
@@ -88,10 +88,10 @@ fn channel(settings: &Settings, url: &str) -> Result<Channel, StartupError> {
 /// requires client certificates).
 fn client_tls(settings: &Settings) -> Result<ClientTlsConfig, StartupError> {
     let read = |path: &std::path::Path| {
-        std::fs::read(path).map_err(|e| StartupError::Payments(format!("{}: {e}", path.display())))
+        std::fs::read(path).map_err(|e| StartupError::Saga(format!("{}: {e}", path.display())))
     };
     let ca = settings.payments.payments_ca_file.as_deref().ok_or_else(|| {
-        StartupError::Payments(
+        StartupError::Saga(
             "the payment service is reached over TLS: set --payments-ca-file to the CA that signed its certificate"
                 .to_owned(),
         )

@@ -66,7 +66,7 @@ pub fn outbox(pool: Pool) -> Hook {
         let pool = pool.clone();
         async move {
             let Ok(mut conn) = pool.get().await else { return };
-            let Ok(backlog) = db::outbox::backlog(&mut conn).await else {
+            let Ok(backlog) = db::outbox::backlog(&mut conn, &db::outbox::ORDERS).await else {
                 return;
             };
             gauge!(OUTBOX_PENDING).set(backlog.events as f64);

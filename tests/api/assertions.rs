@@ -36,13 +36,19 @@ pub fn assert_clean_message(status: &Status) {
 /// message, and returns the details for further checks.
 #[track_caller]
 pub fn assert_error(status: &Status, code: Code, reason: &str) -> ErrorDetails {
+    assert_error_in(DOMAIN, status, code, reason)
+}
+
+/// [`assert_error`] for a service whose errors carry `domain`.
+#[track_caller]
+pub fn assert_error_in(domain: &str, status: &Status, code: Code, reason: &str) -> ErrorDetails {
     assert_eq!(status.code(), code, "unexpected status: {status:?}");
     let details = details(status);
     let info = details
         .error_info()
         .unwrap_or_else(|| panic!("no ErrorInfo in {status:?}"));
     assert_eq!(info.reason, reason, "ErrorInfo.reason of {status:?}");
-    assert_eq!(info.domain, DOMAIN, "ErrorInfo.domain of {status:?}");
+    assert_eq!(info.domain, domain, "ErrorInfo.domain of {status:?}");
     assert_clean_message(status);
     details
 }

@@ -54,6 +54,7 @@ mod metrics;
 mod notifications;
 mod orders;
 mod overload;
+mod payments;
 mod price_changes;
 mod python_client;
 mod ratelimit;

@@ -1,5 +1,6 @@
 //! `src/db/schema.rs` must match the migrations, and
-//! `src/notifications/db/schema.rs` the notifications service's.
+//! `src/notifications/db/schema.rs` and `src/payments/db/schema.rs` the
+//! notifications and payment services'.
 //!
 //! This test renders the schema of a freshly migrated database in the
 //! format of `diesel print-schema` (for the column types we use) and
@@ -36,6 +37,26 @@ async fn the_notifications_schema_rs_matches_its_migrations() {
         concat!(env!("CARGO_MANIFEST_DIR"), "/src/notifications/db/schema.rs"),
         &rendered,
     );
+}
+
+const PAYMENTS_HEADER: &str =
+    "// @generated from src/payments/migrations by `UPDATE_SCHEMA=1 cargo test --test api schema`; do not edit.\n";
+
+#[tokio::test]
+async fn the_payments_schema_rs_matches_its_migrations_and_shares_the_idempotency_table() {
+    let database = TestDatabase::create_empty().await;
+    orders::payments::db::migrate(&database.url).await.expect("migrates");
+    let mut conn = AsyncPgConnection::establish(&database.url).await.unwrap();
+    let rendered = render_schema(&mut conn, PAYMENTS_HEADER).await;
+    compare_or_update(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/src/payments/db/schema.rs"),
+        &rendered,
+    );
+    // src/db/idempotency.rs serves both databases with one table definition.
+    let payments_keys = render_table(&mut conn, "idempotency_keys").await;
+    let app = spawn_app().await;
+    let orders_keys = render_table(&mut app.connect().await, "idempotency_keys").await;
+    assert_eq!(payments_keys, orders_keys);
 }
 
 fn compare_or_update(path: &str, rendered: &str) {
