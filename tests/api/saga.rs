@@ -71,9 +71,12 @@ pub async fn spawn_paying_shop(configure: impl FnOnce(&mut Settings)) -> PayingS
 impl PayingShop {
     /// A product priced 12.50 EUR with `stock` units.
     pub async fn mug(&self, stock: i64) -> String {
-        create_product(&self.app, "MUG", (12, 500_000_000, "EUR"), stock)
-            .await
-            .product_id
+        self.product("MUG", stock).await
+    }
+
+    /// A product `sku` priced 12.50 EUR with `stock` units.
+    pub async fn product(&self, sku: &str, stock: i64) -> String {
+        create_product(&self.app, sku, (12, 500_000_000, "EUR"), stock).await.product_id
     }
 
     /// Places an order of ada's for `quantity` of `product`, paid with
@@ -117,14 +120,25 @@ impl PayingShop {
         state: proto::OrderState,
         statuses: &[proto::PaymentStatus],
     ) -> proto::GetOrderResponse {
-        let what = format!("order {order_id} {state:?} with its payment one of {statuses:?}");
-        eventually(30, &what, || async {
-            let order = self.get(order_id).await.order.unwrap();
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let now = self.get(order_id).await;
+            let order = now.order.clone().unwrap();
             let status = order.payment.as_ref().map(|p| p.status());
-            order.state() == state && status.is_some_and(|s| statuses.contains(&s))
-        })
-        .await;
-        self.get(order_id).await
+            if order.state() == state && status.is_some_and(|s| statuses.contains(&s)) {
+                return now;
+            }
+            if tokio::time::Instant::now() > deadline {
+                let ledger = self.ledger(order_id).await;
+                panic!(
+                    "order {order_id} not {state:?} with its payment one of {statuses:?} within 30 s: it is {:?} with \
+                     {:?}; its ledger: {ledger:?}",
+                    order.state(),
+                    order.payment
+                );
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
     }
 
     /// The order's payments, as the payment service has them.

@@ -36,7 +36,11 @@ async fn captured_minus_refunded_is_each_orders_total_if_it_ships_and_zero_if_ca
         s.payments.payment_processor_delay = Duration::from_millis(150);
     })
     .await;
-    let products = [shop.mug(1_000).await, shop.mug(1_000).await, shop.mug(1_000).await];
+    let products = [
+        shop.product("MUG", 1_000).await,
+        shop.product("TEA", 1_000).await,
+        shop.product("POT", 1_000).await,
+    ];
     let shop = std::sync::Arc::new(shop);
     let placed = concurrently(TASKS, |task| {
         let (shop, products) = (shop.clone(), products.clone());
