@@ -1,5 +1,6 @@
 //! The shop backend: the orders service (a product catalog and the order
-//! lifecycle over gRPC, stored in PostgreSQL) and the notifications service
+//! lifecycle over gRPC, stored in PostgreSQL), the payment service (money
+//! for orders, with an append-only ledger) and the notifications service
 //! (emails about orders, from its events), in one binary; `--services` says
 //! which a process runs.
 //!
@@ -16,7 +17,11 @@
 //! * [`notifications`]: the notifications service, a tree of its own with
 //!   the same shape (consumer → actions → mail, db); it shares only the
 //!   infrastructure below (config, db pool, events, jobs) with the rest.
-//! * [`relay`]: the orders service's outbox relay (audit rows → JetStream).
+//! * [`payments`]: the payment service, a tree of its own with the same
+//!   shape (service → actions → processor, db → domain) and its own
+//!   database; its ledger is its outbox, relayed by [`relay`].
+//! * [`relay`]: the outbox relay (the orders service's audit rows, the
+//!   payment ledger → JetStream), one implementation for every outbox.
 //! * [`telemetry`]: the log subscriber (with the traces' layer).
 //! * [`tls`]: TLS and mutual TLS for the server.
 //! * [`middleware`]: the tower layers around every call: the log line,

@@ -17,7 +17,7 @@ pub use report::{Check, Report, Status};
 use crate::{
     config::{ServiceName, Settings},
     db::sibling::PlannedDatabase,
-    notifications, startup,
+    notifications, payments, startup,
 };
 use database::Planned;
 
@@ -33,6 +33,9 @@ pub async fn examine(settings: &Settings) -> Report {
     server_checks.into_iter().for_each(|check| report.add(check));
     if settings.runs(ServiceName::Orders) {
         report.add(orders_database(orders.as_ref()).await);
+    }
+    if settings.runs(ServiceName::Payments) {
+        report.add(payments_database(settings, orders.as_ref()).await);
     }
     if settings.runs(ServiceName::Notifications) {
         report.add(notifications_database(settings, orders.as_ref()).await);
@@ -52,24 +55,44 @@ async fn orders_database(planned: Option<&Planned>) -> Check {
     }
 }
 
-/// Its own URL when one is configured, else the database named after the
-/// orders database on the same server.
+/// The notifications service's database (see [`sibling_database`]).
 async fn notifications_database(settings: &Settings, orders: Option<&Planned>) -> Check {
-    let configured = &settings.notifications.notifications_database_url;
+    let plan = |orders_url: &str| notifications::planned_database(settings, orders_url);
+    let configured = settings.notifications.notifications_database_url.as_ref();
+    let setting = ("notifications-db", "--notifications-database-url", configured);
+    sibling_database(setting, plan, &notifications::db::MIGRATIONS, orders).await
+}
+
+/// The payment service's database (see [`sibling_database`]).
+async fn payments_database(settings: &Settings, orders: Option<&Planned>) -> Check {
+    let plan = |orders_url: &str| payments::planned_database(settings, orders_url);
+    let configured = settings.payments.payments_database_url.as_ref();
+    let setting = ("payments-db", "--payments-database-url", configured);
+    sibling_database(setting, plan, &payments::db::MIGRATIONS, orders).await
+}
+
+/// A service's own database, checked as `name`: its own URL (`setting`)
+/// when one is `configured`, else the database `plan` names after the
+/// orders database on the same server.
+async fn sibling_database(
+    (name, setting, configured): (&'static str, &'static str, Option<&crate::config::SecretUrl>),
+    plan: impl FnOnce(&str) -> PlannedDatabase,
+    migrations: &diesel_migrations::EmbeddedMigrations,
+    orders: Option<&Planned>,
+) -> Check {
     let planned = match (orders, configured) {
-        (Some(orders), _) => notifications::planned_database(settings, orders.url.expose()),
+        (Some(orders), _) => plan(orders.url.expose()),
         (None, Some(url)) => PlannedDatabase::Configured(url.clone()),
-        (None, None) => return Check::skip("notifications-db", "needs the PostgreSQL server above"),
+        (None, None) => return Check::skip(name, "needs the PostgreSQL server above"),
     };
     let (url, created_at_start) = match planned {
         PlannedDatabase::Configured(url) => (url, false),
         PlannedDatabase::Beside { url, .. } => (url, true),
     };
-    let setting = "--notifications-database-url";
     let planned = Planned {
         url,
         created_at_start,
         setting,
     };
-    database::service_database("notifications-db", &planned, &notifications::db::MIGRATIONS).await
+    database::service_database(name, &planned, migrations).await
 }

@@ -11,7 +11,7 @@ use super::{StartupError, database_url};
 use crate::{
     config::{ServiceName, Settings},
     db::migrations::{self, OnStep},
-    notifications,
+    notifications, payments,
 };
 
 /// Applies the pending migrations of every service this process runs
@@ -22,6 +22,11 @@ pub async fn migrate(settings: &Settings) -> Result<Vec<String>, StartupError> {
     if settings.runs(ServiceName::Orders) {
         let set = (migrations::MIGRATIONS, migrations::MIGRATION_LOCK);
         applied.extend(apply_showing("orders", &url, set).await?);
+    }
+    if settings.runs(ServiceName::Payments) {
+        let url = payments::database_url(settings, &url).await?;
+        let set = (payments::db::MIGRATIONS, payments::db::MIGRATION_LOCK);
+        applied.extend(apply_showing("payments", url.expose(), set).await?);
     }
     if settings.runs(ServiceName::Notifications) {
         let url = notifications::database_url(settings, &url).await?;

@@ -16,7 +16,7 @@ use orders::{
     db::Pool,
     proto::{
         audit_service_client::AuditServiceClient, catalog_service_client::CatalogServiceClient,
-        order_service_client::OrderServiceClient,
+        order_service_client::OrderServiceClient, payments::v1::payment_service_client::PaymentServiceClient,
     },
     startup::{Application, StartupError},
 };
@@ -62,6 +62,7 @@ pub type Orders = OrderServiceClient<InterceptedService<Channel, Bearer>>;
 pub type Catalog = CatalogServiceClient<InterceptedService<Channel, Bearer>>;
 pub type Health = HealthClient<InterceptedService<Channel, Bearer>>;
 pub type Audit = AuditServiceClient<InterceptedService<Channel, Bearer>>;
+pub type Payments = PaymentServiceClient<InterceptedService<Channel, Bearer>>;
 
 /// Clients that send one token (or none).
 #[derive(Debug, Clone)]
@@ -70,6 +71,8 @@ pub struct Clients {
     pub catalog: Catalog,
     pub health: Health,
     pub audit: Audit,
+    /// Answers only where the app runs the payment service.
+    pub payments: Payments,
 }
 
 impl Clients {
@@ -78,7 +81,8 @@ impl Clients {
             orders: OrderServiceClient::with_interceptor(channel.clone(), bearer.clone()),
             catalog: CatalogServiceClient::with_interceptor(channel.clone(), bearer.clone()),
             health: HealthClient::with_interceptor(channel.clone(), bearer.clone()),
-            audit: AuditServiceClient::with_interceptor(channel, bearer),
+            audit: AuditServiceClient::with_interceptor(channel.clone(), bearer.clone()),
+            payments: PaymentServiceClient::with_interceptor(channel, bearer),
         }
     }
 }

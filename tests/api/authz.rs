@@ -11,19 +11,35 @@
 
 use orders::{
     auth::policy::{Access, Role, access},
-    proto::{self, Method},
+    config::ServiceName,
+    proto::{self, Method, payments::v1 as pb},
 };
 use tonic::{Code, Status};
 
 use crate::{
     api_calls::{get_order, place_order, product_id},
-    app::{Clients, TestApp, spawn_secured_app},
-    assertions::{assert_error, assert_not_found},
+    app::{Clients, TestApp, spawn_app_owning},
+    assertions::{assert_error, assert_error_in, assert_not_found},
     direct_sql::{count_rows, query_n},
     local_machine::repo,
+    payments::{authorize_request, cancel_request as cancel_payment, capture_request, refund_request},
     requests::{cancel_request, order_request, product_request},
-    tokens::token,
+    test_database::TestDatabase,
+    tokens::{self, ALL_ROLES, token},
 };
+
+/// A secured app running the orders and the payment services, each on a
+/// fresh database of its own.
+async fn spawn_secured_app() -> TestApp {
+    let payments = TestDatabase::create_empty().await;
+    let payments_url = payments.url.clone();
+    spawn_app_owning(vec![TestDatabase::create().await, payments], |settings| {
+        tokens::require_tokens(settings);
+        settings.services = vec![ServiceName::Orders, ServiceName::Payments];
+        settings.payments.payments_database_url = Some(payments_url.as_str().into());
+    })
+    .await
+}
 
 const TABLE_START: &str = "<!-- access-table:start -->";
 const TABLE_END: &str = "<!-- access-table:end -->";
@@ -42,8 +58,9 @@ fn readme_table() -> Vec<(Method, Vec<Access>)> {
         .skip(1) // the |---| row
         .map(|line| {
             let cells = cells(line);
-            let path = format!("/orders.v1.{}", cells[0].trim_matches('`'));
-            let method = Method::from_path(&path).unwrap_or_else(|| panic!("no method {path}"));
+            let name = format!(".{}", cells[0].trim_matches('`'));
+            let method = (Method::ALL.into_iter().find(|m| m.path().ends_with(&name)))
+                .unwrap_or_else(|| panic!("no method {name}"));
             (method, cells[1..].iter().map(|c| parse_access(c)).collect())
         })
         .collect()
@@ -97,6 +114,72 @@ impl Fixture {
     async fn order_of(&self, app: &TestApp, customer: &str) -> String {
         place_order(app, customer, &[(&self.product, 1)]).await.order_id
     }
+
+    /// A fresh authorized payment of `customer`, captured if `captured`,
+    /// made with a token of every role.
+    async fn payment_of(&self, app: &TestApp, customer: &str, captured: bool) -> pb::Payment {
+        let mut admin = app.with_token(&token("admin", &ALL_ROLES)).payments;
+        let mut request = authorize_request(uuid::Uuid::new_v4(), "pm_card_visa", 10);
+        request.customer_id = customer.to_owned();
+        let payment = admin
+            .authorize_payment(request)
+            .await
+            .unwrap()
+            .into_inner()
+            .payment
+            .unwrap();
+        if !captured {
+            return payment;
+        }
+        let capture = capture_request(&payment.payment_id, None);
+        admin
+            .capture_payment(capture)
+            .await
+            .unwrap()
+            .into_inner()
+            .payment
+            .unwrap()
+    }
+}
+
+/// Calls a payment `method` as `clients` for `customer`'s payment (or
+/// order). ListPayments answers someone else's order with an empty list,
+/// which stands here for NOT_FOUND: the caller saw nothing.
+async fn call_payments(
+    app: &TestApp,
+    fx: &Fixture,
+    clients: &Clients,
+    method: Method,
+    customer: &str,
+) -> Result<(), Status> {
+    let mut payments = clients.payments.clone();
+    let payment = fx.payment_of(app, customer, method == Method::RefundPayment).await;
+    let id = payment.payment_id.clone();
+    match method {
+        Method::AuthorizePayment => {
+            let mut request = authorize_request(uuid::Uuid::new_v4(), "pm_card_visa", 10);
+            request.customer_id = customer.to_owned();
+            payments.authorize_payment(request).await.map(drop)
+        }
+        Method::CapturePayment => payments.capture_payment(capture_request(&id, None)).await.map(drop),
+        Method::CancelPayment => payments.cancel_payment(cancel_payment(&id)).await.map(drop),
+        Method::RefundPayment => payments.refund_payment(refund_request(&id, None)).await.map(drop),
+        Method::GetPayment => payments
+            .get_payment(pb::GetPaymentRequest { payment_id: id })
+            .await
+            .map(drop),
+        Method::ListPayments => {
+            let request = pb::ListPaymentsRequest {
+                order_id: payment.order_id,
+            };
+            let listed = payments.list_payments(request).await?.into_inner().payments;
+            match listed.is_empty() {
+                true => Err(Status::not_found("the list is empty")),
+                false => Ok(()),
+            }
+        }
+        other => panic!("{other:?} is not a payment method"),
+    }
 }
 
 /// Calls `method` as `clients` with a valid request that acts for
@@ -137,13 +220,12 @@ async fn call(app: &TestApp, fx: &Fixture, clients: &Clients, method: Method, cu
             };
             orders.list_orders(request).await.map(drop)
         }
-        // FOUNDATION: filled in by the payments work.
         Method::AuthorizePayment
         | Method::CapturePayment
         | Method::CancelPayment
         | Method::RefundPayment
         | Method::GetPayment
-        | Method::ListPayments => todo!("{method:?}"),
+        | Method::ListPayments => call_payments(app, fx, clients, method, customer).await,
         Method::CreateProduct => {
             let sku = format!("SKU-{}", uuid::Uuid::new_v4().simple());
             catalog
@@ -256,6 +338,16 @@ fn assert_refused_for_someone_else(status: &Status, method: Method, cell: &str) 
         Method::GetOrder => {
             assert_eq!(status.code(), Code::NotFound, "{cell}: {status:?}");
             assert_error(status, Code::NotFound, "ORDER_NOT_FOUND");
+        }
+        Method::GetPayment => {
+            assert_error_in("payments", status, Code::NotFound, "PAYMENT_NOT_FOUND");
+        }
+        Method::ListPayments => {
+            assert_eq!(
+                (status.code(), status.message()),
+                (Code::NotFound, "the list is empty"),
+                "{cell}"
+            );
         }
         _ => {
             assert_eq!(status.code(), Code::PermissionDenied, "{cell}: {status:?}");

@@ -23,16 +23,15 @@ use orders::{
     startup::{Application, StartupError},
 };
 use tokio::{sync::oneshot, task::JoinHandle};
-use tonic::{Status, service::interceptor::InterceptedService, transport::Channel};
+use tonic::{Status, transport::Channel};
 use uuid::Uuid;
 
+pub use crate::app::Payments;
 use crate::{
     app::{Bearer, connect_channel, test_settings},
     assertions::assert_error_in,
     test_database::TestDatabase,
 };
-
-pub type Payments = PaymentServiceClient<InterceptedService<Channel, Bearer>>;
 
 /// A server running only the payment service, on its own fresh database.
 pub struct PaymentsApp {
