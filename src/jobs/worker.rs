@@ -1,19 +1,22 @@
 //! The worker: runs the jobs of one database's queue with the handlers
 //! registered for their kinds.
 //!
-//! A round: enqueue the periodic jobs whose period began, claim up to
-//! [`Worker::concurrency`] due jobs, run them concurrently (each handler
-//! in a task of its own, so a panic fails one attempt, not the worker),
-//! record each result. Then, unless the batch was full, sleep until a
-//! `NOTIFY` on [`super::CHANNEL`] (a job committed), the next job is due
-//! (a retry, a lease running out), the next period begins, or
-//! [`Worker::poll_interval`] (a safety net for a missed notification).
+//! It keeps up to [`Worker::concurrency`] jobs running: whenever a slot is
+//! free it enqueues the periodic jobs whose period began and claims due
+//! jobs for the free slots, each run in a task of its own (so a panic fails
+//! one attempt, not the worker) and recorded when it ends. With slots left
+//! and nothing due, it sleeps until a `NOTIFY` on [`super::CHANNEL`] (a job
+//! committed), the next job is due (a retry, a lease running out), the next
+//! period begins, or [`Worker::poll_interval`] (a safety net for a missed
+//! notification).
 //!
 //! While the database is unreachable the worker retries with backoff; jobs
-//! wait in the table meanwhile. Shutdown is honoured between rounds: the
-//! jobs of a round that has begun are finished and recorded first.
+//! wait in the table meanwhile. On shutdown it claims nothing more, and the
+//! jobs that have begun are finished and recorded first.
 
 use std::{collections::HashMap, future::Future, pin::pin, sync::Arc, time::Duration};
+
+use tokio::task::JoinSet;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use diesel_async::AsyncPgConnection;
@@ -66,7 +69,7 @@ pub type Handler = Arc<dyn Fn(Job) -> BoxFuture<'static, Result<(), JobError>> +
 /// How the worker waits after losing the database (or its listening connection).
 const OUTAGE_BACKOFF: Backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(10));
 
-/// Why a round failed; the worker reconnects after a backoff.
+/// Why the worker lost its footing; it reconnects after a backoff.
 #[derive(Debug, thiserror::Error)]
 enum WorkerError {
     #[error("database: {0}")]
@@ -90,12 +93,12 @@ pub struct Worker {
     database_url: SecretUrl,
     handlers: HashMap<String, Handler>,
     schedule: Schedule,
-    /// The most jobs run at once (and claimed in one round).
+    /// The most jobs run at once.
     pub concurrency: usize,
     /// How long a claimed job is its worker's; a job running longer may be
     /// claimed and run again by another worker.
     pub lease: Duration,
-    /// The longest sleep between rounds when nothing wakes the worker.
+    /// The longest sleep when nothing wakes the worker.
     pub poll_interval: Duration,
     /// The delays between a job's attempts.
     pub retry: Backoff,
@@ -153,8 +156,13 @@ impl Worker {
         debug!("job worker stopped");
     }
 
-    /// Connects, then runs rounds until `shutdown` (Ok) or a failure; a
-    /// round that succeeds resets `failures`.
+    /// Connects, then keeps up to [`Worker::concurrency`] jobs running until
+    /// `shutdown` (Ok) or a failure; claiming succeeds, resets `failures`.
+    ///
+    /// A job is claimed as soon as a slot is free, not once a whole batch
+    /// has finished: one slow job (a payment service taking its time) holds
+    /// back only its own slot, and a job that comes due meanwhile (a
+    /// timeout) runs on time.
     async fn work(
         &mut self,
         shutdown: &mut (impl Future<Output = ()> + Unpin),
@@ -166,43 +174,107 @@ impl Worker {
         };
         let listener = listener.map_err(|e| WorkerError::Listener(e.to_string()))?;
         let mut lost = listener.lost;
+        let runner = Runner {
+            service: self.service,
+            pool: self.pool.clone(),
+            handlers: Arc::new(self.handlers.clone()),
+            retry: self.retry,
+        };
+        let mut running = JoinSet::new();
         loop {
-            let claimed = self.round().await?;
-            *failures = 0;
-            let idle = match claimed < self.batch_size() {
-                true => self.idle_time().await?,
-                false => Duration::ZERO,
-            };
+            let free = self.batch_size().saturating_sub(running.len());
+            // With every slot taken, only a finished job (or a stop) matters.
+            let mut idle = None;
+            if free > 0 {
+                let claimed = self.claim(free).await?;
+                *failures = 0;
+                let full = claimed.len() == free;
+                for row in claimed {
+                    running.spawn(runner.clone().attempt(row));
+                }
+                if !full {
+                    idle = Some(self.idle_time().await?);
+                }
+            }
             tokio::select! {
-                () = &mut *shutdown => return Ok(()),
-                () = listener.wake.notified() => {}
-                () = tokio::time::sleep(idle) => {}
-                _ = &mut lost => return Err(WorkerError::Listener("closed".into())),
+                () = &mut *shutdown => return finish(running).await,
+                () = listener.wake.notified(), if free > 0 => {}
+                () = tokio::time::sleep(idle.unwrap_or_default()), if idle.is_some() => {}
+                Some(done) = running.join_next(), if !running.is_empty() => {
+                    done.map_err(|e| WorkerError::Database(format!("a job's task failed: {e}")))??;
+                }
+                _ = &mut lost => {
+                    finish(running).await?;
+                    return Err(WorkerError::Listener("closed".into()));
+                }
             }
         }
     }
 
-    /// Enqueues due periodic jobs, then claims, runs and records a batch;
-    /// returns how many jobs it held.
-    async fn round(&mut self) -> Result<usize, WorkerError> {
-        let claimed = {
-            let mut conn = self.connection().await?;
-            self.schedule.enqueue_due(&mut conn, Utc::now()).await?;
-            let limit = i64::try_from(self.batch_size()).unwrap_or(i64::MAX);
-            let kinds: Vec<String> = self.handlers.keys().cloned().collect();
-            queue::claim(&mut conn, &kinds, limit, self.lease).await?
-        };
-        let count = claimed.len();
-        let attempts = claimed.into_iter().map(|row| self.attempt(row));
-        let recorded: Result<Vec<()>, WorkerError> =
-            futures_util::future::join_all(attempts).await.into_iter().collect();
-        recorded.map(|_| count)
+    /// Enqueues due periodic jobs, then claims up to `limit` due jobs.
+    async fn claim(&mut self, limit: usize) -> Result<Vec<JobRow>, WorkerError> {
+        let mut conn = self.connection().await?;
+        self.schedule.enqueue_due(&mut conn, Utc::now()).await?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let kinds: Vec<String> = self.handlers.keys().cloned().collect();
+        Ok(queue::claim(&mut conn, &kinds, limit, self.lease).await?)
+    }
+    /// The pool it runs on, for handlers that need the same database.
+    pub fn pool(&self) -> &Pool {
+        &self.pool
     }
 
+    /// The most jobs running at once: [`Worker::concurrency`], at least one.
+    fn batch_size(&self) -> usize {
+        self.concurrency.max(1)
+    }
+
+    /// How long to sleep when no notification comes.
+    async fn idle_time(&self) -> Result<Duration, WorkerError> {
+        let mut conn = connection(&self.pool).await?;
+        let next_job = queue::next_due_in(&mut conn).await?;
+        let next_period = self.schedule.next_period_in(Utc::now());
+        let soonest = [next_job, next_period].into_iter().flatten().min();
+        Ok(soonest.map_or(self.poll_interval, |due| due.min(self.poll_interval)))
+    }
+
+    async fn connection(&self) -> Result<PooledConnection, WorkerError> {
+        connection(&self.pool).await
+    }
+}
+
+/// Waits for the running jobs to finish and be recorded (a stop lets the
+/// jobs that have begun end first).
+async fn finish(mut running: JoinSet<Result<(), WorkerError>>) -> Result<(), WorkerError> {
+    let mut result = Ok(());
+    while let Some(done) = running.join_next().await {
+        if let Ok(Err(error)) = done {
+            result = Err(error);
+        }
+    }
+    result
+}
+
+type PooledConnection = diesel_async::pooled_connection::deadpool::Object<AsyncPgConnection>;
+
+async fn connection(pool: &Pool) -> Result<PooledConnection, WorkerError> {
+    pool.get().await.map_err(|e| WorkerError::Database(e.to_string()))
+}
+
+/// What a job's task needs to run it and record the outcome.
+#[derive(Clone)]
+struct Runner {
+    service: &'static str,
+    pool: Pool,
+    handlers: Arc<HashMap<String, Handler>>,
+    retry: Backoff,
+}
+
+impl Runner {
     /// Runs one claimed job and records how it went.
-    async fn attempt(&self, row: JobRow) -> Result<(), WorkerError> {
+    async fn attempt(self, row: JobRow) -> Result<(), WorkerError> {
         let outcome = self.execute(&row).await;
-        let mut conn = self.connection().await?;
+        let mut conn = connection(&self.pool).await?;
         self.record(&mut conn, &row, outcome).await
     }
 
@@ -269,31 +341,6 @@ impl Worker {
             );
         }
         Ok(())
-    }
-
-    /// The pool it runs on, for handlers that need the same database.
-    pub fn pool(&self) -> &Pool {
-        &self.pool
-    }
-
-    /// The most jobs claimed in a round: [`Worker::concurrency`], at least one.
-    fn batch_size(&self) -> usize {
-        self.concurrency.max(1)
-    }
-
-    /// How long to sleep when no notification comes.
-    async fn idle_time(&self) -> Result<Duration, WorkerError> {
-        let mut conn = self.connection().await?;
-        let next_job = queue::next_due_in(&mut conn).await?;
-        let next_period = self.schedule.next_period_in(Utc::now());
-        let soonest = [next_job, next_period].into_iter().flatten().min();
-        Ok(soonest.map_or(self.poll_interval, |due| due.min(self.poll_interval)))
-    }
-
-    async fn connection(
-        &self,
-    ) -> Result<diesel_async::pooled_connection::deadpool::Object<AsyncPgConnection>, WorkerError> {
-        self.pool.get().await.map_err(|e| WorkerError::Database(e.to_string()))
     }
 }
 

@@ -76,7 +76,9 @@ impl PayingShop {
 
     /// A product `sku` priced 12.50 EUR with `stock` units.
     pub async fn product(&self, sku: &str, stock: i64) -> String {
-        create_product(&self.app, sku, (12, 500_000_000, "EUR"), stock).await.product_id
+        create_product(&self.app, sku, (12, 500_000_000, "EUR"), stock)
+            .await
+            .product_id
     }
 
     /// Places an order of ada's for `quantity` of `product`, paid with
