@@ -42,6 +42,7 @@ pub fn with_saga(
     });
     let mut worker = saga::register(worker, saga);
     worker.concurrency = CONCURRENCY;
+    worker.lease = saga::LEASE;
     // A payment service back from an outage is used again within 30 s.
     worker.retry = Backoff::new(Duration::from_secs(1), Duration::from_secs(30));
     Ok(worker)

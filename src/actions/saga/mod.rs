@@ -66,6 +66,16 @@ pub const SETTLE: &str = "settle_payment";
 /// apart, 10 000 attempts wait out an outage of more than three days.
 const PATIENT: i32 = 10_000;
 
+/// The longest one attempt of a saga job may take (a few calls of at most
+/// 10 s each); then it is retried. It bounds how long a job stays claimed,
+/// so the orders worker's lease can be short: see [`LEASE`].
+const ATTEMPT_LIMIT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// How long a job of the orders worker is its own: past [`ATTEMPT_LIMIT`],
+/// so only a worker that died leaves a job for another, which then takes
+/// it over within a minute and a half instead of the queue's default five.
+pub const LEASE: std::time::Duration = std::time::Duration::from_secs(90);
+
 /// What the saga's jobs share: the orders service's state (pool, outbox
 /// doorbell) and the payment service's client.
 pub struct Saga {
@@ -146,7 +156,12 @@ where
             let order_id = job.payload["order_id"].as_str().and_then(|id| Uuid::parse_str(id).ok());
             let order_id = order_id.ok_or_else(|| JobError::Permanent(format!("no order_id in {}", job.payload)))?;
             let span = step_span(&job);
-            let result = step(saga, job, order_id).instrument(span.clone()).await;
+            let attempt = tokio::time::timeout(ATTEMPT_LIMIT, step(saga, job, order_id).instrument(span.clone()));
+            let result = attempt.await.unwrap_or_else(|_| {
+                Err(JobError::Retry(format!(
+                    "the attempt took longer than {ATTEMPT_LIMIT:?}"
+                )))
+            });
             crate::traces::record_result(&span, &result);
             result
         }

@@ -66,6 +66,11 @@ pub struct Args {
     #[arg(long, value_parser = clap::value_parser!(u8).range(1..=100))]
     pub lines: Option<u8>,
 
+    /// Orders are paid by card with this payment method (e.g.
+    /// `pm_card_visa`), through the payment saga; without it, on delivery.
+    #[arg(long, default_value = "")]
+    pub payment_method: String,
+
     /// History pages followed per customer (each page is one request).
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=1_000))]
     pub history_depth: u32,

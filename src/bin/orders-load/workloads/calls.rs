@@ -42,6 +42,8 @@ pub struct Fixtures {
     pub order_ids: Vec<String>,
     /// Fixed lines per order, or `None` for 1–5.
     pub lines: Option<u8>,
+    /// The payment method orders are placed with (empty: paid on delivery).
+    pub payment_method: String,
     pub history_depth: u32,
     /// What the search kinds ask for.
     pub queries: Queries,
@@ -220,7 +222,7 @@ pub fn order_request(fixtures: &Fixtures, customer: usize, rng: &mut SmallRng) -
         // From the caller's own generator: no system call per order.
         request_id: uuid::Builder::from_random_bytes(rng.random()).into_uuid().to_string(),
         customer_email: format!("{}@example.com", fixtures.customers[customer]),
-        payment_method: String::new(),
+        payment_method: fixtures.payment_method.clone(),
     }
 }
 

@@ -44,6 +44,7 @@ pub async fn fixtures(channel: Channel, args: &Args, mix: &Mix) -> Result<Fixtur
         products: Vec::new(),
         order_ids: Vec::new(),
         lines: args.lines,
+        payment_method: args.payment_method.clone(),
         history_depth: args.history_depth,
         queries: Queries::new(),
         timeout: args.timeout,
