@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::{
     order_payments::OrderPaymentRow,
     orders::{self, LineItemRow, OrderRow, OrderWithLines, PageRows},
-    schema::{order_line_items as lines, order_payments as payments, orders as table},
+    schema::orders as table,
 };
 use crate::domain::{page::OrderCursor, state::OrderState};
 
@@ -42,19 +42,7 @@ async fn page_rows(
         // statement shape, prepared once.
         None => (DateTime::<Utc>::UNIX_EPOCH, Uuid::nil()),
     };
-    let page = orders_after(state, time, id)
-        .limit(page_size + 1)
-        .select(OrderRow::as_select());
-    let page_ids = orders_after(state, time, id).limit(page_size).select(table::id);
-    let lines = lines::table
-        .filter(lines::order_id.eq_any(diesel::dsl::array(page_ids)))
-        .order((lines::order_id, lines::position))
-        .select(LineItemRow::as_select());
-    let paid = payments::table
-        .filter(payments::order_id.eq_any(diesel::dsl::array(page_ids)))
-        .select(OrderPaymentRow::as_select());
-    let conn: &AsyncPgConnection = conn;
-    futures_util::future::try_join3(page.load(&mut &*conn), lines.load(&mut &*conn), paid.load(&mut &*conn)).await
+    orders::load_page!(conn, orders_after(state, time, id), page_size)
 }
 
 /// The orders in `state` after the position (`time`, `id`), oldest first:

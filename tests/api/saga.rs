@@ -91,6 +91,15 @@ impl PayingShop {
         response.expect("CreateOrder").into_inner().order.expect("an order")
     }
 
+    /// ShipOrder, as the warehouse.
+    pub async fn ship(&self, order_id: &str) -> Result<proto::Order, tonic::Status> {
+        let request = proto::ShipOrderRequest {
+            order_id: order_id.to_owned(),
+        };
+        let response = self.app.orders.clone().ship_order(request).await?;
+        Ok(response.into_inner().order.expect("an order"))
+    }
+
     /// GetOrder: the order and its history.
     pub async fn get(&self, order_id: &str) -> proto::GetOrderResponse {
         let request = proto::GetOrderRequest {
@@ -167,24 +176,26 @@ impl PayingShop {
             .collect()
     }
 
-    /// The order events of `order_id` on the stream, once `count` arrived, as
-    /// (subject after the prefix, event type).
-    pub async fn order_events(&self, order_id: &str, count: usize) -> Vec<(String, String)> {
+    /// The types of the order events of `order_id` on the stream (such as
+    /// `OrderPaid`), once `count` arrived, each checked to be on its subject
+    /// (`<prefix>.order.paid`).
+    pub async fn order_events(&self, order_id: &str, count: usize) -> Vec<String> {
         let what = format!("{count} events of order {order_id}");
         eventually(30, &what, || async { self.events_of(order_id).await.len() >= count }).await;
-        self.events_of(order_id).await
+        let events = self.events_of(order_id).await;
+        (events.iter())
+            .map(|event| {
+                let name = event.event_type.trim_start_matches("orders.v1.").to_owned();
+                let subject = format!("{}.order.{}", self.events.prefix, name["Order".len()..].to_lowercase());
+                assert_eq!(event.subject, subject, "the subject of {}", event.event_type);
+                name
+            })
+            .collect()
     }
 
-    async fn events_of(&self, order_id: &str) -> Vec<(String, String)> {
-        let prefix = format!("{}.", self.events.prefix);
+    async fn events_of(&self, order_id: &str) -> Vec<Published> {
         let about = |e: &Published| e.subject.contains(".order.") && e.order().order_id == order_id;
-        let published = self.events.published().await;
-        let subject = |e: &Published| e.subject.trim_start_matches(&prefix).to_owned();
-        published
-            .iter()
-            .filter(|e| about(e))
-            .map(|e| (subject(e), e.event_type.clone()))
-            .collect()
+        self.events.published().await.into_iter().filter(about).collect()
     }
 
     /// The subjects of the emails sent, once `count` arrived, in order.

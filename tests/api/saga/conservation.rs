@@ -89,18 +89,12 @@ async fn run_customer(shop: &PayingShop, products: &[String], task: usize) -> Ve
         tokio::time::sleep(Duration::from_millis(rng.random_range(0..400))).await;
         match rng.random_range(0..3) {
             0 => drop(cancel(&shop.app, &order.order_id, &customer, "").await),
-            1 => drop(shop.app.orders.clone().ship_order(ship(&order)).await),
+            1 => drop(shop.ship(&order.order_id).await),
             _ => {}
         }
         placed.push(order);
     }
     placed
-}
-
-fn ship(order: &proto::Order) -> proto::ShipOrderRequest {
-    proto::ShipOrderRequest {
-        order_id: order.order_id.clone(),
-    }
 }
 
 /// Waits until no saga job is left to run: every payment has its answer.

@@ -34,10 +34,7 @@ async fn an_order_unpaid_after_the_timeout_is_cancelled_and_its_stock_comes_back
     );
     assert_eq!(
         shop.order_events(&placed.order_id, 2).await,
-        vec![
-            ("order.placed".to_owned(), "orders.v1.OrderPlaced".to_owned()),
-            ("order.cancelled".to_owned(), "orders.v1.OrderCancelled".to_owned()),
-        ]
+        vec!["OrderPlaced", "OrderCancelled",]
     );
 }
 
@@ -69,10 +66,6 @@ async fn a_payment_that_succeeds_after_the_timeout_is_refunded_automatically() {
     );
     assert_eq!(
         shop.order_events(&placed.order_id, 3).await,
-        vec![
-            ("order.placed".to_owned(), "orders.v1.OrderPlaced".to_owned()),
-            ("order.cancelled".to_owned(), "orders.v1.OrderCancelled".to_owned()),
-            ("order.refunded".to_owned(), "orders.v1.OrderRefunded".to_owned()),
-        ]
+        vec!["OrderPlaced", "OrderCancelled", "OrderRefunded",]
     );
 }
