@@ -48,7 +48,8 @@ catalogue! {
     POOL_ACQUIRE_SECONDS = "orders_db_pool_acquire_seconds", Histogram, "Time to check a connection out of the pool.";
     STATEMENT_SECONDS = "orders_db_statement_seconds", Histogram, "Time of one unit of database work, by operation.";
     DATABASE_UP = "orders_database_up", Gauge, "1 while the service's health probe reaches its database, else 0.";
-    ORDER_STATE_CHANGES = "orders_order_state_changes_total", Counter, "Orders that entered a state (placed, cancelled, shipped).";
+    ORDER_STATE_CHANGES = "orders_order_state_changes_total", Counter, "Orders that entered a state (placed, paid, cancelled, shipped).";
+    SAGA_STEPS = "orders_payment_saga_steps_total", Counter, "Steps of the payment saga recorded on orders (authorized, paid, declined, timed_out, released, refunded).";
     STOCKOUTS = "orders_stockouts_total", Counter, "CreateOrder calls refused for insufficient stock.";
     PAYMENT_MOVEMENTS = "orders_payment_movements_total", Counter, "Payment ledger entries recorded, by outcome (authorized, declined, captured, cancelled, refunded).";
     IDEMPOTENT_REPLAYS = "orders_idempotent_replays_total", Counter, "Requests answered with the stored response of their request_id.";

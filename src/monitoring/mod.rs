@@ -115,6 +115,12 @@ pub fn count_order_state(to_state: &'static str) {
     metrics::counter!(catalogue::ORDER_STATE_CHANGES, "to_state" => to_state).increment(1);
 }
 
+/// Counts a step of the payment saga (`authorized`, `paid`, `declined`,
+/// `timed_out`, `released`, `refunded`), after the commit that recorded it.
+pub fn count_saga_step(step: &'static str) {
+    metrics::counter!(catalogue::SAGA_STEPS, "step" => step).increment(1);
+}
+
 /// Counts a call refused by a limit (`RATE_LIMITED`, …) or for its
 /// credentials (`TOKEN_MISSING`, …): `limited` says which.
 pub fn count_refusal(limited: bool, reason: &'static str) {

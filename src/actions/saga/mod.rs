@@ -34,6 +34,7 @@ mod charge;
 pub mod client;
 mod settle;
 mod steps;
+mod transaction;
 
 use std::{future::Future, sync::Arc, time::Duration};
 

@@ -3,28 +3,28 @@
 //! declined, timed out, and settled. Each looks at the order as it is now,
 //! so whichever of two racing changes comes second sees the first.
 
-use diesel_async::{AsyncConnection, AsyncPgConnection};
-use futures_util::{FutureExt, future::BoxFuture};
+use futures_util::FutureExt;
 use uuid::Uuid;
 
-use super::Saga;
+pub use super::transaction::read;
+use super::{
+    Saga,
+    transaction::{Step, locked},
+};
 use crate::{
-    actions::{
-        order_lock::{self, Locked},
-        to_event, to_proto,
-    },
+    actions::{order_lock, to_event, to_proto},
     db::{
         audit::{self, Action, Actor, Event},
         order_payments::{self, Progress},
         orders::{self, OrderWithLines},
     },
     domain::{
-        payment::{PAYMENT_AUTHORIZED, PAYMENT_DECLINED, PAYMENT_RELEASED, PAYMENT_TIMEOUT, PaymentStatus},
+        payment::{
+            PAYMENT_AUTHORIZED, PAYMENT_DECLINED, PAYMENT_REFUNDED, PAYMENT_RELEASED, PAYMENT_TIMEOUT, PaymentStatus,
+        },
         state::{OrderState, Transition},
     },
-    error::ApiError,
     jobs::worker::JobError,
-    monitoring,
 };
 
 /// What the charge job does after a step.
@@ -45,48 +45,6 @@ pub enum Settlement {
     Refunded(Uuid),
     /// Nothing was taken; a hold (this payment's, if any) was let go.
     Released(Option<Uuid>),
-}
-
-/// A snapshot of the order, unlocked: what the charge job starts from.
-pub async fn read(saga: &Saga, order_id: Uuid) -> Result<Option<OrderWithLines>, JobError> {
-    let conn = saga.state.pool.get().await.map_err(JobError::retry)?;
-    let conn: &AsyncPgConnection = &conn;
-    let (order, payment) = futures_util::future::try_join(
-        orders::find(conn, order_id, false),
-        order_payments::find(conn, order_id),
-    )
-    .await
-    .map_err(JobError::retry)?;
-    Ok(order.map(|order| OrderWithLines {
-        order,
-        lines: Vec::new(),
-        payment,
-    }))
-}
-
-/// Runs `change` on order `order_id` under its lock, in one transaction;
-/// rings the outbox's doorbell after a commit that wrote an event.
-async fn locked<T: Send>(
-    saga: &Saga,
-    order_id: Uuid,
-    change: impl for<'c> FnOnce(&'c mut AsyncPgConnection, Locked) -> BoxFuture<'c, Result<(T, bool), ApiError>> + Send,
-) -> Result<T, JobError> {
-    let mut conn = saga.state.pool.get().await.map_err(JobError::retry)?;
-    let result = conn
-        .transaction::<_, ApiError, _>(async |conn| {
-            let locked = order_lock::lock(conn, order_id).await?;
-            let locked = locked.ok_or_else(|| crate::actions::orders::order_not_found(order_id))?;
-            change(conn, locked).await
-        })
-        .await;
-    let (value, published) = result.map_err(|error| match error {
-        ApiError::NotFound { .. } => JobError::Permanent(format!("order {order_id} does not exist")),
-        error => JobError::Retry(error.to_string()),
-    })?;
-    if published {
-        saga.state.outbox.ring();
-    }
-    Ok(value)
 }
 
 /// The payment service holds the order's amount: recorded (once), and what
@@ -112,11 +70,11 @@ pub async fn authorized(saga: &Saga, order_id: Uuid, payment_id: Uuid, actor: &A
                         Some(PAYMENT_AUTHORIZED),
                     );
                     audit::record_unpublished(conn, &actor, &step).await?;
-                    Ok((Next::Capture, false))
+                    Ok((Next::Capture, Step::quiet("authorized")))
                 }
-                OrderState::Placed => Ok((Next::Capture, false)),
-                OrderState::Cancelled => Ok((Next::Settle, false)),
-                OrderState::Paid | OrderState::Shipped => Ok((Next::Done, false)),
+                OrderState::Placed => Ok((Next::Capture, None)),
+                OrderState::Cancelled => Ok((Next::Settle, None)),
+                OrderState::Paid | OrderState::Shipped => Ok((Next::Done, None)),
             }
         }
         .boxed()
@@ -137,7 +95,7 @@ pub async fn paid(saga: &Saga, order_id: Uuid, payment_id: Uuid, actor: &Actor) 
                 } else {
                     Next::Done
                 };
-                return Ok((next, false));
+                return Ok((next, None));
             }
             let progress = Progress {
                 status: PaymentStatus::Captured,
@@ -152,8 +110,7 @@ pub async fn paid(saga: &Saga, order_id: Uuid, payment_id: Uuid, actor: &Actor) 
             });
             let change = Event::order(Action::OrderPaid, order_id, OrderState::Placed, OrderState::Paid, None);
             audit::record(conn, &actor, &change, &to_event::order_paid(&order, &actor)).await?;
-            monitoring::count_order_state("paid");
-            Ok((Next::Done, true))
+            Ok((Next::Done, Step::moving("paid", "paid")))
         }
         .boxed()
     })
@@ -179,11 +136,10 @@ pub async fn declined(
             };
             locked.payment = Some(order_payments::record(conn, order_id, progress).await?);
             if locked.order.state != OrderState::Placed {
-                return Ok(((), false));
+                return Ok(((), None));
             }
             order_lock::cancel(conn, locked, PAYMENT_DECLINED, &actor).await?;
-            monitoring::count_order_state("cancelled");
-            Ok(((), true))
+            Ok(((), Step::moving("declined", "cancelled")))
         }
         .boxed()
     })
@@ -201,11 +157,10 @@ pub async fn timed_out(saga: &Saga, order_id: Uuid, actor: &Actor) -> Result<(),
                 Some(PaymentStatus::Pending | PaymentStatus::Authorized)
             );
             if locked.order.state != OrderState::Placed || !waiting {
-                return Ok(((), false));
+                return Ok(((), None));
             }
             order_lock::cancel(conn, locked, PAYMENT_TIMEOUT, &actor).await?;
-            monitoring::count_order_state("cancelled");
-            Ok(((), true))
+            Ok(((), Step::moving("timed_out", "cancelled")))
         }
         .boxed()
     })
@@ -223,12 +178,12 @@ pub async fn settled(saga: &Saga, order_id: Uuid, settlement: Settlement, actor:
                 .as_ref()
                 .filter(|_| locked.order.state == OrderState::Cancelled)
             else {
-                return Ok(((), false));
+                return Ok(((), None));
             };
             let (status, payment_id, action) = match settlement {
                 Settlement::Refunded(id) => (PaymentStatus::Refunded, Some(id), Action::OrderRefunded),
                 // A declined payment held nothing; it stays declined.
-                Settlement::Released(_) if payment.status == PaymentStatus::Declined => return Ok(((), false)),
+                Settlement::Released(_) if payment.status == PaymentStatus::Declined => return Ok(((), None)),
                 Settlement::Released(id) => (
                     PaymentStatus::Released,
                     id.or(payment.payment_id),
@@ -236,7 +191,7 @@ pub async fn settled(saga: &Saga, order_id: Uuid, settlement: Settlement, actor:
                 ),
             };
             if payment.status == status || payment.status == PaymentStatus::Refunded {
-                return Ok(((), false));
+                return Ok(((), None));
             }
             let progress = Progress {
                 status,
@@ -248,18 +203,19 @@ pub async fn settled(saga: &Saga, order_id: Uuid, settlement: Settlement, actor:
             if action == Action::OrderPaymentReleased {
                 let step = Event::order(action, order_id, cancelled, cancelled, Some(PAYMENT_RELEASED));
                 audit::record_unpublished(conn, &actor, &step).await?;
-                return Ok(((), false));
+                return Ok(((), Step::quiet("released")));
             }
             let order = locked.to_proto();
-            let step = Event::order(
-                action,
-                order_id,
-                cancelled,
-                cancelled,
-                Some(crate::domain::payment::PAYMENT_REFUNDED),
-            );
+            let step = Event::order(action, order_id, cancelled, cancelled, Some(PAYMENT_REFUNDED));
             audit::record(conn, &actor, &step, &to_event::order_refunded(&order, &actor)).await?;
-            Ok(((), true))
+            Ok((
+                (),
+                Some(Step {
+                    name: "refunded",
+                    to_state: None,
+                    published: true,
+                }),
+            ))
         }
         .boxed()
     })
