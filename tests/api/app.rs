@@ -149,6 +149,20 @@ pub async fn spawn_app_owning(databases: Vec<TestDatabase>, configure: impl FnOn
     start(settings, db_url, databases).await
 }
 
+/// Starts an app running the orders and the payment services, each on a
+/// fresh database of its own, after `configure`: the app for a test that
+/// calls every method of the API.
+pub async fn spawn_app_with_payments(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    let payments = TestDatabase::create_empty().await;
+    let payments_url = payments.url.clone();
+    spawn_app_owning(vec![TestDatabase::create().await, payments], |settings| {
+        settings.services = vec![ServiceName::Orders, ServiceName::Payments];
+        settings.payments.payments_database_url = Some(payments_url.as_str().into());
+        configure(settings);
+    })
+    .await
+}
+
 /// Starts a second server process's worth of app on `first`'s database, as
 /// a replica behind a load balancer would run; `first` must outlive it.
 pub async fn spawn_replica(first: &TestApp, configure: impl FnOnce(&mut Settings)) -> TestApp {

@@ -21,8 +21,9 @@ use crate::{
     tokens::{self, AUDIENCE, ISSUER},
 };
 
-/// Every check of a process running both services, in the order printed.
-const CHECKS: [&str; 11] = [
+/// Every check of a process running all three services, in the order
+/// printed.
+const CHECKS: [&str; 12] = [
     "keys",
     "tls",
     "exposure",
@@ -31,25 +32,29 @@ const CHECKS: [&str; 11] = [
     "postgres",
     "clock",
     "orders-db",
+    "payments-db",
     "notifications-db",
     "nats",
     "mail",
 ];
 
-/// Servers that all answer: the databases (both migrated), NATS with
+/// Servers that all answer: the databases (all three migrated), NATS with
 /// JetStream, an SMTP server, and a token key.
 pub struct Healthy {
     pub orders: TestDatabase,
+    pub payments: TestDatabase,
     pub notifications: TestDatabase,
     pub smtp: SmtpSink,
 }
 
 impl Healthy {
     pub async fn start() -> Healthy {
-        let notifications = TestDatabase::create_empty().await;
+        let (payments, notifications) = (TestDatabase::create_empty().await, TestDatabase::create_empty().await);
+        orders::payments::db::migrate(&payments.url).await.unwrap();
         orders::notifications::db::migrate(&notifications.url).await.unwrap();
         Healthy {
             orders: TestDatabase::create().await,
+            payments,
             notifications,
             smtp: SmtpSink::start(&[]).await,
         }
@@ -65,6 +70,7 @@ impl Healthy {
             ["--metrics-addr", "127.0.0.1:0"],
             ["--nats-url", "nats://127.0.0.1:4222"],
             ["--smtp-url", &smtp],
+            ["--payments-database-url", &self.payments.url],
             ["--notifications-database-url", &self.notifications.url],
             ["--auth-hs256-secret-file", &secret],
             ["--auth-issuer", ISSUER],
@@ -154,8 +160,8 @@ async fn a_healthy_setup_passes_every_check_with_exit_code_0() {
     let run = setup.doctor(&[]).await;
     assert_eq!(run.code, Some(0), "{}", run.shown);
     assert_eq!(run.names(), CHECKS, "{}", run.shown);
-    assert!(run.lines[..11].iter().all(|l| l.starts_with("ok    ")), "{}", run.shown);
-    assert_eq!(run.lines[11], "all 11 checks passed");
+    assert!(run.lines[..12].iter().all(|l| l.starts_with("ok    ")), "{}", run.shown);
+    assert_eq!(run.lines[12], "all 12 checks passed");
     let keys = format!("1 verifying keys; tokens must name issuer {ISSUER:?} and audience {AUDIENCE:?}");
     assert_eq!(run.line("keys"), ok("keys", &keys));
     assert_eq!(
@@ -164,7 +170,9 @@ async fn a_healthy_setup_passes_every_check_with_exit_code_0() {
     );
     let orders_db = format!("{}: schema up to date (13 migrations)", setup.orders.url);
     assert_eq!(run.line("orders-db"), ok("orders-db", &orders_db));
-    let notifications_db = format!("{}: schema up to date (2 migrations)", setup.notifications.url);
+    let payments_db = format!("{}: schema up to date (1 migrations)", setup.payments.url);
+    assert_eq!(run.line("payments-db"), ok("payments-db", &payments_db));
+    let notifications_db = format!("{}: schema up to date (3 migrations)", setup.notifications.url);
     assert_eq!(run.line("notifications-db"), ok("notifications-db", &notifications_db));
     let mail = format!("SMTP at {} answers", setup.smtp.url());
     assert_eq!(run.line("mail"), ok("mail", &mail));

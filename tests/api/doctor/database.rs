@@ -23,9 +23,10 @@ async fn a_database_server_that_does_not_answer_fails_and_what_needs_it_is_skipp
         run.line("orders-db"),
         "skip  orders-db         needs the PostgreSQL server above"
     );
-    // Its own URL, on a server that answers, is still checked.
+    // Their own URLs, on a server that answers, are still checked.
+    assert!(run.line("payments-db").starts_with("ok    "), "{}", run.shown);
     assert!(run.line("notifications-db").starts_with("ok    "), "{}", run.shown);
-    assert_eq!(run.lines.last().unwrap(), "1 of 11 checks failed");
+    assert_eq!(run.lines.last().unwrap(), "1 of 12 checks failed");
 }
 
 #[tokio::test]
@@ -48,7 +49,7 @@ async fn pending_migrations_pass_and_a_schema_migrated_by_a_newer_binary_fails()
     let run = doctor(&[("DATABASE_URL", &empty.url)], &setup.args(&[])).await;
     assert_eq!(run.code, Some(0), "{}", run.shown);
     let pending = format!(
-        "{}: 12 of 12 migrations pending; `orders serve` (or `orders migrate`) applies them",
+        "{}: 13 of 13 migrations pending; `orders serve` (or `orders migrate`) applies them",
         empty.url
     );
     assert_eq!(run.line("orders-db"), ok("orders-db", &pending));
@@ -79,9 +80,11 @@ async fn without_a_database_url_a_postgres_that_serve_would_start_passes_and_its
         ("ORDERS_DATA_DIR", path(&data_dir)),
     ];
     let mut args = setup.args(&[]);
-    // Its own database URL would still be checked; here it follows the orders one.
-    let at = args.iter().position(|a| a == "--notifications-database-url").unwrap();
-    args.drain(at..at + 2);
+    // Their own database URLs would still be checked; here they follow the orders one.
+    for flag in ["--payments-database-url", "--notifications-database-url"] {
+        let at = args.iter().position(|a| a == flag).unwrap();
+        args.drain(at..at + 2);
+    }
     let run = doctor(&env, &args).await;
     assert_eq!(run.code, Some(0), "{}", run.shown);
     let postgres = run.line("postgres");
@@ -94,13 +97,9 @@ async fn without_a_database_url_a_postgres_that_serve_would_start_passes_and_its
         run.line("clock"),
         "skip  clock             PostgreSQL starts with `orders serve`"
     );
-    assert_eq!(
-        run.line("orders-db"),
-        "skip  orders-db         needs the PostgreSQL server above"
-    );
-    assert_eq!(
-        run.line("notifications-db"),
-        "skip  notifications-db  needs the PostgreSQL server above"
-    );
+    for name in ["orders-db", "payments-db", "notifications-db"] {
+        let skipped = format!("skip  {name:<16}  needs the PostgreSQL server above");
+        assert_eq!(run.line(name), skipped);
+    }
     assert!(!data_dir.exists(), "the doctor started nothing");
 }

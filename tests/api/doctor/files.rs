@@ -31,7 +31,7 @@ async fn key_and_tls_files_that_are_missing_or_broken_fail_their_lines() {
         run.line("tls"),
         fail("tls", &detail, "correct the file, or the --tls-* setting")
     );
-    assert_eq!(run.lines.last().unwrap(), "1 of 11 checks failed");
+    assert_eq!(run.lines.last().unwrap(), "1 of 12 checks failed");
 }
 
 #[tokio::test]

@@ -57,7 +57,7 @@ async fn an_smtp_server_that_does_not_answer_fails_mail() {
     assert_eq!(run.code, Some(1), "{}", run.shown);
     let fix = "start the mail server, or correct --smtp-url";
     run.failed("mail", &format!("SMTP at {url}: "), fix);
-    assert_eq!(run.lines.last().unwrap(), "1 of 11 checks failed");
+    assert_eq!(run.lines.last().unwrap(), "1 of 12 checks failed");
 }
 
 #[tokio::test]
@@ -68,15 +68,18 @@ async fn an_address_in_use_fails_and_serving_the_network_unauthenticated_fails()
     let run = setup.doctor(&["--addr", &addr.to_string()]).await;
     assert_eq!(run.code, Some(1), "{}", run.shown);
     let detail = format!("cannot listen on {addr}: Address already in use (os error 98)");
-    let fix = format!(
-        "stop what listens there (`ss -ltnp 'sport = :{}'`), or choose another --addr",
-        addr.port()
-    );
-    assert_eq!(run.line("address"), fail("address", &detail, &fix));
+    let fix = |flag: &str| {
+        format!(
+            "stop what listens there (`ss -ltnp 'sport = :{}'`), or choose another {flag}",
+            addr.port()
+        )
+    };
+    // The gRPC address is --addr, or --payments-addr for the payment service alone.
+    let address = fail("address", &detail, &fix("--addr / --payments-addr"));
+    assert_eq!(run.line("address"), address);
     let run = setup.doctor(&["--metrics-addr", &addr.to_string()]).await;
     assert_eq!(run.code, Some(1), "{}", run.shown);
-    let fix = fix.replace("--addr", "--metrics-addr");
-    assert_eq!(run.line("metrics"), fail("metrics", &detail, &fix));
+    assert_eq!(run.line("metrics"), fail("metrics", &detail, &fix("--metrics-addr")));
     let run = setup.doctor(&["--metrics-addr", ""]).await;
     assert_eq!(run.line("metrics"), ok("metrics", "off (--metrics-addr is empty)"));
 

@@ -12,7 +12,7 @@ use tonic::Code;
 use super::{stored, world};
 use crate::{
     api_calls::try_create_order,
-    app::spawn_app,
+    app::{spawn_app, spawn_app_with_payments},
     assertions::{assert_error, assert_invalid_fields, bad_fields},
     raw_calls::call_raw,
     requests::{edit_address, order_request, product_request},
@@ -34,7 +34,8 @@ fn garbage() -> Vec<Vec<u8>> {
 
 #[tokio::test]
 async fn garbage_bytes_to_every_method_are_a_malformed_message() {
-    let app = spawn_app().await;
+    // Every method: the payment service's too.
+    let app = spawn_app_with_payments(|_| {}).await;
     let world = world(&app).await;
     let before = stored(&app, &world).await;
     for method in Method::ALL {
@@ -59,7 +60,8 @@ fn product_request_of_len(len: usize) -> proto::CreateProductRequest {
 
 #[tokio::test]
 async fn the_size_limit_is_exact_and_holds_for_every_method() {
-    let app = spawn_app().await;
+    // Every method: the payment service's too.
+    let app = spawn_app_with_payments(|_| {}).await;
     let world = world(&app).await;
     let before = stored(&app, &world).await;
     let create = async |len| {

@@ -7,6 +7,8 @@
 use std::collections::BTreeSet;
 
 use orders::proto::method::Method;
+use prost::Message;
+use prost_types::{DescriptorProto, FileDescriptorSet};
 use serde_json::Value;
 
 use crate::local_machine::repo;
@@ -33,21 +35,28 @@ fn paths(entry: &Value) -> BTreeSet<String> {
 }
 
 /// The methods whose request message has a `request_id` field, read from
-/// proto/orders/v1.
+/// the descriptors compiled from `proto/` (every package of the API).
 fn methods_with_a_request_id() -> BTreeSet<String> {
-    let protos = ["orders", "catalog", "audit"]
-        .map(|name| std::fs::read_to_string(repo().join(format!("proto/orders/v1/{name}.proto"))).unwrap());
-    let text = protos.concat();
-    let keyed = |method: &str| {
-        let start = text
-            .find(&format!("message {method}Request {{"))
-            .expect("the request message");
-        let body = &text[start..start + text[start..].find("\n}").unwrap()];
-        body.contains(" request_id = ")
+    let set = FileDescriptorSet::decode(orders::proto::FILE_DESCRIPTOR_SET).expect("the descriptor set decodes");
+    let messages: Vec<(String, &DescriptorProto)> = (set.file.iter())
+        .flat_map(|file| (file.message_type.iter()).map(move |m| (format!(".{}.{}", file.package(), m.name()), m)))
+        .collect();
+    let keyed = |input_type: &str| {
+        let (_, message) = (messages.iter().find(|(name, _)| name == input_type))
+            .unwrap_or_else(|| panic!("the request message {input_type}"));
+        message.field.iter().any(|field| field.name() == "request_id")
     };
+    let inputs: BTreeSet<String> = (set.file.iter())
+        .flat_map(|file| file.service.iter().map(move |service| (file.package(), service)))
+        .flat_map(|(package, service)| {
+            (service.method.iter())
+                .filter(|m| keyed(m.input_type()))
+                .map(move |m| format!("/{package}.{}/{}", service.name(), m.name()))
+        })
+        .collect();
     (Method::ALL.iter())
-        .filter(|m| keyed(m.name()))
         .map(|m| m.path().to_owned())
+        .filter(|path| inputs.contains(path))
         .collect()
 }
 
