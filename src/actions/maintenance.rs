@@ -86,18 +86,27 @@ fn purge_job(
 
 /// Deletes batches until one comes back short: everything older than the
 /// retention at the start is gone, and rows that age past it meanwhile
-/// wait for the next run.
+/// wait for the next run. A run stops after [`RUN_LIMIT`], well inside the
+/// orders worker's lease (so no other worker takes the job over while it
+/// runs); a backlog left over goes in the next hour's run.
 async fn purge_all(pool: &Pool, purge: Purge, retention: Duration) -> Result<(), JobError> {
     let cutoff = cutoff(retention)?;
     let mut conn = pool.get().await.map_err(JobError::retry)?;
-    let mut purged = 0;
+    let (started, mut purged) = (std::time::Instant::now(), 0);
     loop {
         let deleted = purge.batch(&mut conn, cutoff).await.map_err(JobError::retry)?;
         purged += deleted;
         if deleted < BATCH as usize {
             break;
         }
+        if started.elapsed() > RUN_LIMIT {
+            info!(?purge, purged, %cutoff, "purge stopped at its time limit; the next run goes on");
+            return Ok(());
+        }
     }
     info!(?purge, purged, %cutoff, "purge done");
     Ok(())
 }
+
+/// The longest a purge runs before leaving the rest to the next run.
+const RUN_LIMIT: Duration = Duration::from_secs(45);

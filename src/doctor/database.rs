@@ -211,7 +211,7 @@ fn schema_check(name: &'static str, shown: &str, status: &migrations::SchemaStat
     match status.pending.len() {
         0 => Check::ok(
             name,
-            format!("{shown}: schema up to date ({} migrations)", status.applied),
+            format!("{shown}: schema up to date ({})", plural(status.applied, "migration")),
         ),
         n => Check::ok(
             name,
@@ -234,6 +234,14 @@ async fn connect(url: &str) -> Result<AsyncPgConnection, String> {
 
 fn is_missing_database(error: &str, name: &str) -> bool {
     error.contains(&format!("database \"{name}\" does not exist"))
+}
+
+/// `n` and `noun`, in the plural unless `n` is 1: "1 migration", "13 migrations".
+fn plural(n: usize, noun: &str) -> String {
+    match n {
+        1 => format!("1 {noun}"),
+        n => format!("{n} {noun}s"),
+    }
 }
 
 #[cfg(test)]

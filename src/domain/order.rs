@@ -12,7 +12,7 @@ use super::{
     address::{Address, parse_address},
     email::EmailAddress,
     fields,
-    payment::PaymentMethod,
+    payment::{PaymentMethod, refuse_card_number},
     violations::Violations,
 };
 
@@ -53,6 +53,7 @@ impl TryFrom<&proto::CreateOrderRequest> for NewOrder {
     type Error = ApiError;
 
     fn try_from(request: &proto::CreateOrderRequest) -> Result<Self, ApiError> {
+        refuse_card_number(&request.payment_method)?;
         let mut v = Violations::default();
         let customer_id = v.check("customer_id", fields::customer_id(&request.customer_id));
         let lines = parse_lines(&request.line_items, &mut v);

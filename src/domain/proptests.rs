@@ -52,13 +52,17 @@ static API: LazyLock<Api> = LazyLock::new(|| {
         messages: HashMap::new(),
         inputs: HashMap::new(),
     };
-    for file in set.file.iter().filter(|f| f.package() == "orders.v1") {
+    for file in set
+        .file
+        .iter()
+        .filter(|f| ["orders.v1", "payments.v1"].contains(&f.package()))
+    {
         for message in &file.message_type {
-            api.add_message("orders.v1", message);
+            api.add_message(file.package(), message);
         }
         for service in &file.service {
             for method in &service.method {
-                let path = format!("/orders.v1.{}/{}", service.name(), method.name());
+                let path = format!("/{}.{}/{}", file.package(), service.name(), method.name());
                 api.inputs
                     .insert(path, method.input_type().trim_start_matches('.').to_owned());
             }

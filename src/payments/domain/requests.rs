@@ -8,7 +8,8 @@ use crate::{
     domain::{
         fields,
         money::{self, Money},
-        violations::{FieldViolation, Violations},
+        payment::{PaymentMethod, refuse_card_number},
+        violations::Violations,
     },
     error::ApiError,
     proto::{Money as WireMoney, payments::v1 as pb},
@@ -20,9 +21,6 @@ pub const MAX_AMOUNT_UNITS: i64 = 999_999_999;
 
 /// The longest reason a caller may give, in characters.
 pub const REASON_MAX: usize = 500;
-
-/// The longest payment method token, in characters.
-pub const PAYMENT_METHOD_MAX: usize = 255;
 
 /// AuthorizePayment, parsed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,7 +44,7 @@ impl TryFrom<&pb::AuthorizePaymentRequest> for Authorization {
         let order_id = v.check("order_id", fields::uuid(&request.order_id));
         let customer_id = v.check("customer_id", fields::customer_id(&request.customer_id));
         let amount = parse_amount("amount", request.amount.as_ref(), &mut v);
-        let payment_method = v.check("payment_method", payment_method(&request.payment_method));
+        let payment_method = v.check("payment_method", PaymentMethod::parse(&request.payment_method));
         let parsed = (request_id.zip(order_id), customer_id.zip(amount).zip(payment_method));
         let ((request_id, order_id), ((customer_id, amount), payment_method)) = v.finish(parsed.0.zip(parsed.1))?;
         Ok(Authorization {
@@ -54,7 +52,7 @@ impl TryFrom<&pb::AuthorizePaymentRequest> for Authorization {
             order_id,
             customer_id,
             amount,
-            payment_method,
+            payment_method: payment_method.into_string(),
         })
     }
 }
@@ -123,38 +121,6 @@ fn parse_amount(field: &str, value: Option<&WireMoney>, v: &mut Violations) -> O
         return None;
     }
     Some(amount)
-}
-
-/// A payment method token: 1–255 printable ASCII characters.
-fn payment_method(value: &str) -> Result<String, String> {
-    if value.is_empty() {
-        return Err("is required".to_owned());
-    }
-    if !value.chars().all(|c| (' '..='~').contains(&c)) {
-        return Err("must be printable ASCII, a token such as \"pm_card_visa\"".to_owned());
-    }
-    if value.len() > PAYMENT_METHOD_MAX {
-        return Err(format!("must be at most {PAYMENT_METHOD_MAX} characters"));
-    }
-    Ok(value.to_owned())
-}
-
-/// INVALID_ARGUMENT `CARD_NUMBER_REFUSED` for a value that looks like a card
-/// number (12–19 digits, spaces and dashes aside). Its value is neither
-/// quoted nor logged.
-fn refuse_card_number(value: &str) -> Result<(), ApiError> {
-    let digits = value.chars().filter(|c| !matches!(c, ' ' | '-'));
-    let looks_like_a_card = (12..=19).contains(&digits.clone().count()) && digits.clone().all(|c| c.is_ascii_digit());
-    if !looks_like_a_card {
-        return Ok(());
-    }
-    let description =
-        "must be a payment method token made with the processor (e.g. \"pm_card_visa\"), never a card number";
-    Err(ApiError::InvalidArgument {
-        reason: "CARD_NUMBER_REFUSED",
-        message: format!("payment_method {description}; the value was not stored"),
-        violations: vec![FieldViolation::new("payment_method", description)],
-    })
 }
 
 #[cfg(test)]
