@@ -66,6 +66,15 @@ impl Server {
         assert!(sent.unwrap().success(), "kill -{name} {pid}");
     }
 
+    /// kill -9, as a crash: no shutdown at all; returns once it has exited
+    /// (its port free again), with the whole log.
+    pub async fn kill(mut self) -> String {
+        self.child.start_kill().expect("kill -9");
+        within(15, self.child.wait()).await.expect("exits");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        self.log()
+    }
+
     /// SIGTERM, then the exit and the whole log.
     pub async fn stop(mut self) -> String {
         self.signal("TERM");

@@ -8,13 +8,18 @@
 //! `cancellations.rs`: cancelled when placed (released) or paid (refunded);
 //! `timeouts.rs`: timed out, and a late success refunded;
 //! `conservation.rs`: money conserved under a random mix from many callers;
+//! `faults.rs`: the payment service away, slow or killed, the orders
+//! service killed: every order still paid or cancelled, charged once;
 //! `pick_list.rs`: ListOrders.
 
 mod cancellations;
 mod conservation;
+mod faults;
 mod paths;
 mod pick_list;
 mod timeouts;
+
+use std::ops::Deref;
 
 use orders::{
     config::{ServiceName, Settings},
@@ -27,7 +32,7 @@ use tonic::transport::Channel;
 
 use crate::{
     api_calls::create_product,
-    app::{TestApp, spawn_app_owning},
+    app::{Orders, TestApp, spawn_app_owning},
     nats::{Published, TestEvents},
     requests::order_request,
     smtp::SmtpSink,
@@ -38,9 +43,27 @@ use crate::{
 /// The shop with card payments, and what the test watches it through.
 pub struct PayingShop {
     pub app: TestApp,
-    pub payments: PaymentServiceClient<Channel>,
+    /// The app's orders service and the payment service the saga calls.
+    pub clients: ShopClients,
     pub events: TestEvents,
     pub smtp: SmtpSink,
+}
+
+/// The orders service and the payment service as a test calls them,
+/// wherever they run (in this process or as binaries of their own):
+/// placing orders and watching the saga take them where they end.
+#[derive(Clone)]
+pub struct ShopClients {
+    pub orders: Orders,
+    pub payments: PaymentServiceClient<Channel>,
+}
+
+impl Deref for PayingShop {
+    type Target = ShopClients;
+
+    fn deref(&self) -> &ShopClients {
+        &self.clients
+    }
 }
 
 /// Starts the three services, after `configure` has adjusted the settings.
@@ -59,10 +82,13 @@ pub async fn spawn_paying_shop(configure: impl FnOnce(&mut Settings)) -> PayingS
         configure(settings);
     })
     .await;
-    let payments = PaymentServiceClient::new(app.channel.clone());
+    let clients = ShopClients {
+        orders: app.orders.clone(),
+        payments: PaymentServiceClient::new(app.channel.clone()),
+    };
     PayingShop {
         app,
-        payments,
+        clients,
         events,
         smtp,
     }
@@ -81,13 +107,47 @@ impl PayingShop {
             .product_id
     }
 
+    /// The types of the order events of `order_id` on the stream (such as
+    /// `OrderPaid`), once `count` arrived, each checked to be on its subject
+    /// (`<prefix>.order.paid`).
+    pub async fn order_events(&self, order_id: &str, count: usize) -> Vec<String> {
+        let what = format!("{count} events of order {order_id}");
+        eventually(30, &what, || async { self.events_of(order_id).await.len() >= count }).await;
+        let events = self.events_of(order_id).await;
+        (events.iter())
+            .map(|event| {
+                let name = event.event_type.trim_start_matches("orders.v1.").to_owned();
+                let subject = format!("{}.order.{}", self.events.prefix, name["Order".len()..].to_lowercase());
+                assert_eq!(event.subject, subject, "the subject of {}", event.event_type);
+                name
+            })
+            .collect()
+    }
+
+    async fn events_of(&self, order_id: &str) -> Vec<Published> {
+        let about = |e: &Published| e.subject.contains(".order.") && e.order().order_id == order_id;
+        self.events.published().await.into_iter().filter(about).collect()
+    }
+
+    /// The subjects of the emails sent, once `count` arrived, in order.
+    pub async fn email_subjects(&self, count: usize) -> Vec<String> {
+        self.smtp
+            .wait_for(count, 30)
+            .await
+            .iter()
+            .map(|e| e.header("Subject"))
+            .collect()
+    }
+}
+
+impl ShopClients {
     /// Places an order of ada's for `quantity` of `product`, paid with
     /// `payment_method` (empty: on delivery), emailed to ada@example.com.
     pub async fn place(&self, product: &str, quantity: i32, payment_method: &str) -> proto::Order {
         let mut request = order_request("ada", &[(product, quantity)]);
         request.customer_email = "ada@example.com".to_owned();
         request.payment_method = payment_method.to_owned();
-        let response = self.app.orders.clone().create_order(request).await;
+        let response = self.orders.clone().create_order(request).await;
         response.expect("CreateOrder").into_inner().order.expect("an order")
     }
 
@@ -96,7 +156,7 @@ impl PayingShop {
         let request = proto::ShipOrderRequest {
             order_id: order_id.to_owned(),
         };
-        let response = self.app.orders.clone().ship_order(request).await?;
+        let response = self.orders.clone().ship_order(request).await?;
         Ok(response.into_inner().order.expect("an order"))
     }
 
@@ -105,8 +165,7 @@ impl PayingShop {
         let request = proto::GetOrderRequest {
             order_id: order_id.to_owned(),
         };
-        self.app
-            .orders
+        self.orders
             .clone()
             .get_order(request)
             .await
@@ -173,38 +232,6 @@ impl PayingShop {
         let money = |m: &proto::payments::v1::PaymentMovement| m.amount.clone().unwrap_or_default();
         movements
             .map(|m| (m.kind().as_str_name().to_owned(), money(m).units, money(m).nanos))
-            .collect()
-    }
-
-    /// The types of the order events of `order_id` on the stream (such as
-    /// `OrderPaid`), once `count` arrived, each checked to be on its subject
-    /// (`<prefix>.order.paid`).
-    pub async fn order_events(&self, order_id: &str, count: usize) -> Vec<String> {
-        let what = format!("{count} events of order {order_id}");
-        eventually(30, &what, || async { self.events_of(order_id).await.len() >= count }).await;
-        let events = self.events_of(order_id).await;
-        (events.iter())
-            .map(|event| {
-                let name = event.event_type.trim_start_matches("orders.v1.").to_owned();
-                let subject = format!("{}.order.{}", self.events.prefix, name["Order".len()..].to_lowercase());
-                assert_eq!(event.subject, subject, "the subject of {}", event.event_type);
-                name
-            })
-            .collect()
-    }
-
-    async fn events_of(&self, order_id: &str) -> Vec<Published> {
-        let about = |e: &Published| e.subject.contains(".order.") && e.order().order_id == order_id;
-        self.events.published().await.into_iter().filter(about).collect()
-    }
-
-    /// The subjects of the emails sent, once `count` arrived, in order.
-    pub async fn email_subjects(&self, count: usize) -> Vec<String> {
-        self.smtp
-            .wait_for(count, 30)
-            .await
-            .iter()
-            .map(|e| e.header("Subject"))
             .collect()
     }
 }

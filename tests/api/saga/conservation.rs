@@ -9,7 +9,7 @@ use std::{collections::HashMap, time::Duration};
 use orders::proto::{self, OrderState, PaymentStatus};
 use rand::{Rng, SeedableRng, rngs::StdRng};
 
-use super::{PayingShop, spawn_paying_shop};
+use super::{PayingShop, ShopClients, spawn_paying_shop};
 use crate::{
     api_calls::{cancel, stock_of},
     direct_sql::query_n,
@@ -110,7 +110,7 @@ async fn wait_until_the_saga_is_done(shop: &PayingShop) {
 }
 
 /// The ledger of `order`'s payments against what the order became.
-async fn assert_money_conserved(shop: &PayingShop, order: &proto::Order) {
+pub(super) async fn assert_money_conserved(shop: &ShopClients, order: &proto::Order) {
     let nanos = |m: &Option<proto::Money>| {
         let m = m.clone().unwrap_or_default();
         i128::from(m.units) * 1_000_000_000 + i128::from(m.nanos)
