@@ -105,6 +105,10 @@ pub fn key(request_id: Option<Uuid>, mut request: impl IdempotentRequest) -> Opt
     })
 }
 
+/// The job, in every service that keeps keys, that deletes those older than
+/// the idempotency retention (`--idempotency-retention`).
+pub const PURGE_IDEMPOTENCY_KEYS: &str = "purge_idempotency_keys";
+
 /// What a key had stored when a request found it taken.
 #[derive(Debug, Clone, Default)]
 pub struct StoredKey {

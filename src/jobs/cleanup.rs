@@ -18,6 +18,9 @@ use crate::db::Pool;
 /// The kind of the job that deletes old succeeded jobs.
 pub const DELETE_SUCCEEDED: &str = "jobs.delete_succeeded";
 
+/// How long every service keeps its succeeded jobs listed (`orders jobs list`).
+pub const SUCCEEDED_RETENTION: Duration = Duration::from_secs(7 * 24 * 3600);
+
 impl Worker {
     /// Deletes succeeded jobs once they are older than `retention`, hourly.
     pub fn delete_succeeded_after(self, retention: Duration) -> Worker {

@@ -33,6 +33,7 @@
 pub mod backoff;
 pub mod cleanup;
 pub mod periodic;
+pub mod purge;
 pub mod queue;
 pub mod worker;
 

@@ -101,9 +101,6 @@ impl Notifications {
     }
 }
 
-/// How long the jobs of sent emails stay listed (`orders jobs list`).
-const SENT_JOBS_RETENTION: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
-
 /// How many emails are sent at once, at most: a send mostly waits (for the
 /// mail server, and for two commits), and with the job queue's default of 4
 /// a local SMTP sink took about 60 emails/s. Each send holds a database
@@ -122,7 +119,7 @@ fn sending_worker(pool: Pool, database_url: SecretUrl, mailer: Mailer, from: Mai
     // after this lease belongs to a worker that died: it is sent again.
     worker.lease = actions::SEND_TIMEOUT + std::time::Duration::from_secs(5);
     worker
-        .delete_succeeded_after(SENT_JOBS_RETENTION)
+        .delete_succeeded_after(crate::jobs::cleanup::SUCCEEDED_RETENTION)
         .handler(actions::SEND_EMAIL, move |job| {
             let context = context.clone();
             async move {

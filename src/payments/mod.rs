@@ -17,16 +17,20 @@ pub mod service;
 
 use std::{path::Path, sync::Arc};
 
+use futures_util::FutureExt;
+
 use tracing::info;
 
 use crate::{
     config::{SecretUrl, Settings},
     db::{
         Pool,
+        idempotency::{self, PURGE_IDEMPOTENCY_KEYS},
         outbox::Doorbell,
         sibling::{self, PlannedDatabase},
     },
     events::{self, EventsError},
+    jobs::{Worker, cleanup::SUCCEEDED_RETENTION},
     relay::Relay,
 };
 use actions::PaymentsState;
@@ -44,12 +48,14 @@ pub enum SetupError {
 }
 
 /// The service, built: its state (pool, processor, doorbell), the handle on
-/// the development processor's faults, and its relay where this process
-/// relays.
+/// the development processor's faults, its relay where this process
+/// relays, and the worker of its job queue (the hourly purge of old
+/// idempotency keys).
 pub struct Payments {
     pub state: PaymentsState,
     pub faults: Arc<ProcessorFaults>,
     pub relay: Option<Relay>,
+    pub jobs: Worker,
 }
 
 impl Payments {
@@ -77,13 +83,31 @@ impl Payments {
         faults.set_unavailable(settings.payments.payment_processor_unavailable);
         let processor = DevelopmentProcessor { faults: faults.clone() };
         info!(database = %url, "payment service ready (development processor)");
+        let jobs = worker(pool.clone(), url.clone(), settings.retention.idempotency_retention);
         let state = PaymentsState {
             pool,
             processor: Arc::new(processor),
             doorbell: Doorbell::new(&db::OUTBOX, settings.events.outbox_relay_interval),
         };
-        Ok(Payments { state, faults, relay })
+        Ok(Payments {
+            state,
+            faults,
+            relay,
+            jobs,
+        })
     }
+}
+
+/// The worker of the payment database's job queue: the hourly purge of
+/// idempotency keys older than `idempotency_retention` (a retry after it
+/// would move money again, as for the orders service's keys), and the
+/// deletion of old succeeded jobs.
+pub fn worker(pool: Pool, url: SecretUrl, idempotency_retention: std::time::Duration) -> Worker {
+    Worker::new("payments", pool, url)
+        .purge_hourly(PURGE_IDEMPOTENCY_KEYS, idempotency_retention, |conn, cutoff, limit| {
+            idempotency::purge_before(conn, cutoff, limit).boxed()
+        })
+        .delete_succeeded_after(SUCCEEDED_RETENTION)
 }
 
 /// The relay of the ledger's events.

@@ -20,7 +20,7 @@ use crate::{
 /// metrics endpoint.
 pub(super) struct Work {
     pub relays: Vec<crate::relay::Relay>,
-    pub jobs: Option<crate::jobs::worker::Worker>,
+    pub jobs: Vec<crate::jobs::worker::Worker>,
     pub notifications: Option<Notifications>,
     pub doorbells: Vec<(Doorbell, db::Pool)>,
     pub keys: Option<KeyWatcher>,
@@ -57,14 +57,20 @@ impl Background {
             metrics,
         } = work;
         let relays = relays.into_iter().map(|relay| relay.run(until_stopped()).boxed());
+        let workers = jobs.into_iter().map(|jobs| jobs.run(until_stopped()).boxed());
         let runs = [
-            jobs.map(|jobs| jobs.run(until_stopped()).boxed()),
             notifications.map(|notifications| notifications.run(until_stopped()).boxed()),
             keys.map(|keys| keys.run(until_stopped()).boxed()),
             refresher.map(|refresher| refresher.run(until_stopped()).boxed()),
             metrics.map(|metrics| metrics.serve(until_stopped()).boxed()),
         ];
-        let tasks = runs.into_iter().flatten().chain(relays).map(tokio::spawn).collect();
+        let tasks = runs
+            .into_iter()
+            .flatten()
+            .chain(relays)
+            .chain(workers)
+            .map(tokio::spawn)
+            .collect();
         let doorbells = doorbells.into_iter();
         let doorbells = doorbells
             .map(|(doorbell, pool)| tokio::spawn(doorbell.forward(pool)))

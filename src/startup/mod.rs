@@ -225,7 +225,11 @@ impl Application {
             Some(OrdersService { state, relay, jobs }) => (Some((state, relay)), Some(jobs)),
             None => (None, None),
         };
-        let payments = payments.map(|Payments { state, relay, .. }| (state, relay));
+        let (payments, payments_jobs) = match payments {
+            Some(Payments { state, relay, jobs, .. }) => (Some((state, relay)), Some(jobs)),
+            None => (None, None),
+        };
+        let jobs = jobs.into_iter().chain(payments_jobs).collect();
         let orders_relay = orders.as_ref().and_then(|(_, relay)| relay.clone());
         let payments_relay = payments.as_ref().and_then(|(_, relay)| relay.clone());
         let relays = orders_relay.into_iter().chain(payments_relay).collect();

@@ -193,13 +193,12 @@ fn every_service_creates_the_same_jobs_table() {
     let root = env!("CARGO_MANIFEST_DIR");
     for file in ["up.sql", "down.sql"] {
         let orders = std::fs::read_to_string(format!("{root}/migrations/2026-12-02-000005_jobs/{file}")).unwrap();
-        let notifications = std::fs::read_to_string(format!(
-            "{root}/src/notifications/migrations/2026-12-02-000002_jobs/{file}"
-        ))
-        .unwrap();
-        assert_eq!(
-            orders, notifications,
-            "{file} of the jobs migrations differs between the services"
-        );
+        for service in [
+            "notifications/migrations/2026-12-02-000002_jobs",
+            "payments/migrations/2026-12-07-000002_jobs",
+        ] {
+            let theirs = std::fs::read_to_string(format!("{root}/src/{service}/{file}")).unwrap();
+            assert_eq!(orders, theirs, "{file} of the jobs migrations differs in {service}");
+        }
     }
 }

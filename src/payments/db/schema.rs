@@ -11,6 +11,23 @@ diesel::table! {
 }
 
 diesel::table! {
+    jobs (id) {
+        id -> Int8,
+        kind -> Text,
+        payload -> Jsonb,
+        state -> Text,
+        attempts -> Int4,
+        max_attempts -> Int4,
+        run_at -> Timestamptz,
+        locked_until -> Nullable<Timestamptz>,
+        last_error -> Nullable<Text>,
+        unique_key -> Nullable<Text>,
+        create_time -> Timestamptz,
+        finish_time -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     outbox_cursor (singleton) {
         singleton -> Bool,
         transaction_id -> Int8,
@@ -56,4 +73,4 @@ diesel::table! {
 
 diesel::joinable!(payment_movements -> payments (payment_id));
 
-diesel::allow_tables_to_appear_in_same_query!(idempotency_keys, outbox_cursor, payment_movements, payments,);
+diesel::allow_tables_to_appear_in_same_query!(idempotency_keys, jobs, outbox_cursor, payment_movements, payments,);

@@ -1,6 +1,6 @@
-//! The orders service's purge jobs, run by its own worker
-//! (`orders_worker`): each deletes exactly what is past its retention and
-//! keeps the rest.
+//! The purge jobs, run by each service's own worker (`orders_worker`, the
+//! payment service's `worker`): each deletes exactly what is past its
+//! retention and keeps the rest.
 
 use std::time::Duration;
 
@@ -20,6 +20,10 @@ async fn run_purge(db: &JobsDb, kind: &str, idempotency_retention: Duration, out
         idempotency_retention,
         outbox_retention,
     );
+    run_until_succeeded(db, worker, kind).await;
+}
+
+async fn run_until_succeeded(db: &JobsDb, worker: orders::jobs::Worker, kind: &str) {
     let running = Running::start(worker);
     wait_until_succeeded(db, kind).await;
     running.stop().await;
@@ -72,6 +76,20 @@ async fn the_key_purge_deletes_exactly_the_keys_past_the_retention() {
     assert_eq!(db.query_n("SELECT count(*) AS n FROM idempotency_keys").await, 22);
     let old = "SELECT count(*) AS n FROM idempotency_keys WHERE create_time < now() - interval '30 days'";
     assert_eq!(db.query_n(old).await, 0);
+}
+
+#[tokio::test]
+async fn the_payment_services_worker_purges_its_keys_past_the_retention_too() {
+    // Its database's idempotency_keys and jobs tables are the orders
+    // database's, column for column (tests/api/schema.rs).
+    let db = JobsDb::create().await;
+    insert_keys(&db, 10_005, "40 days").await;
+    insert_keys(&db, 3, "1 minute").await;
+
+    let worker = orders::payments::worker(db.pool.clone(), db.url.clone().into(), days(30));
+    run_until_succeeded(&db, worker, PURGE_IDEMPOTENCY_KEYS).await;
+
+    assert_eq!(db.query_n("SELECT count(*) AS n FROM idempotency_keys").await, 3);
 }
 
 #[tokio::test]
