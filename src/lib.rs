@@ -32,7 +32,9 @@
 //! * [`actions`]: the unit of work behind each RPC, on the database within
 //!   the call's deadline ([`actions::Call`]), detached from the caller and
 //!   run again after a conflict ([`actions::detached()`]); the catalog cache;
-//!   rows to messages ([`actions::to_proto`]).
+//!   rows to messages ([`actions::to_proto`]); the payment saga's jobs
+//!   ([`actions::saga`]), which call the payment service over gRPC and move
+//!   orders to PAID or CANCELLED.
 //! * [`auth`]: who is calling (bearer tokens, keys) and what each role may
 //!   do (the access table); the [`auth::Caller`] an action acts for.
 //! * [`db`]: the schema (generated), the pool, migrations, one query module
@@ -101,6 +103,13 @@
 //!    (`notifications/mail/`). With traces on, each of these continues the
 //!    call's trace: the audit row stores its context, the message's headers
 //!    carry it, the job's payload too (`traces/`).
+//! 7. With a `payment_method`, the same statement also stored the order's
+//!    `order_payments` row and its saga's jobs; the orders worker runs
+//!    `actions/saga/charge.rs`, which authorizes and captures through the
+//!    payment service (`actions/saga/client.rs` → `payments/service.rs` →
+//!    `payments/actions/`), and `actions/saga/steps.rs` moves the order to
+//!    PAID under its row lock, with the `OrderPaid` event that brings the
+//!    payment email.
 
 /// What `orders --version` prints: the crate's version, the git revision and
 /// the build date (both from `build.rs`).

@@ -196,7 +196,7 @@ fn wrong_state(order: &OrderRow, reason: &'static str, verb: &str) -> ApiError {
         violations: vec![PreconditionViolation {
             kind: "ORDER_STATE",
             subject: format!("orders/{}", order.id),
-            description: format!("the order is {state}; only a placed order can be {verb}"),
+            description: format!("the order is {state}; only a placed or paid order can be {verb}"),
         }],
     }
 }
