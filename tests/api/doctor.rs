@@ -170,7 +170,7 @@ async fn a_healthy_setup_passes_every_check_with_exit_code_0() {
     );
     let orders_db = format!("{}: schema up to date (13 migrations)", setup.orders.url);
     assert_eq!(run.line("orders-db"), ok("orders-db", &orders_db));
-    let payments_db = format!("{}: schema up to date (1 migration)", setup.payments.url);
+    let payments_db = format!("{}: schema up to date (2 migrations)", setup.payments.url);
     assert_eq!(run.line("payments-db"), ok("payments-db", &payments_db));
     let notifications_db = format!("{}: schema up to date (3 migrations)", setup.notifications.url);
     assert_eq!(run.line("notifications-db"), ok("notifications-db", &notifications_db));
