@@ -68,6 +68,7 @@ pub struct PlaceOrder<'a> {
     job_payloads: Vec<serde_json::Value>,
     job_run_ats: Vec<chrono::DateTime<chrono::Utc>>,
     job_max_attempts: Vec<i32>,
+    job_unique_keys: Vec<Option<String>>,
 }
 
 crate::pg_enum! {
@@ -139,6 +140,7 @@ impl<'a> PlaceOrder<'a> {
                 .iter()
                 .map(|job| job.max_attempts.unwrap_or(DEFAULT_ATTEMPTS))
                 .collect(),
+            job_unique_keys: jobs.iter().map(|job| job.unique_key.clone()).collect(),
             job_payloads: jobs.into_iter().map(|job| job.payload).collect(),
         }
     }
@@ -298,7 +300,9 @@ impl PlaceOrder<'_> {
         out.push_sql(", method FROM placed, unnest(");
         out.push_bind_param::<Array<Text>, _>(&self.payment_methods)?;
         out.push_sql(") AS method WHERE outcome = 'placed'), saga AS (");
-        out.push_sql("INSERT INTO jobs (kind, payload, run_at, max_attempts) SELECT job.* FROM placed, unnest(");
+        out.push_sql(
+            "INSERT INTO jobs (kind, payload, run_at, max_attempts, unique_key) SELECT job.* FROM placed, unnest(",
+        );
         out.push_bind_param::<Array<Text>, _>(&self.job_kinds)?;
         out.push_sql(", ");
         out.push_bind_param::<Array<Jsonb>, _>(&self.job_payloads)?;
@@ -306,6 +310,8 @@ impl PlaceOrder<'_> {
         out.push_bind_param::<Array<Timestamptz>, _>(&self.job_run_ats)?;
         out.push_sql(", ");
         out.push_bind_param::<Array<Int4>, _>(&self.job_max_attempts)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.job_unique_keys)?;
         out.push_sql(") AS job WHERE outcome = 'placed'");
         Ok(())
     }

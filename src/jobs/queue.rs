@@ -259,6 +259,18 @@ pub async fn retry_failed(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<
     Ok(changed == 1)
 }
 
+/// Deletes the pending job with `unique_key`, inside the caller's
+/// transaction: work that became needless (a paid order's timeout). A job
+/// already running is left to finish; returns whether one was deleted.
+pub async fn cancel_pending(conn: &mut AsyncPgConnection, unique_key: &str) -> QueryResult<bool> {
+    let deleted = diesel::delete(jobs::table)
+        .filter(jobs::unique_key.eq(unique_key))
+        .filter(jobs::state.eq(JobState::Pending))
+        .execute(conn)
+        .await?;
+    Ok(deleted > 0)
+}
+
 /// Deletes the jobs that succeeded before `cutoff`; returns how many.
 /// Failed jobs stay until an operator retries them (or deletes them).
 pub async fn delete_finished_before(conn: &mut AsyncPgConnection, cutoff: DateTime<Utc>) -> QueryResult<usize> {

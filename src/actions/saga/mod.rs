@@ -93,8 +93,16 @@ pub fn jobs_of_a_new_order(rows: &OrderWithLines, timeout: Duration) -> Vec<NewJ
     let due = rows.order.create_time + TimeDelta::from_std(timeout).unwrap_or(TimeDelta::MAX);
     vec![
         NewJob::new(CHARGE, payload(id)).max_attempts(PATIENT),
-        NewJob::new(TIMEOUT, payload(id)).run_at(due),
+        NewJob::new(TIMEOUT, payload(id))
+            .run_at(due)
+            .unique_key(timeout_key(id)),
     ]
+}
+
+/// The unique key of order `order_id`'s timeout job: being paid deletes it,
+/// so a paid order leaves no job waiting 15 minutes to do nothing.
+pub fn timeout_key(order_id: Uuid) -> String {
+    format!("{TIMEOUT}:{order_id}")
 }
 
 /// The job that settles cancelled order `order_id`'s payment (one per order).

@@ -24,7 +24,7 @@ use crate::{
         },
         state::{OrderState, Transition},
     },
-    jobs::worker::JobError,
+    jobs::{queue, worker::JobError},
 };
 
 /// What the charge job does after a step.
@@ -108,6 +108,7 @@ pub async fn paid(saga: &Saga, order_id: Uuid, payment_id: Uuid, actor: &Actor) 
                 lines: locked.lines,
                 payment: Some(payment),
             });
+            queue::cancel_pending(conn, &super::timeout_key(order_id)).await?;
             let change = Event::order(Action::OrderPaid, order_id, OrderState::Placed, OrderState::Paid, None);
             audit::record(conn, &actor, &change, &to_event::order_paid(&order, &actor)).await?;
             Ok((Next::Done, Step::moving("paid", "paid")))

@@ -41,6 +41,17 @@ async fn a_card_that_works_pays_the_order_which_then_ships() {
     );
     let payments = shop.payments_of(&placed.order_id).await;
     assert_eq!(payments[0].payment_id, payment.payment_id);
+    // Paid: its timeout job is gone, and the charge job done.
+    let jobs = "SELECT count(*) AS n FROM jobs WHERE kind IN ('charge_order', 'payment_timeout')";
+    crate::timing::eventually(10, "the charge job recorded", || async {
+        crate::direct_sql::query_n(&shop.app, &format!("{jobs} AND state = 'succeeded'")).await == 1
+    })
+    .await;
+    assert_eq!(
+        crate::direct_sql::query_n(&shop.app, jobs).await,
+        1,
+        "only the charge job is left"
+    );
 
     let shipped = shop.ship(&placed.order_id).await.unwrap();
     assert_eq!(shipped.state(), Shipped);
