@@ -158,7 +158,7 @@ impl<'a> PlaceOrder<'a> {
         if let Some(stored) = span.in_scope(traces::propagation::stored) {
             // The saga's jobs continue the trace from this commit too.
             for payload in &mut self.job_payloads {
-                payload["trace"] = serde_json::json!(stored);
+                stored.put_in(payload);
             }
             let StoredContext { parent, state } = stored;
             (self.trace_parent, self.trace_state) = (Some(parent), state);

@@ -127,10 +127,7 @@ async fn store_email(
     }
     let email_id = emails::insert(conn, email).await?;
     // The trace goes on in the job that sends it (`trace`: absent without one).
-    let mut payload = serde_json::json!({ "email_id": email_id });
-    if let Some(trace) = crate::traces::propagation::stored() {
-        payload["trace"] = serde_json::json!(trace);
-    }
+    let payload = crate::traces::propagation::traced_payload(serde_json::json!({ "email_id": email_id }));
     let job = NewJob::new(SEND_EMAIL, payload);
     queue::enqueue(conn, &job).await?;
     Ok(true)

@@ -31,7 +31,6 @@ use crate::{
     },
     events::{self, EventsError},
     jobs::worker::{JobError, Worker},
-    traces::propagation::StoredContext,
 };
 use mail::transport::Mailer;
 
@@ -149,10 +148,7 @@ fn send_email_span(payload: &serde_json::Value) -> tracing::Span {
         otel.status_code = tracing::field::Empty,
         orders.email.kind = tracing::field::Empty,
     );
-    let stored = payload.get("trace").cloned().filter(|_| !span.is_disabled());
-    if let Some(Ok(stored)) = stored.map(serde_json::from_value::<StoredContext>) {
-        crate::traces::propagation::set_parent(&span, stored.context());
-    }
+    crate::traces::propagation::continue_job(&span, payload);
     span
 }
 

@@ -65,6 +65,33 @@ pub fn stored() -> Option<StoredContext> {
     })
 }
 
+/// The field of a job's payload that carries the trace the job continues.
+const JOB_TRACE: &str = "trace";
+
+impl StoredContext {
+    /// Puts this context into a job's `payload`, for the job to continue.
+    pub fn put_in(&self, payload: &mut serde_json::Value) {
+        payload[JOB_TRACE] = serde_json::json!(self);
+    }
+}
+
+/// A job's payload carrying the current span's context (when there is one
+/// to store), so that the job continues the trace that enqueued it.
+pub fn traced_payload(mut payload: serde_json::Value) -> serde_json::Value {
+    if let Some(stored) = stored() {
+        stored.put_in(&mut payload);
+    }
+    payload
+}
+
+/// Makes `span` continue the trace a job's `payload` carries, if any.
+pub fn continue_job(span: &tracing::Span, payload: &serde_json::Value) {
+    let stored = payload.get(JOB_TRACE).cloned().filter(|_| !span.is_disabled());
+    if let Some(Ok(stored)) = stored.map(serde_json::from_value::<StoredContext>) {
+        set_parent(span, stored.context());
+    }
+}
+
 /// The fields a propagator writes, collected (for NATS headers, stored text).
 #[derive(Debug, Default)]
 pub struct Fields(pub Vec<(String, String)>);

@@ -53,7 +53,6 @@ use crate::{
         queue::NewJob,
         worker::{Job, JobError, Worker},
     },
-    traces::propagation::StoredContext,
 };
 
 /// The job that pays an order: `{"order_id": …}`.
@@ -123,11 +122,7 @@ pub fn holds_money(status: PaymentStatus) -> bool {
 
 /// The payload of a saga job: the order, and the trace it continues.
 fn payload(order_id: Uuid) -> serde_json::Value {
-    let mut payload = serde_json::json!({ "order_id": order_id.to_string() });
-    if let Some(trace) = crate::traces::propagation::stored() {
-        payload["trace"] = serde_json::json!(trace);
-    }
-    payload
+    crate::traces::propagation::traced_payload(serde_json::json!({ "order_id": order_id.to_string() }))
 }
 
 /// Registers the saga's jobs on the orders database's worker.
@@ -188,10 +183,7 @@ fn step_span(job: &Job) -> tracing::Span {
         otel.status_code = tracing::field::Empty,
         orders.job.attempt = job.attempt,
     );
-    let stored = job.payload.get("trace").cloned().filter(|_| !span.is_disabled());
-    if let Some(Ok(stored)) = stored.map(serde_json::from_value::<StoredContext>) {
-        crate::traces::propagation::set_parent(&span, stored.context());
-    }
+    crate::traces::propagation::continue_job(&span, &job.payload);
     span
 }
 
