@@ -1,0 +1,124 @@
+// An order's progress after checkout, from placed to paid (or declined),
+// without reloading: GetOrder every half second until the order settles,
+// for at most a minute.
+import type { Api } from "../api";
+import { OrderState, PaymentStatus, type Order, type OrderStateChange } from "../../../gen/orders/v1/orders_pb";
+import { byId, h } from "../dom";
+import { describeError } from "../errors";
+import { cancelReasonLabel, declineSentence, formatTime, shortId, stateLabel, stateName } from "../labels";
+
+const POLL_MS = 500;
+const POLL_LIMIT_MS = 60_000;
+
+export interface Progress {
+  /** Shows `order` and follows it until it settles; `settled` hears when. */
+  track(order: Order, settled: () => void): void;
+}
+
+export function mountProgress(api: Api): Progress {
+  const section = byId("progress");
+  const heading = byId("progress-heading");
+  const status = byId("progress-status");
+  const steps = byId<HTMLOListElement>("progress-steps");
+  let tracking = 0;
+
+  function render(order: Order, history: OrderStateChange[], note = "") {
+    section.dataset.state = stateName(order.state);
+    heading.replaceChildren(
+      `Order ${shortId(order.orderId)} `,
+      h("span", { class: `badge ${stateName(order.state)}`, "data-testid": "progress-state" }, stateLabel(order.state)),
+    );
+    status.textContent = [summary(order), note].filter(Boolean).join(" ");
+    steps.replaceChildren(...stepsOf(order, history));
+  }
+
+  return {
+    track(order, settled) {
+      const id = ++tracking;
+      section.hidden = false;
+      render(order, []);
+      heading.focus();
+      const started = Date.now();
+      const poll = async () => {
+        if (id !== tracking) return; // another order is followed now
+        try {
+          const response = await api.orders.getOrder({ orderId: order.orderId });
+          if (id !== tracking || !response.order) return;
+          order = response.order;
+          render(order, response.stateHistory);
+        } catch (e) {
+          if (id === tracking) render(order, [], describeError(e));
+        }
+        if (isSettled(order)) return settled();
+        if (Date.now() - started > POLL_LIMIT_MS) {
+          return render(order, [], "The payment is taking longer than usual: your orders below will show how it ends.");
+        }
+        setTimeout(poll, POLL_MS);
+      };
+      setTimeout(poll, isSettled(order) ? 0 : POLL_MS);
+    },
+  };
+}
+
+/** Paid, cancelled, shipped, or placed to be paid on delivery: nothing more to wait for. */
+function isSettled(order: Order): boolean {
+  return order.state !== OrderState.PLACED || !order.payment;
+}
+
+function summary(order: Order): string {
+  const name = `Order ${shortId(order.orderId)}`;
+  const email = order.customerEmail ? ` A confirmation is on its way to ${order.customerEmail}.` : "";
+  switch (order.state) {
+    case OrderState.PLACED:
+      return order.payment ? `${name} is placed; waiting for the card payment…` : `${name} is placed: you pay on delivery.${email}`;
+    case OrderState.PAID:
+      return `${name} is paid. Thank you!${email}`;
+    case OrderState.SHIPPED:
+      return `${name} has shipped.`;
+    case OrderState.CANCELLED:
+      return `${name} was cancelled. ${cancelReasonLabel(order)} Nothing was charged.`.replace(/\s+/g, " ");
+    default:
+      return name;
+  }
+}
+
+type Step = { label: string; done: boolean; failed?: boolean; time?: string };
+
+function stepsOf(order: Order, history: OrderStateChange[]) {
+  const changeTo = (state: OrderState, reason = "") =>
+    history.find((c) => c.toState === state && c.reason === reason && (reason !== "" || c.fromState !== state));
+  const payment = order.payment;
+  const list: Step[] = [{ label: "Placed", done: true, time: formatTime(order.createTime) }];
+  if (payment) {
+    const declined = payment.status === PaymentStatus.DECLINED;
+    const authorized = [PaymentStatus.AUTHORIZED, PaymentStatus.CAPTURED, PaymentStatus.REFUNDED].includes(payment.status);
+    if (declined) {
+      list.push({ label: `Payment declined: ${declineSentence(payment.declineCode)}`, done: true, failed: true });
+    } else {
+      list.push({
+        label: "Payment authorized",
+        done: authorized || order.state === OrderState.PAID,
+        time: formatTime(changeTo(OrderState.PLACED, "PAYMENT_AUTHORIZED")?.changeTime),
+      });
+      if (order.state !== OrderState.CANCELLED || payment.status === PaymentStatus.REFUNDED) {
+        const paid = payment.status === PaymentStatus.CAPTURED || payment.status === PaymentStatus.REFUNDED;
+        list.push({ label: "Paid", done: paid, time: formatTime(changeTo(OrderState.PAID)?.changeTime) });
+      }
+    }
+  } else {
+    list.push({ label: "Pay on delivery", done: true });
+  }
+  if (order.state === OrderState.SHIPPED) list.push({ label: "Shipped", done: true, time: formatTime(order.shipTime) });
+  if (order.state === OrderState.CANCELLED && payment?.status !== PaymentStatus.DECLINED) {
+    list.push({ label: `Cancelled. ${cancelReasonLabel(order)}`.trim(), done: true, failed: true, time: formatTime(order.cancelTime) });
+  }
+  return list.map((step) =>
+    h(
+      "li",
+      { class: step.failed ? "step failed" : step.done ? "step done" : "step pending" },
+      h("span", { class: "visually-hidden" }, step.failed ? "Stopped: " : step.done ? "Done: " : "Waiting: "),
+      step.label,
+      step.time ? h("span", { class: "time" }, ` ${step.time}`) : null,
+    ),
+  );
+}
