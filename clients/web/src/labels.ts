@@ -53,7 +53,7 @@ export function paymentLabel(order: Order): string {
     case PaymentStatus.CAPTURED:
       return "Paid by card";
     case PaymentStatus.DECLINED:
-      return `Card declined (${payment.declineCode || "no reason given"})`;
+      return "Card declined, nothing charged";
     case PaymentStatus.RELEASED:
       return "Card payment released, nothing charged";
     case PaymentStatus.REFUNDED:
@@ -71,7 +71,7 @@ export function cancelReasonLabel(order: Order): string {
     case "PAYMENT_TIMEOUT":
       return "The payment did not arrive in time.";
     default:
-      return order.cancelReason ? `Reason: ${order.cancelReason}` : "";
+      return order.cancelReason ? `Reason given: “${order.cancelReason}”.` : "";
   }
 }
 

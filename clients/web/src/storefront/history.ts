@@ -15,7 +15,12 @@ export interface History {
   refresh(): Promise<void>;
 }
 
-export function mountHistory(api: Api, session: () => Session | undefined): History {
+/** `cancelled` hears every order cancelled here. */
+export function mountHistory(
+  api: Api,
+  session: () => Session | undefined,
+  cancelled: (order: Order) => void,
+): History {
   const list = byId("history-orders");
   const status = byId("history-status");
   const error = byId("history-error");
@@ -133,11 +138,12 @@ export function mountHistory(api: Api, session: () => Session | undefined): Hist
           customerId: customer.subject,
           reason: "Cancelled by the customer on the storefront",
         });
-        const cancelled = response.order ?? order;
+        const now = response.order ?? order;
+        cancelled(now);
         const money =
           order.state === OrderState.PAID
             ? " Your payment will be refunded in full."
-            : cancelled.payment && cancelled.payment.status !== PaymentStatus.DECLINED
+            : now.payment && now.payment.status !== PaymentStatus.DECLINED
               ? " Nothing was charged."
               : "";
         await show(current, tokens, `Order ${shortId(order.orderId)} is cancelled.${money}`);

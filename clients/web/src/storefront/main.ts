@@ -19,8 +19,8 @@ async function main() {
   const cart = new Cart();
   mountCart(cart);
   mountSearch(api, (product) => cart.add(product));
-  history = mountHistory(api, () => signIn.current());
   const progress = mountProgress(api);
+  history = mountHistory(api, () => signIn.current(), (order) => progress.changed(order));
   mountCheckout(api, cart, () => signIn.current(), () => signIn.focus(), (order) => {
     progress.track(order, () => void history?.refresh());
     void history?.refresh();

@@ -13,6 +13,8 @@ const POLL_LIMIT_MS = 60_000;
 export interface Progress {
   /** Shows `order` and follows it until it settles; `settled` hears when. */
   track(order: Order, settled: () => void): void;
+  /** Shows `order` as it is now, if it is the one shown (it was cancelled elsewhere on the page). */
+  changed(order: Order): void;
 }
 
 export function mountProgress(api: Api): Progress {
@@ -21,9 +23,13 @@ export function mountProgress(api: Api): Progress {
   const status = byId("progress-status");
   const steps = byId<HTMLOListElement>("progress-steps");
   let tracking = 0;
+  let shown = "";
+  let lastHistory: OrderStateChange[] = [];
 
-  function render(order: Order, history: OrderStateChange[], note = "") {
+  function render(order: Order, history: OrderStateChange[] = lastHistory, note = "") {
+    lastHistory = history;
     section.dataset.state = stateName(order.state);
+    section.dataset.orderId = shown = order.orderId;
     heading.replaceChildren(
       `Order ${shortId(order.orderId)} `,
       h("span", { class: `badge ${stateName(order.state)}`, "data-testid": "progress-state" }, stateLabel(order.state)),
@@ -47,15 +53,20 @@ export function mountProgress(api: Api): Progress {
           order = response.order;
           render(order, response.stateHistory);
         } catch (e) {
-          if (id === tracking) render(order, [], describeError(e));
+          if (id === tracking) render(order, lastHistory, describeError(e));
         }
         if (isSettled(order)) return settled();
         if (Date.now() - started > POLL_LIMIT_MS) {
-          return render(order, [], "The payment is taking longer than usual: your orders below will show how it ends.");
+          return render(order, lastHistory, "The payment is taking longer than usual: your orders below will show how it ends.");
         }
         setTimeout(poll, POLL_MS);
       };
       setTimeout(poll, isSettled(order) ? 0 : POLL_MS);
+    },
+    changed(order) {
+      if (order.orderId !== shown) return;
+      tracking++; // stop following it: it is settled now
+      render(order);
     },
   };
 }
@@ -63,6 +74,12 @@ export function mountProgress(api: Api): Progress {
 /** Paid, cancelled, shipped, or placed to be paid on delivery: nothing more to wait for. */
 function isSettled(order: Order): boolean {
   return order.state !== OrderState.PLACED || !order.payment;
+}
+
+/** Whether the order's card payment was taken (and, if cancelled, is given back). */
+function wasCharged(order: Order): boolean {
+  const status = order.payment?.status;
+  return status === PaymentStatus.CAPTURED || status === PaymentStatus.REFUNDED;
 }
 
 function summary(order: Order): string {
@@ -75,8 +92,10 @@ function summary(order: Order): string {
       return `${name} is paid. Thank you!${email}`;
     case OrderState.SHIPPED:
       return `${name} has shipped.`;
-    case OrderState.CANCELLED:
-      return `${name} was cancelled. ${cancelReasonLabel(order)} Nothing was charged.`.replace(/\s+/g, " ");
+    case OrderState.CANCELLED: {
+      const money = !order.payment ? "" : wasCharged(order) ? "Your payment is refunded in full." : "Nothing was charged.";
+      return [`${name} was cancelled.`, cancelReasonLabel(order), money].filter(Boolean).join(" ");
+    }
     default:
       return name;
   }
@@ -85,34 +104,31 @@ function summary(order: Order): string {
 type Step = { label: string; done: boolean; failed?: boolean; time?: string };
 
 function stepsOf(order: Order, history: OrderStateChange[]) {
-  const changeTo = (state: OrderState, reason = "") =>
-    history.find((c) => c.toState === state && c.reason === reason && (reason !== "" || c.fromState !== state));
+  const change = (to: OrderState, reason = "") => history.find((c) => c.toState === to && c.reason === reason)?.changeTime;
   const payment = order.payment;
-  const list: Step[] = [{ label: "Placed", done: true, time: formatTime(order.createTime) }];
-  if (payment) {
-    const declined = payment.status === PaymentStatus.DECLINED;
-    const authorized = [PaymentStatus.AUTHORIZED, PaymentStatus.CAPTURED, PaymentStatus.REFUNDED].includes(payment.status);
-    if (declined) {
-      list.push({ label: `Payment declined: ${declineSentence(payment.declineCode)}`, done: true, failed: true });
-    } else {
-      list.push({
-        label: "Payment authorized",
-        done: authorized || order.state === OrderState.PAID,
-        time: formatTime(changeTo(OrderState.PLACED, "PAYMENT_AUTHORIZED")?.changeTime),
-      });
-      if (order.state !== OrderState.CANCELLED || payment.status === PaymentStatus.REFUNDED) {
-        const paid = payment.status === PaymentStatus.CAPTURED || payment.status === PaymentStatus.REFUNDED;
-        list.push({ label: "Paid", done: paid, time: formatTime(changeTo(OrderState.PAID)?.changeTime) });
-      }
-    }
+  const steps: Step[] = [{ label: "Placed", done: true, time: formatTime(order.createTime) }];
+  if (!payment) {
+    steps.push({ label: "Pay on delivery", done: true });
+  } else if (payment.status === PaymentStatus.DECLINED) {
+    steps.push({ label: `Payment declined: ${declineSentence(payment.declineCode)}`, done: true, failed: true });
   } else {
-    list.push({ label: "Pay on delivery", done: true });
+    const charged = wasCharged(order) || order.state === OrderState.PAID || order.state === OrderState.SHIPPED;
+    const authorized = charged || payment.status === PaymentStatus.AUTHORIZED;
+    const authorizedAt = change(OrderState.PLACED, "PAYMENT_AUTHORIZED");
+    steps.push({ label: "Payment authorized", done: authorized, time: formatTime(authorizedAt) });
+    // An order cancelled before its payment was taken never gets there.
+    if (charged || order.state === OrderState.PLACED) {
+      steps.push({ label: "Paid", done: charged, time: formatTime(change(OrderState.PAID)) });
+    }
   }
-  if (order.state === OrderState.SHIPPED) list.push({ label: "Shipped", done: true, time: formatTime(order.shipTime) });
+  if (order.state === OrderState.SHIPPED) {
+    steps.push({ label: "Shipped", done: true, time: formatTime(order.shipTime) });
+  }
   if (order.state === OrderState.CANCELLED && payment?.status !== PaymentStatus.DECLINED) {
-    list.push({ label: `Cancelled. ${cancelReasonLabel(order)}`.trim(), done: true, failed: true, time: formatTime(order.cancelTime) });
+    const label = ["Cancelled.", cancelReasonLabel(order)].filter(Boolean).join(" ");
+    steps.push({ label, done: true, failed: true, time: formatTime(order.cancelTime) });
   }
-  return list.map((step) =>
+  return steps.map((step) =>
     h(
       "li",
       { class: step.failed ? "step failed" : step.done ? "step done" : "step pending" },
