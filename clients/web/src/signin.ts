@@ -133,7 +133,11 @@ export function mountSignIn(
 
   render();
   return {
-    current: () => session,
+    current: () => {
+      // A token that expired while the page was open: signed out (the form shows again).
+      if (session?.expiresAt !== undefined && session.expiresAt <= Date.now()) set(undefined);
+      return session;
+    },
     focus: () => container.querySelector<HTMLElement>("input, button")?.focus(),
   };
 }
