@@ -34,7 +34,9 @@ export function mountProgress(api: Api): Progress {
       `Order ${shortId(order.orderId)} `,
       h("span", { class: `badge ${stateName(order.state)}`, "data-testid": "progress-state" }, stateLabel(order.state)),
     );
-    status.textContent = [summary(order), note].filter(Boolean).join(" ");
+    // Unchanged text is not set again, so screen readers say each change once.
+    const text = [summary(order), note].filter(Boolean).join(" ");
+    if (status.textContent !== text) status.textContent = text;
     steps.replaceChildren(...stepsOf(order, history));
   }
 
