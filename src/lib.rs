@@ -20,11 +20,17 @@
 //! * [`payments`]: the payment service, a tree of its own with the same
 //!   shape (service → actions → processor, db → domain) and its own
 //!   database; its ledger is its outbox, relayed by [`relay`].
+//! * [`web`]: the storefront and warehouse pages (built from `clients/web`,
+//!   embedded), `/config.json` and the development sign-in; one more
+//!   client of the gRPC API, which it calls with gRPC-Web.
 //! * [`relay`]: the outbox relay (the orders service's audit rows, the
 //!   payment ledger → JetStream), one implementation for every outbox.
 //! * [`telemetry`]: the log subscriber (with the traces' layer).
 //! * [`tls`]: TLS and mutual TLS for the server.
-//! * [`middleware`]: the tower layers around every call: the log line,
+//! * [`http_server`]: the small HTTP/1.1 server of the side doors
+//!   (`/metrics`, the web pages).
+//! * [`middleware`]: the tower layers around every call: CORS and gRPC-Web
+//!   for browsers, the log line,
 //!   request id and SERVER span, authentication, the per-caller rate limit, the global
 //!   concurrency limit, the deadline, honest codes for undecodable bodies.
 //! * [`service`]: the gRPC services, thin: parse the request, run the
@@ -130,6 +136,7 @@ pub mod doctor;
 pub mod domain;
 pub mod error;
 pub mod events;
+pub mod http_server;
 pub mod jobs;
 pub mod middleware;
 pub mod monitoring;
@@ -143,3 +150,4 @@ pub mod startup;
 pub mod telemetry;
 pub mod tls;
 pub mod traces;
+pub mod web;

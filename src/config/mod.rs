@@ -20,6 +20,7 @@ pub mod payments;
 pub mod secret_url;
 pub mod security;
 pub mod tracing;
+pub mod web;
 
 pub use self::tracing::TracingSettings;
 pub use catalog::CatalogSettings;
@@ -30,6 +31,7 @@ pub use notifications::NotificationSettings;
 pub use payments::PaymentSettings;
 pub use secret_url::SecretUrl;
 pub use security::{AuthSettings, SecuritySettings, TlsSettings};
+pub use web::{WebAddr, WebOrigin, WebSettings};
 
 /// The orders service: catalog and order lifecycle over gRPC on PostgreSQL.
 #[derive(Debug, Parser)]
@@ -149,6 +151,9 @@ pub struct Settings {
 
     #[command(flatten)]
     pub tracing: TracingSettings,
+
+    #[command(flatten)]
+    pub web: WebSettings,
 
     /// Log line format: `text` for people, `json` for log collectors. The
     /// level is set with RUST_LOG (default `info`).

@@ -1,5 +1,9 @@
 //! tower layers wrapped around every gRPC call, outermost first:
 //!
+//! 0. [`cors::BrowserCorsLayer`] answers browsers' CORS preflights for the
+//!    allowed web origins, then `tonic_web::GrpcWebLayer` turns gRPC-Web
+//!    calls (HTTP/1.1 or HTTP/2) into gRPC calls, so that every layer below
+//!    sees a browser's call as any other;
 //! 1. [`log::CallLogLayer`]: one structured log line per call (method,
 //!    status code, latency), including calls refused by the layers below;
 //! 2. [`key_refetch::KeyRefetchLayer`]: a call whose token names an
@@ -28,6 +32,7 @@ pub mod auth;
 pub mod check;
 pub mod codec_errors;
 pub mod concurrency_limit;
+pub mod cors;
 pub mod deadline;
 pub mod key_refetch;
 pub mod log;

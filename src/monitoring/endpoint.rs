@@ -3,69 +3,59 @@
 //! which is what Prometheus speaks. It runs until the shutdown future
 //! completes, like every other task of the process.
 
-use std::{convert::Infallible, future::Future, net::SocketAddr};
+use std::{future::Future, net::SocketAddr, time::Duration};
 
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode, header};
 use http_body_util::Full;
-use hyper::{body::Incoming, server::conn::http1, service::service_fn};
-use hyper_util::rt::TokioIo;
-use tokio::net::TcpListener;
+use hyper::body::Incoming;
 
 use super::Scrape;
+use crate::http_server::{HttpListener, HttpResponse};
 
 /// The content type of the Prometheus text format.
 const TEXT_FORMAT: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 /// A bound `/metrics` endpoint, not yet serving.
 pub struct Endpoint {
-    listener: TcpListener,
+    listener: HttpListener,
     scrape: Scrape,
 }
 
 impl Endpoint {
     /// Binds `addr` (port 0 picks a free port).
     pub async fn bind(addr: SocketAddr, scrape: Scrape) -> std::io::Result<Endpoint> {
-        let listener = TcpListener::bind(addr).await?;
+        let listener = HttpListener::bind(addr, "metrics").await?;
         Ok(Endpoint { listener, scrape })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener.local_addr().expect("a bound listener has an address")
+        self.listener.local_addr()
     }
 
     /// Serves scrapes until `shutdown` completes, running the recorder's
     /// upkeep every few seconds in between.
     pub async fn serve(self, shutdown: impl Future<Output = ()>) {
-        tokio::pin!(shutdown);
-        let mut upkeep = tokio::time::interval(std::time::Duration::from_secs(5));
-        loop {
-            tokio::select! {
-                () = &mut shutdown => return,
-                _ = upkeep.tick() => self.scrape.upkeep(),
-                accepted = self.listener.accept() => match accepted {
-                    Ok((stream, _)) => self.answer(stream),
-                    Err(error) => tracing::warn!(%error, "metrics endpoint: could not accept a connection"),
-                },
+        let Endpoint { listener, scrape } = self;
+        let upkeep = {
+            let scrape = scrape.clone();
+            async move {
+                let mut every = tokio::time::interval(Duration::from_secs(5));
+                loop {
+                    every.tick().await;
+                    scrape.upkeep();
+                }
             }
+        };
+        let answer = move |request| respond(scrape.clone(), request);
+        tokio::select! {
+            () = listener.serve(answer, shutdown) => {}
+            () = upkeep => {}
         }
-    }
-
-    fn answer(&self, stream: tokio::net::TcpStream) {
-        let scrape = self.scrape.clone();
-        let service = service_fn(move |request| respond(scrape.clone(), request));
-        tokio::spawn(async move {
-            if let Err(error) = http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await
-            {
-                tracing::debug!(%error, "metrics endpoint: connection ended with an error");
-            }
-        });
     }
 }
 
-async fn respond(scrape: Scrape, request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+async fn respond(scrape: Scrape, request: Request<Incoming>) -> HttpResponse {
     let response = match (request.method(), request.uri().path()) {
         (&Method::GET, "/metrics") => Response::builder()
             .header(header::CONTENT_TYPE, TEXT_FORMAT)
@@ -76,5 +66,5 @@ async fn respond(scrape: Scrape, request: Request<Incoming>) -> Result<Response<
                 b"not found: metrics are at GET /metrics\n",
             ))),
     };
-    Ok(response.unwrap_or_else(|_| Response::new(Full::default())))
+    response.unwrap_or_else(|_| Response::new(Full::default()))
 }

@@ -10,6 +10,7 @@ use crate::{
     db::{self, outbox::Doorbell},
     monitoring::endpoint::Endpoint,
     notifications::Notifications,
+    web::WebPages,
 };
 
 /// The work that runs beside the calls, each part there when this process
@@ -26,6 +27,7 @@ pub(super) struct Work {
     pub keys: Option<KeyWatcher>,
     pub refresher: Option<KeyRefresher>,
     pub metrics: Option<Endpoint>,
+    pub web: Option<WebPages>,
 }
 
 /// That work, running.
@@ -55,6 +57,7 @@ impl Background {
             keys,
             refresher,
             metrics,
+            web,
         } = work;
         let relays = relays.into_iter().map(|relay| relay.run(until_stopped()).boxed());
         let workers = jobs.into_iter().map(|jobs| jobs.run(until_stopped()).boxed());
@@ -63,6 +66,7 @@ impl Background {
             keys.map(|keys| keys.run(until_stopped()).boxed()),
             refresher.map(|refresher| refresher.run(until_stopped()).boxed()),
             metrics.map(|metrics| metrics.serve(until_stopped()).boxed()),
+            web.map(|web| web.serve(until_stopped()).boxed()),
         ];
         let tasks = runs
             .into_iter()

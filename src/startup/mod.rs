@@ -16,6 +16,7 @@ mod orders;
 mod router;
 mod saga;
 mod scrape_hooks;
+mod web;
 
 use std::{future::Future, net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
@@ -92,6 +93,8 @@ pub enum StartupError {
     Bind { addr: SocketAddr, source: std::io::Error },
     #[error("{0}")]
     Metrics(String),
+    #[error("{0}")]
+    Web(String),
     #[error("could not build server reflection: {0}")]
     Reflection(#[from] tonic_reflection::server::Error),
     #[error("the server failed: {0}")]
@@ -110,6 +113,7 @@ pub struct Application {
     keys: Option<KeyWatcher>,
     refresher: Option<KeyRefresher>,
     metrics: Option<crate::monitoring::endpoint::Endpoint>,
+    web: Option<crate::web::WebPages>,
 }
 
 impl Application {
@@ -153,6 +157,7 @@ impl Application {
             false => None,
         };
         let metrics = metrics::bind(&settings, orders.as_ref(), notifications.as_ref()).await?;
+        let web = web::bind(&settings, bound).await?;
         Ok(Application {
             listener,
             settings,
@@ -164,6 +169,7 @@ impl Application {
             keys,
             refresher,
             metrics,
+            web,
         })
     }
 
@@ -175,6 +181,11 @@ impl Application {
     /// The address of the `/metrics` endpoint, when it is on.
     pub fn metrics_addr(&self) -> Option<SocketAddr> {
         self.metrics.as_ref().map(|endpoint| endpoint.local_addr())
+    }
+
+    /// The address of the web pages, when they are on.
+    pub fn web_addr(&self) -> Option<SocketAddr> {
+        self.web.as_ref().map(|pages| pages.local_addr())
     }
 
     /// The orders service's shared state (the pool), for tests and tools;
@@ -215,7 +226,9 @@ impl Application {
             keys,
             refresher,
             metrics,
+            web,
         } = self;
+        let origins = web::allowed_origins(&settings, web.as_ref().map(|pages| pages.local_addr()));
         // Health follows the database of the first service this process runs.
         let probed = orders.as_ref().map(|o| o.state.pool.clone());
         let probed = probed.or_else(|| payments.as_ref().map(|p| p.state.pool.clone()));
@@ -244,6 +257,7 @@ impl Application {
             keys,
             refresher,
             metrics,
+            web,
         });
         let (mut reporter, health_service) = tonic_health::server::health_reporter();
         let names = health::service_names(orders.is_some(), payments.is_some());
@@ -258,7 +272,7 @@ impl Application {
         let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
         let state = orders.as_ref().map(|(state, _)| state);
         let payments = payments.as_ref().map(|(state, _)| state);
-        let server = router::router(state, payments, &settings, gate, tls, health_service)?
+        let server = router::router(state, payments, &settings, &origins, gate, tls, health_service)?
             .serve_with_incoming_shutdown(incoming, async {
                 let _ = stopped.await;
             });

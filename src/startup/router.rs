@@ -1,10 +1,11 @@
-//! The gRPC server of a process: the tower layers around every call, then
-//! health, reflection (for every service in the descriptor set) and the
-//! services this process runs.
+//! The gRPC server of a process (gRPC, and gRPC-Web for browsers, on one
+//! port): the tower layers around every call, then health, reflection (for
+//! every service in the descriptor set) and the services this process runs.
 
 use std::sync::Arc;
 
 use tonic::transport::{Server, ServerTlsConfig};
+use tonic_web::GrpcWebLayer;
 use tower::{
     layer::util::{Identity, Stack},
     util::MapResponseLayer,
@@ -14,12 +15,13 @@ use super::StartupError;
 use crate::{
     actions::AppState,
     auth::Gate,
-    config::Settings,
+    config::{Settings, WebOrigin},
     middleware::{
         GrpcResponse,
         auth::AuthLayer,
         codec_errors::rewrite_codec_errors,
         concurrency_limit::GlobalConcurrencyLimitLayer,
+        cors::BrowserCorsLayer,
         deadline::DeadlineLayer,
         key_refetch::KeyRefetchLayer,
         log::CallLogLayer,
@@ -44,7 +46,13 @@ pub(super) type Layers = Stack<
         DeadlineLayer,
         Stack<
             GlobalConcurrencyLimitLayer,
-            Stack<RateLimitLayer, Stack<AuthLayer, Stack<KeyRefetchLayer, Stack<CallLogLayer, Identity>>>>,
+            Stack<
+                RateLimitLayer,
+                Stack<
+                    AuthLayer,
+                    Stack<KeyRefetchLayer, Stack<CallLogLayer, Stack<GrpcWebLayer, Stack<BrowserCorsLayer, Identity>>>>,
+                >,
+            >,
         >,
     >,
 >;
@@ -56,6 +64,7 @@ pub(super) fn router(
     orders: Option<&AppState>,
     payments: Option<&PaymentsState>,
     settings: &Settings,
+    origins: &[WebOrigin],
     gate: Arc<Gate>,
     tls: Option<ServerTlsConfig>,
     health_service: tonic_health::pb::health_server::HealthServer<impl tonic_health::pb::health_server::Health>,
@@ -91,11 +100,18 @@ pub(super) fn router(
     let auth = &settings.security.auth;
     let failures = (auth.is_enabled() && auth.auth_failure_rate > 0.0)
         .then(|| Arc::new(RateLimiter::new(auth.auth_failure_rate, auth.auth_failure_burst)));
-    // Layers run in the order added: the log line sees every call, including
+    // Layers run in the order added. Browsers' preflights are answered
+    // first, and gRPC-Web calls turned into gRPC calls, so that everything
+    // after sees a browser's call as any other: the log line sees every call, including
     // those refused further in; nothing but the log runs before the caller
     // is authenticated (but fetching keys the caller's token needs), and
     // the rate limit counts only admitted calls.
+    // HTTP/1.1 as well as HTTP/2, for gRPC-Web from browsers that cannot
+    // use HTTP/2 without TLS.
     Ok(server
+        .accept_http1(true)
+        .layer(BrowserCorsLayer::new(origins))
+        .layer(GrpcWebLayer::new())
         .layer(CallLogLayer)
         .layer(KeyRefetchLayer::new(gate.clone()))
         .layer(AuthLayer::from_gate(gate, failures))

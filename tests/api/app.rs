@@ -12,7 +12,7 @@ use std::{net::SocketAddr, time::Duration};
 
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use orders::{
-    config::{MetricsAddr, ServiceName, Settings},
+    config::{MetricsAddr, ServiceName, Settings, WebAddr},
     db::Pool,
     proto::{
         audit_service_client::AuditServiceClient, catalog_service_client::CatalogServiceClient,
@@ -90,6 +90,9 @@ impl Clients {
 /// A running server with its own database and clients.
 pub struct TestApp {
     pub addr: SocketAddr,
+    /// The web pages' address, where a test serves them
+    /// ([`crate::web::serve_pages`]).
+    pub web: Option<SocketAddr>,
     /// Clients with the default token: none, or every role on a secured app.
     pub catalog: Catalog,
     pub orders: Orders,
@@ -180,6 +183,7 @@ async fn start(settings: Settings, db_url: String, databases: Vec<TestDatabase>)
 
     let app = Application::build(settings).await.expect("the app builds");
     let addr = app.local_addr();
+    let web = app.web_addr();
     let pool = app.state().expect("the test app runs the orders service").pool.clone();
     let (stop, stopped) = oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until(async {
@@ -200,6 +204,7 @@ async fn start(settings: Settings, db_url: String, databases: Vec<TestDatabase>)
     } = Clients::new(channel.clone(), bearer);
     TestApp {
         addr,
+        web,
         catalog,
         orders,
         health,
@@ -229,6 +234,7 @@ pub fn test_settings(database_url: &str) -> Settings {
     // Metrics only where a test asks for them: they share one recorder per
     // process, and the default port one per machine.
     settings.metrics.metrics_addr = MetricsAddr(None);
+    settings.web.web_addr = WebAddr::Off;
     settings
 }
 
