@@ -32,6 +32,7 @@ mod audit;
 mod audit_reading;
 mod authn;
 mod authz;
+mod breaking_changes;
 mod call_log;
 mod catalog;
 mod catalog_changes;
