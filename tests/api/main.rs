@@ -69,4 +69,5 @@ mod shutdown;
 mod stored_values;
 mod tls;
 mod traces;
+mod typescript_client;
 mod wire;
