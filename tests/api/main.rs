@@ -70,5 +70,6 @@ mod shutdown;
 mod stored_values;
 mod tls;
 mod traces;
+mod typescript_client;
 mod web;
 mod wire;
