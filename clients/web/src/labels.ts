@@ -51,7 +51,7 @@ export function paymentLabel(order: Order): string {
     case PaymentStatus.AUTHORIZED:
       return "Card payment authorized";
     case PaymentStatus.CAPTURED:
-      return "Paid by card";
+      return order.state === OrderState.CANCELLED ? "Paid by card, to be refunded in full" : "Paid by card";
     case PaymentStatus.DECLINED:
       return "Card declined, nothing charged";
     case PaymentStatus.RELEASED:

@@ -95,7 +95,13 @@ function summary(order: Order): string {
     case OrderState.SHIPPED:
       return `${name} has shipped.`;
     case OrderState.CANCELLED: {
-      const money = !order.payment ? "" : wasCharged(order) ? "Your payment is refunded in full." : "Nothing was charged.";
+      const money = !order.payment
+        ? ""
+        : order.payment.status === PaymentStatus.REFUNDED
+          ? "Your payment was refunded in full."
+          : wasCharged(order)
+            ? "Your payment will be refunded in full."
+            : "Nothing was charged.";
       return [`${name} was cancelled.`, cancelReasonLabel(order), money].filter(Boolean).join(" ");
     }
     default:
@@ -127,8 +133,7 @@ function stepsOf(order: Order, history: OrderStateChange[]) {
     steps.push({ label: "Shipped", done: true, time: formatTime(order.shipTime) });
   }
   if (order.state === OrderState.CANCELLED && payment?.status !== PaymentStatus.DECLINED) {
-    const label = ["Cancelled.", cancelReasonLabel(order)].filter(Boolean).join(" ");
-    steps.push({ label, done: true, failed: true, time: formatTime(order.cancelTime) });
+    steps.push({ label: "Cancelled", done: true, failed: true, time: formatTime(order.cancelTime) });
   }
   return steps.map((step) =>
     h(

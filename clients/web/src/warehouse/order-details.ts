@@ -72,7 +72,7 @@ export function mountOrderDetails(api: Api, shipped: () => void): OrderDetails {
               .flatMap((line) => [line, h("br")]),
           )
         : h("p", {}, "No address."),
-      shippable ? ship : h("p", { class: "note" }, shipNote(order)),
+      shippable ? ship : h("p", { class: order.state === OrderState.SHIPPED ? "status" : "note" }, shipNote(order)),
     );
   }
 
