@@ -33,6 +33,7 @@ mod audit_reading;
 mod authn;
 mod authz;
 mod breaking_changes;
+mod browser;
 mod call_log;
 mod catalog;
 mod catalog_changes;
