@@ -11,11 +11,12 @@
 //! there; it also checks that an origin that is not allowed gets no CORS
 //! headers and that a page without a token shows the UNAUTHENTICATED error
 //! as a sentence. Screenshots of each page go to `target/screenshots/`
-//! (the README shows copies from `docs/screenshots/`).
+//! (the README shows copies from `docs/screenshots/`); when the script
+//! fails, `failure-<n>.png` there shows each page as it was.
 //!
 //! Chromium comes from `scripts/install-chromium` (on PATH, or Debian's
-//! package); the npm packages of `clients/` are installed with `npm ci`
-//! when they are missing or older than its lock file.
+//! package), the npm packages of `clients/` from `scripts/node-env` (as for
+//! the Node client's test; its lock keeps the two from installing at once).
 
 use std::{path::PathBuf, time::Duration};
 
@@ -35,14 +36,15 @@ use crate::{
 
 /// Installing Chromium from Debian downloads about 100 MB.
 const INSTALL_TIMEOUT: Duration = Duration::from_secs(900);
-const NPM_CI_TIMEOUT: Duration = Duration::from_secs(600);
-/// The script takes about 20 s; Chromium's first start on a cold machine more.
+/// Generous: a cold `npm ci` downloads about 60 MB.
+const NODE_ENV_TIMEOUT: Duration = Duration::from_secs(600);
+/// The script takes about 15 s; Chromium's first start on a cold machine more.
 const BROWSER_TIMEOUT: Duration = Duration::from_secs(240);
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_customer_buys_in_the_storefront_and_the_warehouse_ships_it() {
     let chromium = path_printed_by("scripts/install-chromium", INSTALL_TIMEOUT).await;
-    install_npm_packages().await;
+    let clients = path_printed_by("scripts/node-env", NODE_ENV_TIMEOUT).await;
     let shop = spawn_paying_shop(|settings| {
         tokens::require_tokens(settings);
         serve_pages(settings);
@@ -56,7 +58,7 @@ async fn a_customer_buys_in_the_storefront_and_the_warehouse_ships_it() {
     let screenshots = screenshot_dir();
     let mut script = Command::new("npm");
     script
-        .current_dir(repo().join("clients"))
+        .current_dir(&clients)
         .args(["run", "--silent", "test:browser", "--", &web])
         .arg(&screenshots)
         .env("CHROMIUM", &chromium);
@@ -64,19 +66,36 @@ async fn a_customer_buys_in_the_storefront_and_the_warehouse_ships_it() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     println!("{stdout}");
     let result = result_line(&stdout);
-    let id = |key: &str| result[key].as_str().unwrap_or_else(|| panic!("RESULT has no {key}")).to_owned();
+    let id = |key: &str| {
+        result[key]
+            .as_str()
+            .unwrap_or_else(|| panic!("RESULT has no {key}"))
+            .to_owned()
+    };
     let (paid, declined, cancelled) = (id("paid"), id("declined"), id("cancelled"));
 
     // The paid order, as the pages placed and shipped it.
     let shipped = shop.get(&paid).await;
     let order = shipped.order.clone().unwrap();
-    assert_eq!((order.state(), payment_status(&order)), (OrderState::Shipped, PaymentStatus::Captured));
-    assert_eq!((order.customer_id.as_str(), order.customer_email.as_str()), ("ada", "ada@example.com"));
-    let lines: Vec<_> = (order.line_items.iter()).map(|l| (l.name.as_str(), l.quantity)).collect();
+    assert_eq!(
+        (order.state(), payment_status(&order)),
+        (OrderState::Shipped, PaymentStatus::Captured)
+    );
+    assert_eq!(
+        (order.customer_id.as_str(), order.customer_email.as_str()),
+        ("ada", "ada@example.com")
+    );
+    let lines: Vec<_> = (order.line_items.iter())
+        .map(|l| (l.name.as_str(), l.quantity))
+        .collect();
     assert_eq!(lines, [("Espresso Machine", 1), ("Milk Jug", 2)]);
     let address = order.shipping_address.clone().unwrap();
     assert_eq!(
-        (address.recipient.as_str(), address.city.as_str(), address.country_code.as_str()),
+        (
+            address.recipient.as_str(),
+            address.city.as_str(),
+            address.country_code.as_str()
+        ),
         ("Ada Lovelace", "Berlin", "DE")
     );
     assert_eq!(order.payment.as_ref().unwrap().payment_method, "pm_card_visa");
@@ -133,7 +152,10 @@ async fn a_customer_buys_in_the_storefront_and_the_warehouse_ships_it() {
     );
     assert_eq!(
         subjects_of(&declined),
-        [format!("Your order {d} is confirmed"), format!("Your order {d} was cancelled")]
+        [
+            format!("Your order {d} is confirmed"),
+            format!("Your order {d} was cancelled")
+        ]
     );
     assert_eq!(
         subjects_of(&cancelled),
@@ -149,7 +171,10 @@ async fn a_customer_buys_in_the_storefront_and_the_warehouse_ships_it() {
         .unwrap()
         .part("text/plain");
     for says in ["Espresso Machine", "Milk Jug", "Ada Lovelace", "12 Analytical Street"] {
-        assert!(confirmation.contains(says), "{says:?} not in the confirmation:\n{confirmation}");
+        assert!(
+            confirmation.contains(says),
+            "{says:?} not in the confirmation:\n{confirmation}"
+        );
     }
 
     for page in [
@@ -173,7 +198,12 @@ async fn product(app: &TestApp, sku: &str, name: &str, price: (i64, i32), stock:
     let mut request = product_request(sku, (price.0, price.1, "EUR"), stock);
     request.name = name.to_owned();
     request.description = format!("{name}, for the browser test.");
-    let response = app.catalog.clone().create_product(request).await.expect("CreateProduct");
+    let response = app
+        .catalog
+        .clone()
+        .create_product(request)
+        .await
+        .expect("CreateProduct");
     response.into_inner().product.unwrap().product_id
 }
 
@@ -196,18 +226,4 @@ fn screenshot_dir() -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("creates {}: {e}", dir.display()));
     dir
-}
-
-/// `npm ci` in `clients/` when its packages are missing or older than its
-/// lock file; a lock serialises the tests (and processes) that need them.
-async fn install_npm_packages() {
-    let clients = repo().join("clients");
-    let lock = std::env::temp_dir().join("orders-clients-npm-ci.lock");
-    let mut command = Command::new("flock");
-    command.current_dir(&clients).arg(&lock).args([
-        "bash",
-        "-c",
-        "if [[ ! node_modules/.package-lock.json -nt package-lock.json ]]; then npm ci --no-audit --no-fund >&2; fi",
-    ]);
-    run_to_success(&mut command, NPM_CI_TIMEOUT, "npm ci in clients/").await;
 }
