@@ -3,11 +3,13 @@
 //! its browser refuses to hand it the answer.
 //!
 //! tower-http's [`CorsLayer`] does the protocol (preflights, `Vary`, which
-//! headers a page may send and read); it answers a preflight from any
-//! origin with the allowed methods and headers, though, and only leaves
-//! out `Access-Control-Allow-Origin`. Browsers would refuse on that alone,
-//! but the allowed list should be all that anyone can read: this layer
-//! removes every `Access-Control-*` header from answers to other origins.
+//! headers a page may send and read) for requests from the allowed
+//! origins. Every other request goes past it, straight to the service:
+//! tower-http would answer another origin's preflight with the allowed
+//! methods and headers (leaving out only `Access-Control-Allow-Origin`),
+//! and would add its `Vary` header to every gRPC answer; this way the
+//! allowed list is all that anyone can read, and calls from outside a
+//! browser (no `Origin`) cost a header lookup and nothing more.
 
 use std::{
     collections::HashSet,
@@ -16,10 +18,7 @@ use std::{
     time::Duration,
 };
 
-use futures_util::{
-    TryFutureExt,
-    future::{Either, MapOk},
-};
+use futures_util::future::Either;
 use http::{HeaderName, HeaderValue, Method, Request, Response, header};
 use tower::{Layer, Service};
 use tower_http::cors::{AllowOrigin, Cors, CorsLayer};
@@ -71,12 +70,13 @@ impl BrowserCorsLayer {
     }
 }
 
-impl<S> Layer<S> for BrowserCorsLayer {
+impl<S: Clone> Layer<S> for BrowserCorsLayer {
     type Service = BrowserCors<S>;
 
     fn layer(&self, inner: S) -> BrowserCors<S> {
         BrowserCors {
-            inner: self.cors.layer(inner),
+            cors: self.cors.layer(inner.clone()),
+            inner,
             allowed: self.allowed.clone(),
         }
     }
@@ -85,46 +85,35 @@ impl<S> Layer<S> for BrowserCorsLayer {
 /// See [`BrowserCorsLayer`].
 #[derive(Clone)]
 pub struct BrowserCors<S> {
-    inner: Cors<S>,
+    /// For the allowed origins.
+    cors: Cors<S>,
+    /// For everyone else.
+    inner: S,
     allowed: Arc<HashSet<HeaderValue>>,
 }
 
-type Strip<B> = fn(Response<B>) -> Response<B>;
-
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for BrowserCors<S>
 where
-    Cors<S>: Service<Request<ReqBody>, Response = Response<ResBody>>,
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+    Cors<S>: Service<Request<ReqBody>, Response = Response<ResBody>, Error = S::Error>,
 {
     type Response = Response<ResBody>;
-    type Error = <Cors<S> as Service<Request<ReqBody>>>::Error;
-    type Future = Either<
-        <Cors<S> as Service<Request<ReqBody>>>::Future,
-        MapOk<<Cors<S> as Service<Request<ReqBody>>>::Future, Strip<ResBody>>,
-    >;
+    type Error = S::Error;
+    type Future = Either<<Cors<S> as Service<Request<ReqBody>>>::Future, S::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
+        // Either may take the call: both must be ready for it.
+        match self.cors.poll_ready(cx)? {
+            Poll::Ready(()) => self.inner.poll_ready(cx),
+            Poll::Pending => Poll::Pending,
+        }
     }
 
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
         let origin = request.headers().get(header::ORIGIN);
-        let granted = origin.is_some_and(|origin| self.allowed.contains(origin));
-        let answer = self.inner.call(request);
-        match granted {
-            true => Either::Left(answer),
-            false => Either::Right(answer.map_ok(without_cors_headers as Strip<ResBody>)),
+        match origin.is_some_and(|origin| self.allowed.contains(origin)) {
+            true => Either::Left(self.cors.call(request)),
+            false => Either::Right(self.inner.call(request)),
         }
     }
-}
-
-fn without_cors_headers<B>(mut response: Response<B>) -> Response<B> {
-    let headers = response.headers_mut();
-    let granting: Vec<HeaderName> = (headers.keys())
-        .filter(|name| name.as_str().starts_with("access-control-"))
-        .cloned()
-        .collect();
-    for name in granting {
-        headers.remove(name);
-    }
-    response
 }
