@@ -9,7 +9,7 @@
 //   npm run test:node -- http://127.0.0.1:50051 "$ADMIN_TOKEN" "$ALICE_TOKEN"
 //
 // The customer is the customer token's subject (`sub`). Run `npm run gen`
-// and `npm run gen:node` first. Each step prints `ok <step>`; the first
+// first. Each step prints `ok <step>`; the first
 // failure prints what was expected and what came, and exits with status 1.
 // Tests/api/typescript_client.rs runs it against a test server.
 
@@ -19,7 +19,7 @@ import { randomUUID } from "node:crypto";
 import { Code, ConnectError, connectToOrders, detail, errorInfo, type OrdersClients } from "./client";
 import { OrderState, PaymentStatus, type GetOrderResponse, type Order } from "../gen/orders/v1/orders_pb";
 import { MovementKind, PaymentState } from "../gen/payments/v1/payments_pb";
-import { PreconditionFailureSchema } from "./gen/google/rpc/error_details_pb";
+import { PreconditionFailureSchema } from "../gen/google/rpc/error_details_pb";
 
 /** How long the payment saga may take to pay, and then to refund, an order. */
 const SAGA_TIMEOUT_MS = 30_000;
